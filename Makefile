@@ -1,0 +1,49 @@
+# Portcullis: `make run` serves with embedded defaults; `make test` runs every test.
+# Both install the Debian packages they need first (you are root on the build machines).
+
+SWIFT        ?= swift
+APT_PACKAGES := libssl-dev libargon2-dev libsqlite3-dev pkg-config
+VENV         := .venv-interop
+PYTHON       := $(VENV)/bin/python
+BIN          := .build/debug/portcullis
+
+.PHONY: run test deps build swift-test interop interop-deps compose-check clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build --product portcullis
+
+run: build
+	$(BIN) serve
+
+# `swift test` builds the executable too, so the CLI and interop tests reuse its binary.
+test: deps swift-test interop
+
+swift-test:
+	$(SWIFT) test
+
+$(PYTHON): Tests/interop/requirements.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r Tests/interop/requirements.txt
+	touch $(PYTHON)
+
+interop-deps: $(PYTHON)
+
+interop: interop-deps
+	@test -x $(BIN) || $(SWIFT) build --product portcullis
+	PORTCULLIS_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q Tests/interop
+
+# docker-compose 1.29 validates the file offline; no Docker engine runs here.
+compose-check:
+	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
+
+clean:
+	rm -rf .build $(VENV)

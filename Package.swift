@@ -1,0 +1,114 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// The same upcoming features Hummingbird enables: no dependency leaks between targets unannounced.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "portcullis",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "portcullis", targets: ["portcullis"]),
+        .library(name: "PortcullisCrypto", targets: ["PortcullisCrypto"]),
+        .library(name: "PortcullisCore", targets: ["PortcullisCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
+        .target(
+            name: "PortcullisCrypto",
+            dependencies: ["COpenSSL", "CArgon2"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PortcullisCore",
+            dependencies: [
+                "PortcullisCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PortcullisSQLite",
+            dependencies: [
+                "PortcullisCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PortcullisServer",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "portcullis",
+            dependencies: [
+                "PortcullisServer",
+                "PortcullisSQLite",
+                "PortcullisCore",
+                "PortcullisCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PortcullisCryptoTests",
+            dependencies: ["PortcullisCrypto"],
+            resources: [.copy("Vectors")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PortcullisCoreTests",
+            dependencies: ["PortcullisCore", "PortcullisCrypto"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PortcullisSQLiteTests",
+            dependencies: ["PortcullisSQLite", "PortcullisCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PortcullisServerTests",
+            dependencies: [
+                "PortcullisServer", "PortcullisSQLite", "PortcullisCore", "PortcullisCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PortcullisCLITests",
+            dependencies: ["PortcullisCrypto"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,155 @@
+public import Foundation
+import PortcullisCrypto
+
+/// A user as the admin CLI shows it (DESIGN.md section 10).
+public struct UserSummary: Codable, Sendable, Equatable {
+    /// Stable id.
+    public var id: String
+    /// Login name.
+    public var username: String
+    /// E-mail, if any.
+    public var email: String?
+    /// True when the user cannot log in.
+    public var disabled: Bool
+    /// Granted roles.
+    public var roles: [String]
+    /// True when a second factor is active.
+    public var mfa: Bool
+    /// Creation time.
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, username, email, disabled, roles, mfa
+        case createdAt = "created_at"
+    }
+}
+
+/// The operations behind `portcullis user …` and `portcullis role …`; every change is audited.
+public struct UserAdministration: Sendable {
+    let store: any PortcullisStore
+    let hasher: PasswordHasher
+    let actor: String
+    let clock: @Sendable () -> Date
+
+    /// Administration over `store`, audited as `actor` (e.g. `cli`).
+    public init(store: any PortcullisStore, hasher: PasswordHasher, actor: String = "cli", clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.hasher = hasher
+        self.actor = actor
+        self.clock = clock
+    }
+
+    /// Creates a user with an Argon2id-hashed password and optional roles.
+    @discardableResult
+    public func addUser(username: String, email: String?, password: String, roles: [String]) async throws -> UserSummary {
+        try AccountRules.validateUsername(username)
+        try AccountRules.validatePassword(password)
+        if let email { try AccountRules.validateEmail(email) }
+        for role in roles { try Self.validateRoleName(role) }
+        if try await store.user(username: username) != nil {
+            throw PortcullisError.conflict("user \(username) already exists")
+        }
+        let now = clock()
+        let user = User(
+            id: UUID().uuidString.lowercased(), username: username, email: email,
+            passwordHash: try await hasher.hash(password), disabled: false, createdAt: now, updatedAt: now)
+        try await store.createUser(user)
+        for role in roles { _ = try await store.grantRole(role, toUserID: user.id, at: now) }
+        try await audit("user.add", subject: username, detail: roles.isEmpty ? nil : "roles: \(roles.joined(separator: ","))")
+        return try await summary(of: user)
+    }
+
+    /// Every user.
+    public func listUsers() async throws -> [UserSummary] {
+        var result: [UserSummary] = []
+        for user in try await store.allUsers() { result.append(try await summary(of: user)) }
+        return result
+    }
+
+    /// One user.
+    public func showUser(_ username: String) async throws -> UserSummary {
+        try await summary(of: try await existingUser(username))
+    }
+
+    /// Sets a new password and ends the user's sessions.
+    public func setPassword(_ username: String, password: String) async throws {
+        try AccountRules.validatePassword(password)
+        let user = try await existingUser(username)
+        let now = clock()
+        try await store.updatePasswordHash(userID: user.id, hash: try await hasher.hash(password), at: now)
+        _ = try await store.revokeFamilies(ofUserID: user.id, except: nil, reason: "password_reset", at: now)
+        try await audit("user.passwd", subject: username)
+    }
+
+    /// Disables (and ends the sessions of) or re-enables a user.
+    public func setDisabled(_ username: String, disabled: Bool) async throws {
+        let user = try await existingUser(username)
+        let now = clock()
+        _ = try await store.setDisabled(userID: user.id, disabled: disabled, at: now)
+        if disabled { _ = try await store.revokeFamilies(ofUserID: user.id, except: nil, reason: "user_disabled", at: now) }
+        try await audit(disabled ? "user.disable" : "user.enable", subject: username)
+    }
+
+    /// Deletes a user with their grants and sessions.
+    public func deleteUser(_ username: String) async throws {
+        let user = try await existingUser(username)
+        _ = try await store.deleteUser(id: user.id)
+        _ = try await store.clearLockout(key: username.lowercased())
+        try await audit("user.delete", subject: username)
+    }
+
+    /// Clears an account's failed-login counter and lockout; works for any name, existing or not.
+    public func unlock(_ username: String) async throws -> Bool {
+        let cleared = try await store.clearLockout(key: username.lowercased())
+        try await audit("user.unlock", subject: username)
+        return cleared
+    }
+
+    /// Grants a role; false when already granted.
+    public func grantRole(_ role: String, to username: String) async throws -> Bool {
+        try Self.validateRoleName(role)
+        let user = try await existingUser(username)
+        let granted = try await store.grantRole(role, toUserID: user.id, at: clock())
+        try await audit("role.grant", subject: username, detail: role)
+        return granted
+    }
+
+    /// Revokes a role; false when it was not granted.
+    public func revokeRole(_ role: String, from username: String) async throws -> Bool {
+        let user = try await existingUser(username)
+        let revoked = try await store.revokeRole(role, fromUserID: user.id)
+        try await audit("role.revoke", subject: username, detail: role)
+        return revoked
+    }
+
+    /// The newest audit events.
+    public func auditTrail(limit: Int) async throws -> [AuditEvent] {
+        guard (1...100_000).contains(limit) else { throw PortcullisError.invalidRequest("--limit must be 1-100000") }
+        return try await store.recentAudit(limit: limit)
+    }
+
+    /// Records an admin action done outside this type (e.g. key rotation).
+    public func audit(_ action: String, subject: String?, detail: String? = nil) async throws {
+        try await store.appendAudit(AuditEvent(at: clock(), action: action, actor: actor, subject: subject, detail: detail))
+    }
+
+    static func validateRoleName(_ role: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:/")
+        guard (1...64).contains(role.count), role.allSatisfy({ allowed.contains($0) }) else {
+            throw PortcullisError.invalidRequest("role must be 1-64 characters of letters, digits, '.', '_', '-', ':', '/'")
+        }
+    }
+
+    private func existingUser(_ username: String) async throws -> User {
+        guard let user = try await store.user(username: username) else {
+            throw PortcullisError.notFound("no user \(username)")
+        }
+        return user
+    }
+
+    private func summary(of user: User) async throws -> UserSummary {
+        UserSummary(
+            id: user.id, username: user.username, email: user.email, disabled: user.disabled,
+            roles: try await store.roles(ofUserID: user.id), mfa: false, createdAt: user.createdAt)
+    }
+}

@@ -1,0 +1,17 @@
+/// What a successful login or refresh returns.
+public struct TokenPair: Sendable, Equatable {
+    /// Signed access-token JWT.
+    public var accessToken: String
+    /// Access-token lifetime in seconds.
+    public var expiresIn: Int
+    /// Opaque refresh token (stored only as a hash).
+    public var refreshToken: String
+    /// Granted scope.
+    public var scope: String
+}
+
+/// What a verified, live access token says (the `/v1/token/verify` answer).
+public struct ActiveToken: Sendable, Equatable {
+    /// The verified claims.
+    public var claims: AccessTokenClaims
+}

@@ -1,0 +1,40 @@
+public import Foundation
+public import PortcullisCrypto
+
+/// The effective settings of a Portcullis process (DESIGN.md section 3).
+public struct PortcullisConfiguration: Sendable, Equatable {
+    /// Address to listen on.
+    public var host: String = "127.0.0.1"
+    /// Port to listen on (0 picks a free one).
+    public var port: Int = 8080
+    /// SQLite database file.
+    public var databasePath: String = "./data/portcullis.db"
+    /// Directory of signing keys and the secrets key.
+    public var keysDirectory: String = "./Keys"
+    /// Directory of policy files.
+    public var policiesDirectory: String = "./Policies"
+    /// `iss` of every token; also the default audience.
+    public var issuer: String = "http://127.0.0.1:8080"
+    /// Access-token lifetime in seconds.
+    public var accessTokenTTL: TimeInterval = 15 * 60
+    /// Refresh-token lifetime in seconds.
+    public var refreshTokenTTL: TimeInterval = 30 * 24 * 3600
+    /// Seconds during which a used refresh token may be retried without revoking its family (0 = off).
+    public var refreshGraceWindow: TimeInterval = 0
+    /// Argon2id cost for new password hashes.
+    public var argon2: Argon2Parameters = .owaspDefault
+    /// Algorithm of the first signing key.
+    public var signingAlgorithm: JWSAlgorithm = .es256
+    /// Consecutive failures after which an account is locked.
+    public var accountFailureLimit: Int = 10
+    /// Failures per minute after which a client address is locked.
+    public var addressFailureLimit: Int = 100
+    /// Largest accepted request body in bytes.
+    public var maxBodyBytes: Int = 64 * 1024
+
+    /// The defaults of DESIGN.md section 3.
+    public init() {}
+
+    /// The audience of access tokens issued by the REST API.
+    public var audience: String { issuer }
+}

@@ -1,0 +1,62 @@
+public import Foundation
+import PortcullisCrypto
+
+/// Signs and checks access-token JWTs with the current key ring.
+///
+/// Checking pins the algorithm to the key named by `kid` and requires `typ: at+jwt`
+/// (RFC 8725 explicit typing, so an ID token is never taken for an access token).
+public struct AccessTokenSigner: Sendable {
+    /// The `typ` header of every access token (RFC 9068).
+    public static let tokenType = "at+jwt"
+    /// Clock skew tolerated on `exp`, `nbf` and `iat` (DESIGN.md section 7).
+    public static let leeway: Int64 = 60
+
+    let keys: KeyRingProvider
+    let issuer: String
+
+    /// A signer over `keys` for tokens of `issuer`.
+    public init(keys: KeyRingProvider, issuer: String) {
+        self.keys = keys
+        self.issuer = issuer
+    }
+
+    /// Signs `claims` with the current signing key.
+    public func sign(_ claims: AccessTokenClaims) throws -> String {
+        let ring = keys.current()
+        let header = JWSHeader(alg: ring.signingKey.algorithm.rawValue, kid: ring.signingKID, typ: Self.tokenType)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try JWS.sign(payload: Array(try encoder.encode(claims)), header: header, key: ring.signingKey)
+    }
+
+    /// Verifies signature, type, issuer and times; throws `invalidToken` with the reason.
+    ///
+    /// Revocation is not checked here: `AuthService.introspect` adds it.
+    public func verify(_ token: String, now: Date) throws -> AccessTokenClaims {
+        let ring = keys.current()
+        let payload: [UInt8]
+        let parsed: JWS.Parsed
+        do {
+            parsed = try JWS.parse(token)
+            payload = try JWS.verify(token) { header in header.kid.flatMap { ring.key(kid: $0) } }
+        } catch let error as CryptoError {
+            throw PortcullisError.invalidToken("token rejected: \(error)")
+        }
+        guard parsed.header.typ?.lowercased() == Self.tokenType else {
+            throw PortcullisError.invalidToken("not an access token")
+        }
+        let claims: AccessTokenClaims
+        do {
+            claims = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(payload))
+        } catch {
+            throw PortcullisError.invalidToken("malformed claims")
+        }
+        let seconds = Int64(now.timeIntervalSince1970)
+        guard claims.iss == issuer else { throw PortcullisError.invalidToken("wrong issuer") }
+        guard claims.exp + Self.leeway > seconds else { throw PortcullisError.invalidToken("expired") }
+        guard claims.nbf - Self.leeway <= seconds, claims.iat - Self.leeway <= seconds else {
+            throw PortcullisError.invalidToken("not yet valid")
+        }
+        return claims
+    }
+}

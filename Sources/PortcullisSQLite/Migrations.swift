@@ -1,0 +1,65 @@
+import GRDB
+
+/// The one migrator. A shipped migration is never edited: add a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-backbone") { db in
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    email TEXT,
+                    password_hash TEXT NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE role_grants (
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    role TEXT NOT NULL,
+                    granted_at REAL NOT NULL,
+                    PRIMARY KEY (user_id, role)
+                ) WITHOUT ROWID;
+                CREATE TABLE token_families (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    scope TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    revoked_at REAL,
+                    revoked_reason TEXT
+                );
+                CREATE INDEX token_families_user ON token_families(user_id);
+                CREATE TABLE refresh_tokens (
+                    token_hash TEXT PRIMARY KEY NOT NULL,
+                    family_id TEXT NOT NULL REFERENCES token_families(id) ON DELETE CASCADE,
+                    issued_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL,
+                    replaced_by TEXT
+                );
+                CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);
+                CREATE TABLE revoked_access_tokens (
+                    jti TEXT PRIMARY KEY NOT NULL,
+                    expires_at REAL NOT NULL,
+                    revoked_at REAL NOT NULL
+                );
+                CREATE TABLE account_lockouts (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    failures INTEGER NOT NULL,
+                    locked_until REAL
+                );
+                CREATE TABLE audit_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at REAL NOT NULL,
+                    action TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    subject TEXT,
+                    remote_address TEXT,
+                    detail TEXT
+                );
+                """)
+        }
+        return migrator
+    }
+}

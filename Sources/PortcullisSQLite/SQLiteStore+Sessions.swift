@@ -1,0 +1,125 @@
+public import Foundation
+import GRDB
+public import PortcullisCore
+
+extension SQLiteStore {
+    public func createFamily(_ family: TokenFamily, firstToken: RefreshTokenRecord) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO token_families (id, user_id, scope, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [family.id, family.userID, family.scope, family.createdAt.timeIntervalSince1970])
+            try Self.insert(firstToken, familyID: family.id, db: db)
+        }
+    }
+
+    public func rotate(presentedHash: String, successor: RefreshTokenRecord, at: Date, graceWindow: TimeInterval) async throws -> RotationOutcome {
+        let now = at.timeIntervalSince1970
+        return try await pool.write { db in
+            guard let token = try Row.fetchOne(
+                db, sql: "SELECT family_id, expires_at, used_at, replaced_by FROM refresh_tokens WHERE token_hash = ?",
+                arguments: [presentedHash])
+            else { return .unknown }
+            let familyID: String = token["family_id"]
+            guard let family = try Self.family(id: familyID, db: db), family.revokedAt == nil else { return .revoked }
+            let expiresAt: Double = token["expires_at"]
+            guard expiresAt > now else { return .expired }
+
+            if let usedAt: Double = token["used_at"] {
+                guard graceWindow > 0, now - usedAt <= graceWindow else {
+                    try Self.revoke(familyID: familyID, reason: "reuse", at: now, db: db)
+                    return .reused(familyID: familyID)
+                }
+                // A retry inside the grace window: the successor the client never saw dies,
+                // so a thief replaying within the window is caught when the client refreshes next.
+                if let earlier: String = token["replaced_by"] {
+                    try db.execute(sql: "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+                                   arguments: [now, earlier])
+                }
+                try db.execute(sql: "UPDATE refresh_tokens SET replaced_by = ? WHERE token_hash = ?",
+                               arguments: [successor.tokenHash, presentedHash])
+                try Self.insert(successor, familyID: familyID, db: db)
+                return .rotated(family, graceRetry: true)
+            }
+
+            // Compare-and-set: only the request that flips used_at from NULL wins.
+            try db.execute(
+                sql: "UPDATE refresh_tokens SET used_at = ?, replaced_by = ? WHERE token_hash = ? AND used_at IS NULL",
+                arguments: [now, successor.tokenHash, presentedHash])
+            guard db.changesCount == 1 else {
+                try Self.revoke(familyID: familyID, reason: "reuse", at: now, db: db)
+                return .reused(familyID: familyID)
+            }
+            try Self.insert(successor, familyID: familyID, db: db)
+            return .rotated(family, graceRetry: false)
+        }
+    }
+
+    public func family(id: String) async throws -> TokenFamily? {
+        try await pool.read { db in try Self.family(id: id, db: db) }
+    }
+
+    public func family(ofTokenHash hash: String) async throws -> TokenFamily? {
+        try await pool.read { db in
+            guard let familyID = try String.fetchOne(db, sql: "SELECT family_id FROM refresh_tokens WHERE token_hash = ?", arguments: [hash]) else {
+                return nil
+            }
+            return try Self.family(id: familyID, db: db)
+        }
+    }
+
+    public func revokeFamily(id: String, reason: String, at: Date) async throws -> Bool {
+        try await pool.write { db in
+            try Self.revoke(familyID: id, reason: reason, at: at.timeIntervalSince1970, db: db)
+            return db.changesCount == 1
+        }
+    }
+
+    public func revokeFamilies(ofUserID userID: String, except exceptFamilyID: String?, reason: String, at: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE token_families SET revoked_at = ?, revoked_reason = ?
+                    WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?
+                    """,
+                arguments: [at.timeIntervalSince1970, reason, userID, exceptFamilyID])
+            return db.changesCount
+        }
+    }
+
+    public func revokeAccessToken(jti: String, expiresAt: Date, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM revoked_access_tokens WHERE expires_at < ?", arguments: [at.timeIntervalSince1970 - 3600])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at, revoked_at) VALUES (?, ?, ?)",
+                arguments: [jti, expiresAt.timeIntervalSince1970, at.timeIntervalSince1970])
+        }
+    }
+
+    public func isAccessTokenRevoked(jti: String) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)", arguments: [jti]) ?? false
+        }
+    }
+
+    private static func insert(_ record: RefreshTokenRecord, familyID: String, db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",
+            arguments: [record.tokenHash, familyID, record.issuedAt.timeIntervalSince1970, record.expiresAt.timeIntervalSince1970])
+    }
+
+    private static func revoke(familyID: String, reason: String, at: Double, db: Database) throws {
+        try db.execute(
+            sql: "UPDATE token_families SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
+            arguments: [at, reason, familyID])
+    }
+
+    private static func family(id: String, db: Database) throws -> TokenFamily? {
+        try Row.fetchOne(db, sql: "SELECT * FROM token_families WHERE id = ?", arguments: [id]).map { row in
+            let revokedAt: Double? = row["revoked_at"]
+            return TokenFamily(
+                id: row["id"], userID: row["user_id"], scope: row["scope"],
+                createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                revokedAt: revokedAt.map(Date.init(timeIntervalSince1970:)), revokedReason: row["revoked_reason"])
+        }
+    }
+}

@@ -1,0 +1,175 @@
+public import Foundation
+public import GRDB
+public import PortcullisCore
+
+/// Portcullis's store on one SQLite file: WAL, foreign keys, `synchronous=FULL`, migrated on open.
+///
+/// `synchronous=FULL` syncs the WAL at every commit, so an acknowledged write survives
+/// a `kill -9` and a power cut. The server and the CLI may open the same file at once.
+public final class SQLiteStore: PortcullisStore {
+    let pool: DatabasePool
+
+    /// Opens (creating when missing) the database at `path` and migrates it.
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Migrations.migrator.migrate(pool)
+    }
+
+    /// The underlying GRDB writer, for tests that inspect the raw tables.
+    public var databaseWriter: any DatabaseWriter { pool }
+
+    public func isHealthy() async -> Bool {
+        (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
+    // MARK: UserStore
+
+    public func createUser(_ user: User) async throws {
+        do {
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO users (id, username, email, password_hash, disabled, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [user.id, user.username, user.email, user.passwordHash, user.disabled,
+                                user.createdAt.timeIntervalSince1970, user.updatedAt.timeIntervalSince1970])
+            }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw PortcullisError.conflict("user \(user.username) already exists")
+        }
+    }
+
+    public func user(id: String) async throws -> User? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(Self.user)
+        }
+    }
+
+    public func user(username: String) async throws -> User? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ? COLLATE NOCASE", arguments: [username]).map(Self.user)
+        }
+    }
+
+    public func allUsers() async throws -> [User] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY username COLLATE NOCASE").map(Self.user)
+        }
+    }
+
+    public func updatePasswordHash(userID: String, hash: String, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+                           arguments: [hash, at.timeIntervalSince1970, userID])
+        }
+    }
+
+    public func setDisabled(userID: String, disabled: Bool, at: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?",
+                           arguments: [disabled, at.timeIntervalSince1970, userID])
+            return db.changesCount == 1
+        }
+    }
+
+    public func deleteUser(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
+            return db.changesCount == 1
+        }
+    }
+
+    static func user(_ row: Row) -> User {
+        User(
+            id: row["id"], username: row["username"], email: row["email"], passwordHash: row["password_hash"],
+            disabled: row["disabled"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+    }
+
+    // MARK: RoleGrantStore
+
+    public func grantRole(_ role: String, toUserID userID: String, at: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO role_grants (user_id, role, granted_at) VALUES (?, ?, ?)",
+                           arguments: [userID, role, at.timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    public func revokeRole(_ role: String, fromUserID userID: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM role_grants WHERE user_id = ? AND role = ?", arguments: [userID, role])
+            return db.changesCount == 1
+        }
+    }
+
+    public func roles(ofUserID userID: String) async throws -> [String] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT role FROM role_grants WHERE user_id = ? ORDER BY role", arguments: [userID])
+        }
+    }
+
+    // MARK: AuditStore
+
+    public func appendAudit(_ event: AuditEvent) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO audit_events (at, action, actor, subject, remote_address, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [event.at.timeIntervalSince1970, event.action, event.actor, event.subject, event.remoteAddress, event.detail])
+        }
+    }
+
+    public func recentAudit(limit: Int) async throws -> [AuditEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+                AuditEvent(
+                    id: row["id"], at: Date(timeIntervalSince1970: row["at"]), action: row["action"], actor: row["actor"],
+                    subject: row["subject"], remoteAddress: row["remote_address"], detail: row["detail"])
+            }
+        }
+    }
+
+    // MARK: AccountLockoutStore
+
+    public func lockoutState(key: String) async throws -> AccountLockoutState {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT failures, locked_until FROM account_lockouts WHERE key = ?", arguments: [key]) else {
+                return AccountLockoutState(failures: 0, lockedUntil: nil)
+            }
+            let until: Double? = row["locked_until"]
+            return AccountLockoutState(failures: row["failures"], lockedUntil: until.map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    public func recordFailure(key: String, at: Date, lockout: @Sendable (Int) -> TimeInterval?) async throws -> AccountLockoutState {
+        try await pool.write { db in
+            let failures = (try Int.fetchOne(db, sql: "SELECT failures FROM account_lockouts WHERE key = ?", arguments: [key]) ?? 0) + 1
+            let until = lockout(failures).map { at.addingTimeInterval($0) }
+            try db.execute(
+                sql: """
+                    INSERT INTO account_lockouts (key, failures, locked_until) VALUES (?, ?, ?)
+                    ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until
+                    """,
+                arguments: [key, failures, until?.timeIntervalSince1970])
+            return AccountLockoutState(failures: failures, lockedUntil: until)
+        }
+    }
+
+    public func clearLockout(key: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM account_lockouts WHERE key = ?", arguments: [key])
+            return db.changesCount == 1
+        }
+    }
+}

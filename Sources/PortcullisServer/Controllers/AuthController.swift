@@ -1,0 +1,125 @@
+import Foundation
+public import Hummingbird
+public import PortcullisCore
+
+/// `/v1/login`, `/v1/token/refresh`, `/v1/logout`, `/v1/token/verify`.
+public struct AuthController: Sendable {
+    let auth: AuthService
+
+    /// A controller over `auth`.
+    public init(auth: AuthService) {
+        self.auth = auth
+    }
+
+    /// Adds the routes to `router`.
+    public func addRoutes(to router: Router<PortcullisRequestContext>) {
+        router.post("/v1/login", use: login)
+        router.post("/v1/token/refresh", use: refresh)
+        router.post("/v1/logout", use: logout)
+        router.post("/v1/token/verify", use: verify)
+    }
+
+    struct LoginRequest: Decodable {
+        let username: String
+        let password: String
+    }
+
+    struct RefreshRequest: Decodable {
+        let refreshToken: String
+        enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token" }
+    }
+
+    struct VerifyRequest: Decodable {
+        let token: String
+    }
+
+    @Sendable func login(_ request: Request, context: PortcullisRequestContext) async throws -> TokenResponse {
+        let body = try await request.decode(as: LoginRequest.self, context: context)
+        return TokenResponse(try await auth.login(username: body.username, password: body.password, remoteAddress: context.clientAddress))
+    }
+
+    @Sendable func refresh(_ request: Request, context: PortcullisRequestContext) async throws -> TokenResponse {
+        let body = try await request.decode(as: RefreshRequest.self, context: context)
+        return TokenResponse(try await auth.refresh(refreshToken: body.refreshToken, remoteAddress: context.clientAddress))
+    }
+
+    @Sendable func logout(_ request: Request, context: PortcullisRequestContext) async throws -> HTTPResponse.Status {
+        let body = try await request.decode(as: RefreshRequest.self, context: context)
+        try await auth.logout(refreshToken: body.refreshToken, remoteAddress: context.clientAddress)
+        return .noContent
+    }
+
+    @Sendable func verify(_ request: Request, context: PortcullisRequestContext) async throws -> VerifyResponse {
+        let body = try await request.decode(as: VerifyRequest.self, context: context)
+        guard body.token.utf8.count <= 16 * 1024, let claims = try await auth.introspect(body.token) else {
+            return VerifyResponse(active: false)
+        }
+        return VerifyResponse(claims)
+    }
+}
+
+/// `{access_token, token_type, expires_in, refresh_token, scope}`.
+struct TokenResponse: ResponseEncodable {
+    let accessToken: String
+    let tokenType = "Bearer"
+    let expiresIn: Int
+    let refreshToken: String
+    let scope: String
+
+    init(_ pair: TokenPair) {
+        accessToken = pair.accessToken
+        expiresIn = pair.expiresIn
+        refreshToken = pair.refreshToken
+        scope = pair.scope
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+        case refreshToken = "refresh_token"
+        case scope
+    }
+}
+
+/// `{active:false}` or `{active:true, sub, username, roles, scope, iss, aud, exp, iat, jti, ...}`.
+struct VerifyResponse: ResponseEncodable {
+    let active: Bool
+    var sub: String?
+    var username: String?
+    var roles: [String]?
+    var scope: String?
+    var iss: String?
+    var aud: String?
+    var exp: Int64?
+    var iat: Int64?
+    var nbf: Int64?
+    var jti: String?
+    var sid: String?
+    var clientID: String?
+
+    init(active: Bool) {
+        self.active = active
+    }
+
+    init(_ claims: AccessTokenClaims) {
+        active = true
+        sub = claims.sub
+        username = claims.username
+        roles = claims.roles
+        scope = claims.scope
+        iss = claims.iss
+        aud = claims.aud
+        exp = claims.exp
+        iat = claims.iat
+        nbf = claims.nbf
+        jti = claims.jti
+        sid = claims.sid
+        clientID = claims.clientID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case active, sub, username, roles, scope, iss, aud, exp, iat, nbf, jti, sid
+        case clientID = "client_id"
+    }
+}

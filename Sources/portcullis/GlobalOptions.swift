@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import PortcullisCore
+import PortcullisSQLite
+
+/// `--db`, `--keys`, `--policies`, `--json`, accepted after every subcommand.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "SQLite database file (env PORTCULLIS_DB).")
+    var db: String?
+
+    @Option(help: "Keys directory (env PORTCULLIS_KEYS).")
+    var keys: String?
+
+    @Option(help: "Policies directory (env PORTCULLIS_POLICIES).")
+    var policies: String?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    /// Defaults, then the environment, then these flags.
+    func configuration() throws -> PortcullisConfiguration {
+        var configuration = PortcullisConfiguration()
+        try configuration.apply(environment: ProcessInfo.processInfo.environment)
+        if let db { configuration.databasePath = db }
+        if let keys { configuration.keysDirectory = keys }
+        if let policies { configuration.policiesDirectory = policies }
+        return configuration
+    }
+
+    /// The store at the configured path.
+    func openStore() throws -> SQLiteStore {
+        try SQLiteStore(path: try configuration().databasePath)
+    }
+
+    /// Admin operations over the configured store.
+    func administration() throws -> UserAdministration {
+        let configuration = try configuration()
+        return UserAdministration(store: try SQLiteStore(path: configuration.databasePath), hasher: try PasswordHasher(parameters: configuration.argon2))
+    }
+}
+
+/// Prints `value` as sorted, pretty JSON.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

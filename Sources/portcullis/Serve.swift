@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import PortcullisCore
+import PortcullisServer
+import PortcullisSQLite
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP server.")
+    @Option(help: "Listen address (env PORTCULLIS_HOST).") var host: String?
+    @Option(help: "Listen port (env PORTCULLIS_PORT).") var port: Int?
+    @Option(help: "Token issuer URL (env PORTCULLIS_ISSUER).") var issuer: String?
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        var configuration = try options.configuration()
+        if let host { try configuration.apply(key: "PORTCULLIS_HOST", value: host) }
+        if let port { try configuration.apply(key: "PORTCULLIS_PORT", value: String(port)) }
+        if let issuer {
+            try configuration.apply(key: "PORTCULLIS_ISSUER", value: issuer)
+        } else if ProcessInfo.processInfo.environment["PORTCULLIS_ISSUER"] == nil {
+            // No issuer given: the address we listen on is the one clients reach.
+            try configuration.apply(key: "PORTCULLIS_ISSUER", value: "http://\(configuration.host):\(configuration.port)")
+        }
+
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "portcullis")
+        logger.logLevel = .info
+
+        let store = try SQLiteStore(path: configuration.databasePath)
+        let directory = KeyDirectory(path: configuration.keysDirectory)
+        for line in try directory.prepare(signingAlgorithm: configuration.signingAlgorithm) { logger.notice("\(line)") }
+        let keys = try KeyRingProvider(directory: directory)
+        let services = PortcullisServices(
+            configuration: configuration, store: store, keys: keys,
+            hasher: try PasswordHasher(parameters: configuration.argon2))
+        logger.notice("database \(absolute(configuration.databasePath)); keys \(absolute(configuration.keysDirectory)); signing key \(keys.current().signingKID)")
+        logger.notice("issuer \(configuration.issuer); listening on http://\(configuration.host):\(configuration.port)")
+        try await buildApplication(services, logger: logger).runService()
+    }
+
+    private func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import PortcullisCore
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage users.",
+        subcommands: [Add.self, List.self, Show.self, Passwd.self, Disable.self, Enable.self, Delete.self, Unlock.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user.")
+        @Argument var name: String
+        @Option var email: String?
+        @Option(name: .customLong("role"), help: "Role to grant (repeatable).") var roles: [String] = []
+        @Flag(help: "Read the password from one line of standard input.") var passwordStdin = false
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let password = try PasswordInput.read(fromStandardInput: passwordStdin, confirm: true)
+            let user = try await options.administration().addUser(username: name, email: email, password: password, roles: roles)
+            if options.json { try printJSON(user) } else { print("created user \(user.username) (\(user.id))") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let users = try await options.administration().listUsers()
+            if options.json { try printJSON(users); return }
+            for user in users {
+                let flags = [user.disabled ? "disabled" : nil, user.mfa ? "mfa" : nil].compactMap { $0 }.joined(separator: ",")
+                print([user.username, user.email ?? "-", user.roles.joined(separator: ",").nonEmpty ?? "-", flags.nonEmpty ?? "-"].joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one user.")
+        @Argument var name: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let user = try await options.administration().showUser(name)
+            if options.json { try printJSON(user); return }
+            print("""
+                username: \(user.username)
+                id:       \(user.id)
+                email:    \(user.email ?? "-")
+                roles:    \(user.roles.joined(separator: ", ").nonEmpty ?? "-")
+                disabled: \(user.disabled)
+                mfa:      \(user.mfa ? "active" : "off")
+                created:  \(ISO8601DateFormatter().string(from: user.createdAt))
+                """)
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a user's password and end their sessions.")
+        @Argument var name: String
+        @Flag(help: "Read the password from one line of standard input.") var passwordStdin = false
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let password = try PasswordInput.read(fromStandardInput: passwordStdin, confirm: true)
+            try await options.administration().setPassword(name, password: password)
+            report(options, ["username": name, "result": "password changed"])
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a user and end their sessions.")
+        @Argument var name: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            try await options.administration().setDisabled(name, disabled: true)
+            report(options, ["username": name, "result": "disabled"])
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a user.")
+        @Argument var name: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            try await options.administration().setDisabled(name, disabled: false)
+            report(options, ["username": name, "result": "enabled"])
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a user with their roles and sessions.")
+        @Argument var name: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            try await options.administration().deleteUser(name)
+            report(options, ["username": name, "result": "deleted"])
+        }
+    }
+
+    struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Clear an account's failed-login lockout.")
+        @Argument var name: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let cleared = try await options.administration().unlock(name)
+            report(options, ["username": name, "result": cleared ? "unlocked" : "was not locked"])
+        }
+    }
+}
+
+/// Prints a one-line result, or it as JSON with `--json`.
+func report(_ options: GlobalOptions, _ fields: [String: String]) {
+    if options.json {
+        try? printJSON(fields)
+    } else {
+        print(fields.keys.sorted().map { "\($0): \(fields[$0]!)" }.joined(separator: ", "))
+    }
+}
+
+extension String {
+    /// nil for the empty string.
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// Runs the built `portcullis` binary against a temporary database and keys directory.
+struct CLI {
+    let directory: String
+
+    init() {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-cli-\(UUID().uuidString)").path
+    }
+
+    /// The binary beside the test bundle (or `PORTCULLIS_BIN`).
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["PORTCULLIS_BIN"] { return path }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("portcullis").path
+    }
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments + ["--db", directory + "/db.sqlite", "--keys", directory + "/Keys"]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PORTCULLIS_") }
+        environment["PORTCULLIS_ARGON2_MEMORY_KIB"] = "1024"
+        environment["PORTCULLIS_ARGON2_ITERATIONS"] = "1"
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let input = Pipe(), output = Pipe(), error = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    func json(_ arguments: [String], stdin: String? = nil) throws -> Any {
+        let result = try run(arguments + ["--json"], stdin: stdin)
+        #expect(result.status == 0, "\(arguments) failed: \(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func binaryExists() {
+        #expect(FileManager.default.isExecutableFile(atPath: CLI.binary), "build the portcullis product first: \(CLI.binary)")
+    }
+
+    @Test func userLifecycleWithJSONOutput() throws {
+        let cli = CLI()
+        let added = try #require(try cli.json(["user", "add", "alice", "--email", "a@example.com", "--role", "viewer", "--password-stdin"], stdin: "correct horse\n") as? [String: Any])
+        #expect(added["username"] as? String == "alice")
+        #expect(added["roles"] as? [String] == ["viewer"])
+
+        let list = try #require(try cli.json(["user", "list"]) as? [[String: Any]])
+        #expect(list.count == 1)
+        for field in ["username", "email", "disabled", "roles", "mfa", "created_at"] {
+            #expect(list[0][field] != nil, "user list --json lacks \(field)")
+        }
+
+        #expect(try cli.run(["user", "disable", "alice"]).status == 0)
+        #expect((try cli.json(["user", "show", "alice"]) as? [String: Any])?["disabled"] as? Bool == true)
+        #expect(try cli.run(["user", "enable", "alice"]).status == 0)
+        #expect(try cli.run(["role", "grant", "alice", "admin"]).status == 0)
+        #expect((try cli.json(["user", "show", "alice"]) as? [String: Any])?["roles"] as? [String] == ["admin", "viewer"])
+        #expect(try cli.run(["role", "revoke", "alice", "viewer"]).status == 0)
+        #expect(try cli.run(["user", "passwd", "alice", "--password-stdin"], stdin: "another secret\n").status == 0)
+        #expect(try cli.run(["user", "unlock", "alice"]).status == 0)
+        #expect(try cli.run(["user", "delete", "alice"]).status == 0)
+        #expect((try cli.json(["user", "list"]) as? [Any])?.isEmpty == true)
+
+        let audit = try #require(try cli.json(["audit", "--limit", "20"]) as? [[String: Any]])
+        let actions = audit.compactMap { $0["action"] as? String }
+        for action in ["user.add", "user.disable", "user.enable", "role.grant", "role.revoke", "user.passwd", "user.unlock", "user.delete"] {
+            #expect(actions.contains(action), "audit lacks \(action)")
+        }
+        #expect(!audit.description.contains("correct horse"))
+    }
+
+    @Test func errorsAreOneLineOnStderrWithNonZeroExit() throws {
+        let cli = CLI()
+        let missing = try cli.run(["user", "show", "nobody"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no user nobody"))
+        #expect(missing.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1)
+
+        #expect(try cli.run(["user", "add", "bob", "--password-stdin"], stdin: "short\n").status != 0)
+        #expect(try cli.run(["user", "add", "bad name", "--password-stdin"], stdin: "long enough pw\n").status != 0)
+        #expect(try cli.run(["user", "add", "bob", "--password-stdin"], stdin: "long enough pw\n").status == 0)
+        let duplicate = try cli.run(["user", "add", "BOB", "--password-stdin"], stdin: "long enough pw\n")
+        #expect(duplicate.status != 0)
+        #expect(duplicate.stderr.contains("already exists"))
+        let noTerminal = try cli.run(["user", "add", "carol"], stdin: "")
+        #expect(noTerminal.status != 0)
+        #expect(noTerminal.stderr.contains("--password-stdin"))
+        let badEnv = try cli.run(["user", "list"], environment: ["PORTCULLIS_ACCESS_TOKEN_TTL": "forever"])
+        #expect(badEnv.status != 0)
+        #expect(badEnv.stderr.contains("PORTCULLIS_ACCESS_TOKEN_TTL"))
+    }
+
+    @Test func keysRotateListAndRetire() throws {
+        let cli = CLI()
+        let first = try #require(try cli.json(["keys", "rotate", "--alg", "ES256"]) as? [String: String])
+        let second = try #require(try cli.json(["keys", "rotate", "--alg", "EdDSA"]) as? [String: String])
+        let keys = try #require(try cli.json(["keys", "list"]) as? [[String: Any]])
+        let status = Dictionary(uniqueKeysWithValues: keys.map { ($0["kid"] as! String, $0["status"] as! String) })
+        #expect(status[second["kid"]!] == "signing")
+        #expect(status[first["kid"]!] == "live")
+        #expect(try cli.run(["keys", "retire", second["kid"]!]).status != 0, "the signing key cannot be retired")
+        #expect(try cli.run(["keys", "retire", first["kid"]!]).status == 0)
+        let after = try #require(try cli.json(["keys", "list"]) as? [[String: Any]])
+        #expect(after.first { $0["kid"] as? String == first["kid"] }?["status"] as? String == "retired")
+        #expect(try cli.run(["keys", "rotate", "--alg", "HS256"]).status != 0)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import PortcullisCore
+import PortcullisCrypto
+import Testing
+
+func temporaryDirectory() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-core-\(UUID().uuidString)").path
+}
+
+@Suite struct KeyDirectoryTests {
+    @Test func firstPrepareCreatesASigningKeyAndSecretsKeyWithMode0600() throws {
+        let directory = KeyDirectory(path: temporaryDirectory())
+        let created = try directory.prepare(signingAlgorithm: .es256)
+        #expect(created.count == 2)
+        let keys = try directory.list()
+        #expect(keys.count == 1)
+        #expect(keys[0].alg == .es256)
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+            let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/" + file)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file) has mode \(String(mode ?? 0, radix: 8))")
+        }
+        #expect(try directory.secretsKey().count == 32)
+        #expect(try directory.prepare(signingAlgorithm: .es256).isEmpty, "a second start creates nothing")
+    }
+
+    @Test func rotationKeepsOldKeysVerifyingUntilRetired() throws {
+        let directory = KeyDirectory(path: temporaryDirectory())
+        try directory.prepare(signingAlgorithm: .es256)
+        let first = try directory.list()[0].kid
+        let second = try directory.rotate(.edDSA)
+        let ring = try directory.load()
+        #expect(ring.signingKID == second.kid)
+        #expect(ring.signingKey.algorithm == .edDSA)
+        #expect(ring.key(kid: first) != nil)
+        #expect(try ring.jwks().keys.compactMap(\.kid) == [first, second.kid])
+
+        #expect(throws: PortcullisError.self) { try directory.retire(kid: second.kid) }
+        try directory.retire(kid: first)
+        let after = try directory.load()
+        #expect(after.key(kid: first) == nil)
+        #expect(try after.jwks().keys.compactMap(\.kid) == [second.kid])
+        #expect(throws: PortcullisError.self) { try directory.retire(kid: first) }
+        #expect(throws: PortcullisError.self) { try directory.retire(kid: "no-such-kid") }
+    }
+
+    @Test func providerSeesARotationMadeByAnotherProcess() throws {
+        let directory = KeyDirectory(path: temporaryDirectory())
+        try directory.prepare(signingAlgorithm: .es256)
+        let provider = try KeyRingProvider(directory: directory)
+        let before = provider.current().signingKID
+        // Another process (the CLI) rotates through its own KeyDirectory value.
+        let rotated = try KeyDirectory(path: directory.path).rotate(.rs256)
+        #expect(provider.current().signingKID == rotated.kid)
+        #expect(provider.current().key(kid: before) != nil)
+    }
+
+    @Test func jwksHasNoPrivateMembers() throws {
+        let directory = KeyDirectory(path: temporaryDirectory())
+        try directory.prepare(signingAlgorithm: .es256)
+        _ = try directory.rotate(.rs256)
+        _ = try directory.rotate(.edDSA)
+        for jwk in try directory.load().jwks().keys {
+            #expect(jwk.d == nil && jwk.p == nil && jwk.q == nil && jwk.dp == nil && jwk.dq == nil && jwk.qi == nil)
+            #expect(jwk.use == "sig")
+            #expect(jwk.alg != nil)
+        }
+    }
+}
+
+@Suite struct AccessTokenSignerTests {
+    let directory: KeyDirectory
+    let signer: AccessTokenSigner
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    init() throws {
+        directory = KeyDirectory(path: temporaryDirectory())
+        try directory.prepare(signingAlgorithm: .es256)
+        signer = AccessTokenSigner(keys: try KeyRingProvider(directory: directory), issuer: "https://id.example")
+    }
+
+    func claims(iss: String = "https://id.example", exp: Int64 = 1_800_000_900, nbf: Int64 = 1_800_000_000) -> AccessTokenClaims {
+        AccessTokenClaims(iss: iss, sub: "u1", aud: "https://id.example", exp: exp, iat: nbf, nbf: nbf, jti: "j", username: "alice", roles: ["r"], scope: "openid", sid: "s")
+    }
+
+    @Test func signedTokenVerifiesWithItsClaims() throws {
+        let token = try signer.sign(claims())
+        #expect(try signer.verify(token, now: now) == claims())
+        let header = try JWS.parse(token).header
+        #expect(header.typ == "at+jwt")
+        #expect(header.kid == (try directory.signingKID()))
+    }
+
+    @Test func expiryAllowsSixtySecondsOfLeewayAndNoMore() throws {
+        let token = try signer.sign(claims(exp: 1_800_000_000))
+        #expect(throws: Never.self) { try signer.verify(token, now: now.addingTimeInterval(59)) }
+        #expect(throws: PortcullisError.invalidToken("expired")) { try signer.verify(token, now: now.addingTimeInterval(60)) }
+    }
+
+    @Test func futureTokensAreNotYetValid() throws {
+        let token = try signer.sign(claims(exp: 1_800_010_000, nbf: 1_800_001_000))
+        #expect(throws: PortcullisError.invalidToken("not yet valid")) { try signer.verify(token, now: now) }
+    }
+
+    @Test func foreignIssuerIsRejected() throws {
+        let token = try signer.sign(claims(iss: "https://evil.example"))
+        #expect(throws: PortcullisError.invalidToken("wrong issuer")) { try signer.verify(token, now: now) }
+    }
+
+    @Test func tokenWithoutAccessTokenTypeIsRejected() throws {
+        let ring = try directory.load()
+        let payload = Array(try JSONEncoder().encode(claims()))
+        let idToken = try JWS.sign(payload: payload, header: JWSHeader(alg: "ES256", kid: ring.signingKID, typ: "JWT"), key: ring.signingKey)
+        #expect(throws: PortcullisError.invalidToken("not an access token")) { try signer.verify(idToken, now: now) }
+    }
+
+    @Test func tokenOfARetiredKeyIsRejected() throws {
+        let token = try signer.sign(claims())
+        let old = try directory.signingKID()!
+        _ = try directory.rotate(.es256)
+        #expect(throws: Never.self) { try signer.verify(token, now: now) }
+        try directory.retire(kid: old)
+        #expect(throws: PortcullisError.self) { try signer.verify(token, now: now) }
+    }
+}

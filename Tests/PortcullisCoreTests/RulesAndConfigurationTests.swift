@@ -1,0 +1,82 @@
+import Foundation
+import PortcullisCore
+import Testing
+
+@Suite struct LockoutTests {
+    @Test func accountLockoutStartsAtTheThresholdAndDoublesToAnHour() {
+        let policy = LockoutPolicy(threshold: 10)
+        #expect(policy.lockout(afterFailures: 9) == nil)
+        #expect(policy.lockout(afterFailures: 10) == 60)
+        #expect(policy.lockout(afterFailures: 11) == 120)
+        #expect(policy.lockout(afterFailures: 13) == 480)
+        #expect(policy.lockout(afterFailures: 40) == 3600)
+    }
+
+    @Test func addressIsLockedAtTheLimitWithinAMinuteAndLongerEachTime() {
+        let throttle = AddressThrottle(limitPerMinute: 3)
+        let start = Date(timeIntervalSince1970: 1_000)
+        throttle.recordFailure(address: "10.0.0.1", now: start)
+        throttle.recordFailure(address: "10.0.0.1", now: start.addingTimeInterval(1))
+        #expect(throttle.retryAfter(address: "10.0.0.1", now: start.addingTimeInterval(2)) == nil)
+        throttle.recordFailure(address: "10.0.0.1", now: start.addingTimeInterval(2))
+        #expect(throttle.retryAfter(address: "10.0.0.1", now: start.addingTimeInterval(2)) == 60)
+        #expect(throttle.retryAfter(address: "10.0.0.2", now: start.addingTimeInterval(2)) == nil, "other addresses are not affected")
+        #expect(throttle.retryAfter(address: "10.0.0.1", now: start.addingTimeInterval(62)) == nil)
+        for second in 0..<3 { throttle.recordFailure(address: "10.0.0.1", now: start.addingTimeInterval(70 + Double(second))) }
+        #expect(throttle.retryAfter(address: "10.0.0.1", now: start.addingTimeInterval(72)) == 120, "second trip locks twice as long")
+    }
+
+    @Test func failuresOlderThanAMinuteDoNotCount() {
+        let throttle = AddressThrottle(limitPerMinute: 3)
+        let start = Date(timeIntervalSince1970: 1_000)
+        throttle.recordFailure(address: "a", now: start)
+        throttle.recordFailure(address: "a", now: start.addingTimeInterval(1))
+        throttle.recordFailure(address: "a", now: start.addingTimeInterval(61))
+        #expect(throttle.retryAfter(address: "a", now: start.addingTimeInterval(61)) == nil)
+    }
+}
+
+@Suite struct AccountRulesTests {
+    @Test func usernamesAreLimitedToASafeAlphabet() {
+        #expect(throws: Never.self) { try AccountRules.validateUsername("alice.smith-2@corp") }
+        for bad in ["", "a b", "<script>", String(repeating: "a", count: 65), "al\u{0}ice"] {
+            #expect(throws: PortcullisError.self) { try AccountRules.validateUsername(bad) }
+        }
+    }
+
+    @Test func passwordsNeedEightCharactersAndAtMost1024Bytes() {
+        #expect(throws: PortcullisError.self) { try AccountRules.validatePassword("short") }
+        #expect(throws: Never.self) { try AccountRules.validatePassword("long enough") }
+        #expect(throws: PortcullisError.self) { try AccountRules.validatePassword(String(repeating: "é", count: 600)) }
+    }
+}
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsAreThoseOfTheDesign() {
+        let configuration = PortcullisConfiguration()
+        #expect(configuration.host == "127.0.0.1" && configuration.port == 8080)
+        #expect(configuration.databasePath == "./data/portcullis.db")
+        #expect(configuration.accessTokenTTL == 900 && configuration.refreshTokenTTL == 2_592_000)
+        #expect(configuration.argon2.memoryKiB == 19456 && configuration.argon2.iterations == 2 && configuration.argon2.parallelism == 1)
+        #expect(configuration.refreshGraceWindow == 0)
+    }
+
+    @Test func environmentOverridesDefaults() throws {
+        var configuration = PortcullisConfiguration()
+        try configuration.apply(environment: ["PORTCULLIS_PORT": "9090", "PORTCULLIS_ISSUER": "https://id.example/", "PORTCULLIS_ARGON2_MEMORY_KIB": "65536", "HOME": "/root"])
+        #expect(configuration.port == 9090)
+        #expect(configuration.issuer == "https://id.example")
+        #expect(configuration.argon2.memoryKiB == 65536)
+    }
+
+    @Test func badOrUnknownSettingsAreNamedInTheError() {
+        var configuration = PortcullisConfiguration()
+        #expect(throws: PortcullisError.invalidRequest("PORTCULLIS_PORT=http: expected an integer in 0...65535")) {
+            try configuration.apply(environment: ["PORTCULLIS_PORT": "http"])
+        }
+        #expect(throws: PortcullisError.invalidRequest("unknown setting PORTCULLIS_PROT")) {
+            try configuration.apply(environment: ["PORTCULLIS_PROT": "1"])
+        }
+        #expect(throws: PortcullisError.self) { try configuration.apply(key: "PORTCULLIS_ISSUER", value: "ftp://x") }
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import GRDB
+import PortcullisCore
+import PortcullisSQLite
+import Testing
+
+/// A fresh database file in a temporary directory.
+func makeStore() throws -> SQLiteStore {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-sqlite-\(UUID().uuidString)")
+    return try SQLiteStore(path: directory.appendingPathComponent("test.db").path)
+}
+
+func makeUser(_ name: String = "alice", at date: Date = Date(timeIntervalSince1970: 1_700_000_000)) -> User {
+    User(id: UUID().uuidString, username: name, email: "\(name)@example.com", passwordHash: "$argon2id$stub", disabled: false, createdAt: date, updatedAt: date)
+}
+
+func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterval = 3600) -> RefreshTokenRecord {
+    RefreshTokenRecord(tokenHash: hash, familyID: family, issuedAt: date, expiresAt: date.addingTimeInterval(ttl))
+}
+
+@Suite struct SQLiteStoreTests {
+    let now = Date(timeIntervalSince1970: 1_700_000_000)
+
+    @Test func usernamesAreUniqueWithoutRegardToCase() async throws {
+        let store = try makeStore()
+        try await store.createUser(makeUser("Alice"))
+        await #expect(throws: PortcullisError.conflict("user alice already exists")) {
+            try await store.createUser(makeUser("alice"))
+        }
+        #expect(try await store.user(username: "ALICE")?.username == "Alice")
+    }
+
+    @Test func deletingAUserCascadesToGrantsAndSessions() async throws {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        _ = try await store.grantRole("admin", toUserID: user.id, at: now)
+        try await store.createFamily(TokenFamily(id: "f1", userID: user.id, scope: "s", createdAt: now), firstToken: record("h1", at: now))
+        #expect(try await store.deleteUser(id: user.id))
+        #expect(try await store.roles(ofUserID: user.id).isEmpty)
+        #expect(try await store.family(id: "f1") == nil)
+        #expect(try await store.family(ofTokenHash: "h1") == nil)
+        #expect(try await store.deleteUser(id: user.id) == false)
+    }
+
+    @Test func grantsAreIdempotentAndRevocable() async throws {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        #expect(try await store.grantRole("viewer", toUserID: user.id, at: now))
+        #expect(try await store.grantRole("viewer", toUserID: user.id, at: now) == false)
+        #expect(try await store.grantRole("admin", toUserID: user.id, at: now))
+        #expect(try await store.roles(ofUserID: user.id) == ["admin", "viewer"])
+        #expect(try await store.revokeRole("viewer", fromUserID: user.id))
+        #expect(try await store.revokeRole("viewer", fromUserID: user.id) == false)
+        #expect(try await store.roles(ofUserID: user.id) == ["admin"])
+    }
+
+    @Test func rotationConsumesTheTokenAndReuseRevokesTheFamily() async throws {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+
+        let first = try await store.rotate(presentedHash: "t1", successor: record("t2", at: now), at: now, graceWindow: 0)
+        guard case .rotated(let family, graceRetry: false) = first else { Issue.record("expected rotation, got \(first)"); return }
+        #expect(family.id == "fam")
+
+        let replay = try await store.rotate(presentedHash: "t1", successor: record("t3", at: now), at: now.addingTimeInterval(1), graceWindow: 0)
+        #expect(replay == .reused(familyID: "fam"))
+        #expect(try await store.family(id: "fam")?.revokedReason == "reuse")
+        // The successor died with its family.
+        #expect(try await store.rotate(presentedHash: "t2", successor: record("t4", at: now), at: now, graceWindow: 0) == .revoked)
+    }
+
+    @Test func concurrentRotationsOfOneTokenLetExactlyOneWin() async throws {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        let outcomes = try await withThrowingTaskGroup(of: RotationOutcome.self) { group in
+            for index in 0..<8 {
+                group.addTask { try await store.rotate(presentedHash: "t1", successor: record("next-\(index)", at: now), at: now, graceWindow: 0) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let wins = outcomes.filter { if case .rotated = $0 { true } else { false } }
+        #expect(wins.count == 1)
+        #expect(outcomes.count == 8)
+    }
+
+    @Test func graceWindowRetryReplacesTheUnseenSuccessor() async throws {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        _ = try await store.rotate(presentedHash: "t1", successor: record("t2", at: now), at: now, graceWindow: 10)
+
+        let retry = try await store.rotate(presentedHash: "t1", successor: record("t2b", at: now), at: now.addingTimeInterval(5), graceWindow: 10)
+        guard case .rotated(_, graceRetry: true) = retry else { Issue.record("expected grace retry, got \(retry)"); return }
+        // The successor from the lost response was invalidated: presenting it is reuse.
+        #expect(try await store.rotate(presentedHash: "t2", successor: record("x", at: now), at: now.addingTimeInterval(6), graceWindow: 0) == .reused(familyID: "fam"))
+    }
+
+    @Test func retryAfterTheGraceWindowIsReuse() async throws {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        _ = try await store.rotate(presentedHash: "t1", successor: record("t2", at: now), at: now, graceWindow: 10)
+        #expect(try await store.rotate(presentedHash: "t1", successor: record("t3", at: now), at: now.addingTimeInterval(11), graceWindow: 10) == .reused(familyID: "fam"))
+    }
+
+    @Test func expiredAndUnknownTokensChangeNothing() async throws {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now, ttl: 10))
+        #expect(try await store.rotate(presentedHash: "nope", successor: record("a", at: now), at: now, graceWindow: 0) == .unknown)
+        #expect(try await store.rotate(presentedHash: "t1", successor: record("b", at: now), at: now.addingTimeInterval(11), graceWindow: 0) == .expired)
+        #expect(try await store.family(id: "fam")?.revokedAt == nil)
+    }
+
+    @Test func revokingFamiliesOfAUserSparesTheCurrentOne() async throws {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        for id in ["a", "b", "c"] {
+            try await store.createFamily(TokenFamily(id: id, userID: user.id, scope: "s", createdAt: now), firstToken: record("h-\(id)", at: now))
+        }
+        #expect(try await store.revokeFamilies(ofUserID: user.id, except: "b", reason: "password_change", at: now) == 2)
+        #expect(try await store.family(id: "a")?.revokedAt != nil)
+        #expect(try await store.family(id: "b")?.revokedAt == nil)
+        #expect(try await store.revokeFamily(id: "b", reason: "logout", at: now))
+        #expect(try await store.revokeFamily(id: "b", reason: "logout", at: now) == false)
+    }
+
+    @Test func revokedAccessTokensAreRemembered() async throws {
+        let store = try makeStore()
+        #expect(try await store.isAccessTokenRevoked(jti: "j1") == false)
+        try await store.revokeAccessToken(jti: "j1", expiresAt: now.addingTimeInterval(900), at: now)
+        #expect(try await store.isAccessTokenRevoked(jti: "j1"))
+        #expect(try await store.isAccessTokenRevoked(jti: "j2") == false)
+    }
+
+    @Test func lockoutCountsFailuresAndClears() async throws {
+        let store = try makeStore()
+        let policy = LockoutPolicy(threshold: 3)
+        for expected in 1...2 {
+            let state = try await store.recordFailure(key: "bob", at: now) { policy.lockout(afterFailures: $0) }
+            #expect(state.failures == expected)
+            #expect(state.lockedUntil == nil)
+        }
+        let locked = try await store.recordFailure(key: "bob", at: now) { policy.lockout(afterFailures: $0) }
+        #expect(locked.lockedUntil == now.addingTimeInterval(60))
+        #expect(try await store.lockoutState(key: "bob") == locked)
+        #expect(try await store.clearLockout(key: "bob"))
+        #expect(try await store.lockoutState(key: "bob") == AccountLockoutState(failures: 0, lockedUntil: nil))
+        #expect(try await store.clearLockout(key: "bob") == false)
+    }
+
+    @Test func databaseRunsInWALWithForeignKeysAndFullSync() async throws {
+        let store = try makeStore()
+        let (mode, foreignKeys, synchronous) = try await store.databaseWriter.read { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA foreign_keys"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        #expect(mode == "wal")
+        #expect(foreignKeys == 1)
+        #expect(synchronous == 2)
+    }
+
+    @Test func auditEventsComeBackNewestFirst() async throws {
+        let store = try makeStore()
+        for index in 0..<5 {
+            try await store.appendAudit(AuditEvent(at: now.addingTimeInterval(Double(index)), action: "a\(index)", actor: "cli"))
+        }
+        let events = try await store.recentAudit(limit: 3)
+        #expect(events.map(\.action) == ["a4", "a3", "a2"])
+        #expect(events.allSatisfy { $0.id != nil })
+    }
+
+    @Test func sqlMetacharactersInNamesAreStoredLiterally() async throws {
+        let store = try makeStore()
+        let user = makeUser("x'; DROP TABLE users; --")
+        try await store.createUser(user)
+        #expect(try await store.user(username: "x'; DROP TABLE users; --")?.id == user.id)
+        #expect(try await store.allUsers().count == 1)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PortcullisCore
+import PortcullisCrypto
+import PortcullisServer
+import PortcullisSQLite
+import Synchronization
+import Testing
+
+/// Cheap Argon2 for tests; production defaults are tested in the crypto target.
+let testArgon2 = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
+
+/// A clock tests can move.
+final class TestClock: Sendable {
+    private let value = Mutex(Date())
+    var now: Date { value.withLock { $0 } }
+    func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// One server on a fresh database and keys directory.
+struct Harness {
+    let directory: String
+    let configuration: PortcullisConfiguration
+    let store: SQLiteStore
+    let keys: KeyDirectory
+    let services: PortcullisServices
+    let admin: UserAdministration
+    let clock = TestClock()
+
+    init(configure: (inout PortcullisConfiguration) -> Void = { _ in }) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-server-\(UUID().uuidString)").path
+        var configuration = PortcullisConfiguration()
+        configuration.databasePath = directory + "/db.sqlite"
+        configuration.keysDirectory = directory + "/Keys"
+        configuration.issuer = "http://portcullis.test"
+        configuration.argon2 = testArgon2
+        configure(&configuration)
+        self.configuration = configuration
+        store = try SQLiteStore(path: configuration.databasePath)
+        keys = KeyDirectory(path: configuration.keysDirectory)
+        try keys.prepare(signingAlgorithm: configuration.signingAlgorithm)
+        let hasher = try PasswordHasher(parameters: configuration.argon2)
+        let clock = self.clock
+        services = PortcullisServices(
+            configuration: configuration, store: store, keys: try KeyRingProvider(directory: keys),
+            hasher: hasher, clock: { clock.now })
+        admin = UserAdministration(store: store, hasher: hasher)
+    }
+
+    @discardableResult
+    func addUser(_ name: String = "alice", password: String = "correct horse", roles: [String] = []) async throws -> UserSummary {
+        try await admin.addUser(username: name, email: "\(name)@example.com", password: password, roles: roles)
+    }
+
+    func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let app = Application(router: buildRouter(services), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return try await app.test(.router, body)
+    }
+}
+
+extension TestClientProtocol {
+    /// POSTs a JSON body (a dictionary, or raw text when given a String).
+    func post(_ uri: String, json: [String: Any], bearer: String? = nil) async throws -> TestResponse {
+        try await post(uri, raw: String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self), bearer: bearer)
+    }
+
+    func post(_ uri: String, raw: String, bearer: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        return try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: raw))
+    }
+
+    func get(_ uri: String, bearer: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        return try await execute(uri: uri, method: .get, headers: headers, body: nil)
+    }
+
+    /// Logs in and returns the token response, failing the test unless it is 200.
+    func login(_ username: String = "alice", _ password: String = "correct horse") async throws -> [String: Any] {
+        let response = try await post("/v1/login", json: ["username": username, "password": password])
+        #expect(response.status == .ok, "login failed: \(String(buffer: response.body))")
+        return try response.json()
+    }
+
+    /// The `active` member of `/v1/token/verify` for `token`.
+    func isActive(_ token: String) async throws -> Bool {
+        let response = try await post("/v1/token/verify", json: ["token": token])
+        #expect(response.status == .ok)
+        return try response.json()["active"] as? Bool ?? false
+    }
+}
+
+extension TestResponse {
+    func json() throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))
+        guard let dictionary = object as? [String: Any] else { throw PortcullisError.invalidRequest("not a JSON object") }
+        return dictionary
+    }
+
+    /// The `error` code of a JSON error body.
+    var errorCode: String? { (try? json())?["error"] as? String }
+}
+
+/// Decodes a JWT part without verifying it.
+func decodePart(_ token: String, index: Int) throws -> [String: Any] {
+    let part = token.split(separator: ".", omittingEmptySubsequences: false)[index]
+    let bytes = try #require(Base64URL.decode(part))
+    return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+}
+
+/// A compact JWS with arbitrary header and signature bytes.
+func forgeToken(header: [String: Any], payload: [String: Any], signature: [UInt8]) throws -> String {
+    let h = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: header)))
+    let p = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: payload)))
+    return "\(h).\(p).\(Base64URL.encode(signature))"
+}

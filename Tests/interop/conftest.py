@@ -1,0 +1,78 @@
+"""A live `portcullis serve` on a free loopback port, with its own database and keys."""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+BIN = os.environ.get("PORTCULLIS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "portcullis"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, workdir: str):
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")}
+        self.env.update({
+            "PORTCULLIS_DB": os.path.join(workdir, "portcullis.db"),
+            "PORTCULLIS_KEYS": os.path.join(workdir, "Keys"),
+            "PORTCULLIS_PORT": str(self.port),
+            "PORTCULLIS_ISSUER": self.url,
+        })
+        self.log = open(os.path.join(workdir, "server.log"), "w")
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen([BIN, "serve"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError("server exited: " + open(self.log.name).read())
+            time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def cli(self, *args, stdin=None):
+        result = subprocess.run([BIN, *args], env=self.env, input=stdin, capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"portcullis {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+    def login(self, username="alice", password="correct horse battery"):
+        response = requests.post(self.url + "/v1/login", json={"username": username, "password": password}, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def server():
+    with tempfile.TemporaryDirectory(prefix="portcullis-interop-") as workdir:
+        srv = Server(workdir)
+        srv.start()
+        srv.cli("user", "add", "alice", "--email", "alice@example.com", "--role", "viewer", "--password-stdin", stdin="correct horse battery\n")
+        try:
+            yield srv
+        finally:
+            srv.stop()

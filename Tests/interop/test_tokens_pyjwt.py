@@ -1,0 +1,55 @@
+"""Our access tokens verify with PyJWT from the JWKS alone, before and after key rotation."""
+import jwt
+import requests
+
+
+def verify_with_pyjwt(server, token):
+    client = jwt.PyJWKClient(server.url + "/.well-known/jwks.json", cache_jwk_set=False, cache_keys=False)
+    key = client.get_signing_key_from_jwt(token)
+    return jwt.decode(
+        token, key, algorithms=["ES256", "EdDSA", "RS256"], audience=server.url, issuer=server.url,
+        options={"require": ["exp", "iat", "nbf", "iss", "sub", "jti"]},
+    )
+
+
+def test_access_token_verifies_with_pyjwt_from_jwks(server):
+    token = server.login()["access_token"]
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "ES256"
+    assert header["typ"] == "at+jwt"
+    claims = verify_with_pyjwt(server, token)
+    assert claims["username"] == "alice"
+    assert claims["roles"] == ["viewer"]
+    assert claims["sid"]
+
+
+def test_tampered_token_fails_pyjwt_and_verify_endpoint(server):
+    token = server.login()["access_token"]
+    head, payload, sig = token.split(".")
+    tampered = f"{head}.{payload}.{sig[:-4]}AAAA"
+    try:
+        verify_with_pyjwt(server, tampered)
+        raise AssertionError("PyJWT accepted a tampered token")
+    except jwt.InvalidSignatureError:
+        pass
+    assert requests.post(server.url + "/v1/token/verify", json={"token": tampered}).json() == {"active": False}
+
+
+def test_tokens_from_before_and_after_rotation_both_verify(server):
+    before = server.login()["access_token"]
+    for alg in ["EdDSA", "RS256"]:
+        server.cli("keys", "rotate", "--alg", alg)
+        after = server.login()["access_token"]
+        assert jwt.get_unverified_header(after)["alg"] == alg
+        for token in (before, after):
+            assert verify_with_pyjwt(server, token)["username"] == "alice"
+            answer = requests.post(server.url + "/v1/token/verify", json={"token": token}).json()
+            assert answer["active"] is True, answer
+    kids = [k["kid"] for k in requests.get(server.url + "/.well-known/jwks.json").json()["keys"]]
+    assert len(kids) >= 3
+
+
+def test_logout_makes_verify_inactive(server):
+    pair = server.login()
+    assert requests.post(server.url + "/v1/logout", json={"refresh_token": pair["refresh_token"]}).status_code == 204
+    assert requests.post(server.url + "/v1/token/verify", json={"token": pair["access_token"]}).json() == {"active": False}
