@@ -8,6 +8,11 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// Tests read HTTP types and store methods through the modules that re-export them.
+let testSwiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
 let package = Package(
     name: "portcullis",
     platforms: [.macOS(.v15)],
@@ -83,17 +88,17 @@ let package = Package(
             name: "PortcullisCryptoTests",
             dependencies: ["PortcullisCrypto"],
             resources: [.copy("Vectors")],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "PortcullisCoreTests",
             dependencies: ["PortcullisCore", "PortcullisCrypto"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "PortcullisSQLiteTests",
             dependencies: ["PortcullisSQLite", "PortcullisCore", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "PortcullisServerTests",
@@ -103,12 +108,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "PortcullisCLITests",
             dependencies: ["PortcullisCrypto"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
     ]
 )

@@ -136,23 +136,30 @@ private struct ParameterBuilder {
         self.builder = builder
     }
 
+    /// OSSL_PARAM_BLD keeps the key-name pointer until `to_param`, so names are copied and kept alive too.
+    mutating func name(_ key: String) -> UnsafeMutablePointer<CChar> {
+        let copy = strdup(key)!
+        strings.append(copy)
+        return copy
+    }
+
     mutating func utf8(_ key: String, _ value: String) throws {
         let copy = strdup(value)!
         strings.append(copy)
-        guard OSSL_PARAM_BLD_push_utf8_string(builder, key, copy, 0) == 1 else { throw OpenSSLError.drain("push \(key)") }
+        guard OSSL_PARAM_BLD_push_utf8_string(builder, name(key), copy, 0) == 1 else { throw OpenSSLError.drain("push \(key)") }
     }
 
     mutating func octets(_ key: String, _ value: [UInt8]) throws {
         let copy = UnsafeMutableRawPointer.allocate(byteCount: value.count, alignment: 1)
         copy.copyMemory(from: value, byteCount: value.count)
         buffers.append(copy)
-        guard OSSL_PARAM_BLD_push_octet_string(builder, key, copy, value.count) == 1 else { throw OpenSSLError.drain("push \(key)") }
+        guard OSSL_PARAM_BLD_push_octet_string(builder, name(key), copy, value.count) == 1 else { throw OpenSSLError.drain("push \(key)") }
     }
 
     mutating func bignum(_ key: String, _ value: [UInt8]) throws {
         guard let number = BN_bin2bn(value, Int32(value.count), nil) else { throw OpenSSLError.drain("BN_bin2bn") }
         numbers.append(number)
-        guard OSSL_PARAM_BLD_push_BN(builder, key, number) == 1 else { throw OpenSSLError.drain("push \(key)") }
+        guard OSSL_PARAM_BLD_push_BN(builder, name(key), number) == 1 else { throw OpenSSLError.drain("push \(key)") }
     }
 
     func makeKey(type: String, isPrivate: Bool) throws -> OpaquePointer {
@@ -169,8 +176,7 @@ private struct ParameterBuilder {
         var pkey: OpaquePointer?
         let selection = isPrivate ? portcullis_selection_keypair() : portcullis_selection_public_key()
         guard EVP_PKEY_fromdata_init(context) == 1, EVP_PKEY_fromdata(context, &pkey, selection, params) == 1, let pkey else {
-            OpenSSLError.clear()
-            throw CryptoError.invalidKey("OpenSSL rejected the \(type) key parameters")
+            throw OpenSSLError.drain("OpenSSL rejected the \(type) key parameters")
         }
         return pkey
     }

@@ -18,10 +18,10 @@ public struct PortcullisRequestContext: RequestContext, RemoteAddressRequestCont
         self.remoteAddress = source.channel.remoteAddress
     }
 
-    /// JSON responses without escaped slashes (issuer URLs read as written).
+    /// JSON responses with sorted keys (identical answers are identical bytes) and unescaped slashes.
     public var responseEncoder: JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return encoder
     }

@@ -49,7 +49,7 @@ public final class AuthService: Sendable {
         let lockout = try await store.lockoutState(key: accountKey)
         if let until = lockout.lockedUntil, until > now {
             try await audit("login.throttled", actor: "anonymous", subject: username, address: remoteAddress, at: now)
-            throw PortcullisError.throttled(retryAfter: Int(until.timeIntervalSince(now).rounded(.up)))
+            throw PortcullisError.throttled(retryAfter: secondsUntil(until, from: now))
         }
 
         let user = try await store.user(username: username)
@@ -150,7 +150,7 @@ public final class AuthService: Sendable {
         try checkAddress(remoteAddress, now: now)
         let accountKey = user.username.lowercased()
         if let until = try await store.lockoutState(key: accountKey).lockedUntil, until > now {
-            throw PortcullisError.throttled(retryAfter: Int(until.timeIntervalSince(now).rounded(.up)))
+            throw PortcullisError.throttled(retryAfter: secondsUntil(until, from: now))
         }
         guard currentPassword.utf8.count <= AccountRules.maximumPasswordBytes,
               try await hasher.verify(currentPassword, against: user.passwordHash) else {

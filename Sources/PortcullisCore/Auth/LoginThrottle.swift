@@ -25,6 +25,11 @@ public struct LockoutPolicy: Sendable {
     }
 }
 
+/// Whole seconds until `until`, rounded up, ignoring sub-millisecond noise from stored timestamps.
+func secondsUntil(_ until: Date, from now: Date) -> Int {
+    max(1, Int((until.timeIntervalSince(now) - 0.001).rounded(.up)))
+}
+
 /// Failed attempts per client address within a sliding minute, kept in memory and bounded.
 public final class AddressThrottle: Sendable {
     private struct Entry {
@@ -47,7 +52,7 @@ public final class AddressThrottle: Sendable {
     public func retryAfter(address: String, now: Date) -> Int? {
         entries.withLock { table in
             guard let until = table[address]?.lockedUntil, until > now else { return nil }
-            return Int(until.timeIntervalSince(now).rounded(.up))
+            return secondsUntil(until, from: now)
         }
     }
 

@@ -23,10 +23,10 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("internal failure", metadata: ["detail": "\(detail)"])
             }
             return Self.response(for: error)
-        } catch let error as HTTPError {
-            return Self.response(for: Self.translate(error, path: request.uri.path, knownPaths: knownPaths))
         } catch let error as any HTTPResponseError {
-            return Self.response(status: error.status, code: "invalid_request", description: "\(error.status.reasonPhrase)")
+            // Hummingbird's own errors (404, 413, decoding 400s) and NIO's body limit.
+            let message = (error as? HTTPError)?.body
+            return Self.response(for: Self.translate(status: error.status, message: message, path: request.uri.path, knownPaths: knownPaths))
         } catch is DecodingError {
             return Self.response(for: .invalidRequest("request body is not valid JSON of the expected shape"))
         } catch {
@@ -35,8 +35,8 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    static func translate(_ error: HTTPError, path: String, knownPaths: Set<String>) -> (HTTPResponse.Status, String, String) {
-        switch error.status {
+    static func translate(status: HTTPResponse.Status, message: String?, path: String, knownPaths: Set<String>) -> (HTTPResponse.Status, String, String) {
+        switch status {
         case .notFound where knownPaths.contains(path):
             return (.methodNotAllowed, "method_not_allowed", "method not allowed on \(path)")
         case .notFound:
@@ -44,9 +44,9 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .contentTooLarge:
             return (.contentTooLarge, "payload_too_large", "request body too large")
         case .badRequest:
-            return (.badRequest, "invalid_request", error.body ?? "malformed request")
+            return (.badRequest, "invalid_request", message ?? "malformed request")
         default:
-            return (error.status, "invalid_request", error.body ?? error.status.reasonPhrase)
+            return (status, "invalid_request", message ?? status.reasonPhrase)
         }
     }
 
@@ -84,7 +84,9 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func response(status: HTTPResponse.Status, code: String, description: String) -> Response {
         let body = ErrorBody(error: code, errorDescription: description)
-        let data = (try? JSONEncoder().encode(body)) ?? Data(#"{"error":"server_error"}"#.utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data(#"{"error":"server_error"}"#.utf8)
         return Response(
             status: status,
             headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
