@@ -170,3 +170,34 @@ import Testing
         }
     }
 }
+
+@Suite struct EnumerationAndAddressTests {
+    @Test func unknownUserCostsTheSameArgon2WorkAsAWrongPassword() async throws {
+        let harness = try Harness()
+        try await harness.addUser()
+        let hasher = try PasswordHasher(parameters: testArgon2)
+        let services = PortcullisServices(configuration: harness.configuration, store: harness.store, keys: try KeyRingProvider(directory: harness.keys), hasher: hasher)
+        _ = try? await services.auth.login(username: "alice", password: "wrong password", remoteAddress: "a")
+        let afterWrongPassword = hasher.completedOperations
+        _ = try? await services.auth.login(username: "nobody-here", password: "wrong password", remoteAddress: "a")
+        #expect(afterWrongPassword == 1)
+        #expect(hasher.completedOperations == 2, "an unknown user must cost one Argon2 verification")
+        #expect(PasswordHasher.concurrencyLimit == ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    @Test func oneAddressIsThrottledAcrossManyUsernames() async throws {
+        let harness = try Harness { $0.addressFailureLimit = 5 }
+        try await harness.addUser()
+        try await harness.test { client in
+            for index in 0..<5 {
+                let response = try await client.post("/v1/login", json: ["username": "user\(index)", "password": "wrong password"])
+                #expect(response.status == .unauthorized)
+            }
+            let throttled = try await client.post("/v1/login", json: ["username": "alice", "password": "correct horse"])
+            #expect(throttled.status == .tooManyRequests)
+            #expect(throttled.headers[.retryAfter] == "60")
+            let refresh = try await client.post("/v1/token/refresh", json: ["refresh_token": "whatever"])
+            #expect(refresh.status == .tooManyRequests, "the token endpoint shares the address limit")
+        }
+    }
+}

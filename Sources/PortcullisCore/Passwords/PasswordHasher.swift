@@ -1,16 +1,26 @@
+import NIOCore
 import NIOPosix
 public import PortcullisCrypto
 import Synchronization
 
 /// Argon2id hashing off the event loop, bounded to the core count.
 ///
-/// Work runs on NIO's shared blocking pool (one thread per core), so at most that
-/// many hashes run at once and the rest queue; the event loops never block.
+/// Work runs on a dedicated pool of one thread per core, shared by every hasher in the
+/// process: at most that many hashes run at once, the rest queue, and neither the event
+/// loops nor NIO's shared blocking pool (file I/O) ever wait behind a hash.
 public final class PasswordHasher: Sendable {
     /// Cost for new hashes; stored hashes weaker than this are upgraded at login.
     public let parameters: Argon2Parameters
     private let dummyHash: String
     private let queued = Atomic<Int>(0)
+    private let completed = Atomic<Int>(0)
+
+    /// One thread per core for the life of the process.
+    static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: System.coreCount)
+        pool.start()
+        return pool
+    }()
 
     /// Creates a hasher; computes one dummy hash so unknown users cost the same as known ones.
     public init(parameters: Argon2Parameters) throws {
@@ -20,6 +30,12 @@ public final class PasswordHasher: Sendable {
 
     /// Requests waiting for or running on the hashing pool.
     public var queueDepth: Int { queued.load(ordering: .relaxed) }
+
+    /// Hashes and verifications this hasher has finished (dummy ones included).
+    public var completedOperations: Int { completed.load(ordering: .relaxed) }
+
+    /// Threads that hash at once: the core count.
+    public static var concurrencyLimit: Int { pool.numberOfThreads }
 
     /// Hashes a new password with the configured cost.
     public func hash(_ password: String) async throws -> String {
@@ -45,7 +61,10 @@ public final class PasswordHasher: Sendable {
 
     private func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         queued.add(1, ordering: .relaxed)
-        defer { queued.subtract(1, ordering: .relaxed) }
-        return try await NIOThreadPool.singleton.runIfActive(work)
+        defer {
+            queued.subtract(1, ordering: .relaxed)
+            completed.add(1, ordering: .relaxed)
+        }
+        return try await Self.pool.runIfActive(work)
     }
 }
