@@ -1,8 +1,9 @@
 # Portcullis: `make run` serves with embedded defaults; `make test` runs every test.
 # Both install the Debian packages they need first (you are root on the build machines).
+# zbar-tools and librsvg2-bin are for the interop tests only (QR decoding).
 
 SWIFT        ?= swift
-APT_PACKAGES := libssl-dev libargon2-dev libsqlite3-dev pkg-config
+APT_PACKAGES := libssl-dev libargon2-dev libsqlite3-dev libqrencode-dev pkg-config zbar-tools librsvg2-bin
 VENV         := .venv-interop
 PYTHON       := $(VENV)/bin/python
 BIN          := .build/debug/portcullis

@@ -39,6 +39,16 @@ let package = Package(
             pkgConfig: "libargon2",
             providers: [.apt(["libargon2-dev"])]
         ),
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        .target(
+            name: "PortcullisQR",
+            dependencies: ["CQRencode"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PortcullisCrypto",
             dependencies: ["COpenSSL", "CArgon2"],
@@ -67,6 +77,7 @@ let package = Package(
             dependencies: [
                 "PortcullisCore",
                 "PortcullisCrypto",
+                "PortcullisQR",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -60,6 +60,32 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v2-totp") { db in
+            try db.execute(sql: """
+                CREATE TABLE totp_credentials (
+                    user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    sealed_secret BLOB NOT NULL,
+                    algorithm TEXT NOT NULL,
+                    digits INTEGER NOT NULL,
+                    period INTEGER NOT NULL,
+                    created_at REAL NOT NULL,
+                    confirmed_at REAL,
+                    last_step INTEGER
+                );
+                CREATE TABLE recovery_codes (
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    code_hash TEXT NOT NULL,
+                    used_at REAL,
+                    PRIMARY KEY (user_id, code_hash)
+                ) WITHOUT ROWID;
+                CREATE TABLE mfa_challenges (
+                    token_hash TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    expires_at REAL NOT NULL,
+                    failures INTEGER NOT NULL DEFAULT 0
+                );
+                """)
+        }
         return migrator
     }
 }

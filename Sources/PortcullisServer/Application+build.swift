@@ -15,13 +15,13 @@ public struct PortcullisServices: Sendable {
     public let auth: AuthService
 
     /// Wires the services; `clock` is replaceable for tests.
-    public init(configuration: PortcullisConfiguration, store: any PortcullisStore, keys: KeyRingProvider, hasher: PasswordHasher, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(configuration: PortcullisConfiguration, store: any PortcullisStore, keys: KeyRingProvider, hasher: PasswordHasher, secretsKey: [UInt8], clock: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
         self.store = store
         self.keys = keys
         self.auth = AuthService(
             store: store, hasher: hasher, signer: AccessTokenSigner(keys: keys, issuer: configuration.issuer),
-            configuration: configuration, clock: clock)
+            configuration: configuration, secretsKey: secretsKey, clock: clock)
     }
 }
 
@@ -29,13 +29,15 @@ public struct PortcullisServices: Sendable {
 public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequestContext> {
     let router = Router(context: PortcullisRequestContext.self)
     let paths: Set<String> = [
-        "/v1/login", "/v1/token/refresh", "/v1/logout", "/v1/token/verify", "/v1/me", "/v1/me/password",
+        "/v1/login", "/v1/login/mfa", "/v1/token/refresh", "/v1/logout", "/v1/token/verify", "/v1/me", "/v1/me/password",
+        "/v1/me/mfa/totp", "/v1/me/mfa/totp/confirm",
         "/healthz", "/readyz", "/.well-known/jwks.json",
     ]
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(knownPaths: paths))
     AuthController(auth: services.auth).addRoutes(to: router)
     MeController(auth: services.auth).addRoutes(to: router)
+    MFAController(auth: services.auth).addRoutes(to: router)
     HealthController(store: services.store, keys: services.keys).addRoutes(to: router)
     return router
 }

@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
         let keys = try KeyRingProvider(directory: directory)
         let services = PortcullisServices(
             configuration: configuration, store: store, keys: keys,
-            hasher: try PasswordHasher(parameters: configuration.argon2))
+            hasher: try PasswordHasher(parameters: configuration.argon2), secretsKey: try directory.secretsKey())
         logger.notice("database \(absolute(configuration.databasePath)); keys \(absolute(configuration.keysDirectory)); signing key \(keys.current().signingKID)")
         logger.notice("issuer \(configuration.issuer); listening on http://\(configuration.host):\(configuration.port)")
         try await buildApplication(services, logger: logger).runService()

@@ -5,7 +5,7 @@ import PortcullisCore
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage users.",
-        subcommands: [Add.self, List.self, Show.self, Passwd.self, Disable.self, Enable.self, Delete.self, Unlock.self])
+        subcommands: [Add.self, List.self, Show.self, Passwd.self, Disable.self, Enable.self, Delete.self, Unlock.self, MFAReset.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user.")
@@ -99,6 +99,17 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.administration().deleteUser(name)
             report(options, ["username": name, "result": "deleted"])
+        }
+    }
+
+    struct MFAReset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "mfa-reset", abstract: "Remove a user's TOTP and recovery codes.")
+        @Argument var name: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let removed = try await options.administration().resetMFA(name)
+            report(options, ["username": name, "result": removed ? "mfa removed" : "no mfa enrolled"])
         }
     }
 

@@ -76,12 +76,13 @@ struct CLI {
         #expect(try cli.run(["role", "revoke", "alice", "viewer"]).status == 0)
         #expect(try cli.run(["user", "passwd", "alice", "--password-stdin"], stdin: "another secret\n").status == 0)
         #expect(try cli.run(["user", "unlock", "alice"]).status == 0)
+        #expect(try cli.run(["user", "mfa-reset", "alice"]).stdout.contains("no mfa enrolled"))
         #expect(try cli.run(["user", "delete", "alice"]).status == 0)
         #expect((try cli.json(["user", "list"]) as? [Any])?.isEmpty == true)
 
         let audit = try #require(try cli.json(["audit", "--limit", "20"]) as? [[String: Any]])
         let actions = audit.compactMap { $0["action"] as? String }
-        for action in ["user.add", "user.disable", "user.enable", "role.grant", "role.revoke", "user.passwd", "user.unlock", "user.delete"] {
+        for action in ["user.add", "user.disable", "user.enable", "role.grant", "role.revoke", "user.passwd", "user.unlock", "mfa.reset", "user.delete"] {
             #expect(actions.contains(action), "audit lacks \(action)")
         }
         #expect(!audit.description.contains("correct horse"))

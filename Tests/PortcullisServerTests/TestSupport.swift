@@ -45,7 +45,7 @@ struct Harness {
         let clock = self.clock
         services = PortcullisServices(
             configuration: configuration, store: store, keys: try KeyRingProvider(directory: keys),
-            hasher: hasher, clock: { clock.now })
+            hasher: hasher, secretsKey: try keys.secretsKey(), clock: { clock.now })
         admin = UserAdministration(store: store, hasher: hasher)
     }
 

@@ -98,6 +98,14 @@ public struct UserAdministration: Sendable {
         try await audit("user.delete", subject: username)
     }
 
+    /// Removes a user's second factor and recovery codes (for a lost phone).
+    public func resetMFA(_ username: String) async throws -> Bool {
+        let user = try await existingUser(username)
+        let removed = try await store.deleteTOTP(userID: user.id)
+        try await audit("mfa.reset", subject: username, detail: removed ? "removed" : "nothing enrolled")
+        return removed
+    }
+
     /// Clears an account's failed-login counter and lockout; works for any name, existing or not.
     public func unlock(_ username: String) async throws -> Bool {
         let cleared = try await store.clearLockout(key: username.lowercased())
@@ -150,6 +158,7 @@ public struct UserAdministration: Sendable {
     private func summary(of user: User) async throws -> UserSummary {
         UserSummary(
             id: user.id, username: user.username, email: user.email, disabled: user.disabled,
-            roles: try await store.roles(ofUserID: user.id), mfa: false, createdAt: user.createdAt)
+            roles: try await store.roles(ofUserID: user.id),
+            mfa: try await store.totpCredential(userID: user.id)?.isActive ?? false, createdAt: user.createdAt)
     }
 }

@@ -14,6 +14,7 @@ public final class AuthService: Sendable {
     let configuration: PortcullisConfiguration
     let addressThrottle: AddressThrottle
     let accountPolicy: LockoutPolicy
+    let secretsKey: [UInt8]
     let clock: @Sendable () -> Date
 
     /// Wires the service.
@@ -22,8 +23,10 @@ public final class AuthService: Sendable {
         hasher: PasswordHasher,
         signer: AccessTokenSigner,
         configuration: PortcullisConfiguration,
+        secretsKey: [UInt8],
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.secretsKey = secretsKey
         self.store = store
         self.hasher = hasher
         self.signer = signer
@@ -33,10 +36,10 @@ public final class AuthService: Sendable {
         self.clock = clock
     }
 
-    /// Checks a username and password and starts a session.
+    /// Checks a username and password; starts a session, or asks for the second factor.
     ///
     /// An unknown user costs a dummy hash and gets the same error as a wrong password.
-    public func login(username: String, password: String, remoteAddress: String) async throws -> TokenPair {
+    public func login(username: String, password: String, remoteAddress: String) async throws -> LoginOutcome {
         let now = clock()
         guard !username.isEmpty, !password.isEmpty else {
             throw PortcullisError.invalidRequest("username and password are required")
@@ -65,15 +68,20 @@ public final class AuthService: Sendable {
             try await audit("login.failure", actor: "anonymous", subject: username, address: remoteAddress, detail: reason, at: now)
             throw PortcullisError.invalidCredentials
         }
-        if lockout.failures > 0 { _ = try await store.clearLockout(key: accountKey) }
         if hasher.needsRehash(user.passwordHash) {
             let upgraded = try await hasher.hash(password)
             try await store.updatePasswordHash(userID: user.id, hash: upgraded, at: now)
             try await audit("password.rehash", actor: user.id, subject: user.username, address: remoteAddress, at: now)
         }
+        if let credential = try await store.totpCredential(userID: user.id), credential.isActive {
+            let token = try await startMFAChallenge(for: user, now: now)
+            try await audit("login.password_ok", actor: user.id, subject: user.username, address: remoteAddress, detail: "mfa required", at: now)
+            return .mfaRequired(mfaToken: token, methods: ["totp"])
+        }
+        if lockout.failures > 0 { _ = try await store.clearLockout(key: accountKey) }
         let pair = try await startSession(for: user, scope: Self.defaultScope, now: now)
         try await audit("login.success", actor: user.id, subject: user.username, address: remoteAddress, at: now)
-        return pair
+        return .tokens(pair)
     }
 
     /// Rotates a refresh token: the old one dies, a new pair of the same family is returned.
@@ -209,13 +217,13 @@ public final class AuthService: Sendable {
         return true
     }
 
-    private func checkAddress(_ address: String, now: Date) throws {
+    func checkAddress(_ address: String, now: Date) throws {
         if let seconds = addressThrottle.retryAfter(address: address, now: now) {
             throw PortcullisError.throttled(retryAfter: seconds)
         }
     }
 
-    private func recordFailure(accountKey: String, address: String, now: Date) async throws {
+    func recordFailure(accountKey: String, address: String, now: Date) async throws {
         addressThrottle.recordFailure(address: address, now: now)
         let policy = accountPolicy
         _ = try await store.recordFailure(key: accountKey, at: now) { policy.lockout(afterFailures: $0) }

@@ -15,3 +15,11 @@ public struct ActiveToken: Sendable, Equatable {
     /// The verified claims.
     public var claims: AccessTokenClaims
 }
+
+/// The answer to a password login: tokens, or a request for the second factor.
+public enum LoginOutcome: Sendable, Equatable {
+    /// No second factor enrolled: the session started.
+    case tokens(TokenPair)
+    /// TOTP is active: present `mfaToken` with a code to `/v1/login/mfa` within five minutes.
+    case mfaRequired(mfaToken: String, methods: [String])
+}

@@ -29,8 +29,8 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var accountFailureLimit: Int = 10
     /// Failures per minute after which a client address is locked.
     public var addressFailureLimit: Int = 100
-    /// Largest accepted request body in bytes.
-    public var maxBodyBytes: Int = 64 * 1024
+    /// Issuer name shown by authenticator apps (`otpauth://totp/NAME:user`).
+    public var totpIssuer: String = "Portcullis"
 
     /// The defaults of DESIGN.md section 3.
     public init() {}

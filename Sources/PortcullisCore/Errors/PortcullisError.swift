@@ -11,6 +11,8 @@ public enum PortcullisError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidToken(String)
     /// A refresh token that was already used: its family is now revoked.
     case refreshTokenReused
+    /// A wrong, reused or expired one-time code at the second login step.
+    case invalidCode
     /// Too many failures: try again after the given number of seconds.
     case throttled(retryAfter: Int)
     /// The caller is authenticated but not allowed to do this.
@@ -31,6 +33,7 @@ public enum PortcullisError: Error, Equatable, Sendable, CustomStringConvertible
         case .invalidCredentials: "invalid_credentials"
         case .invalidToken: "invalid_token"
         case .refreshTokenReused: "invalid_grant"
+        case .invalidCode: "invalid_code"
         case .throttled: "too_many_requests"
         case .forbidden: "forbidden"
         case .notFound: "not_found"
@@ -47,6 +50,7 @@ public enum PortcullisError: Error, Equatable, Sendable, CustomStringConvertible
         case .invalidCredentials: "invalid username or password"
         case .invalidToken(let text): text
         case .refreshTokenReused: "refresh token was already used; its session is revoked"
+        case .invalidCode: "invalid or already used code"
         case .throttled(let seconds): "too many failed attempts; retry after \(seconds) s"
         case .forbidden(let text): text
         case .notFound(let text): text

@@ -85,7 +85,7 @@ public protocol AuditStore: Sendable {
 }
 
 /// Everything Portcullis stores, as one value to pass around.
-public protocol PortcullisStore: UserStore, RoleGrantStore, SessionStore, AccountLockoutStore, AuditStore {
+public protocol PortcullisStore: UserStore, RoleGrantStore, SessionStore, AccountLockoutStore, AuditStore, MFAStore {
     /// True when the database answers a trivial query.
     func isHealthy() async -> Bool
 }

@@ -14,6 +14,7 @@ public struct AuthController: Sendable {
     /// Adds the routes to `router`.
     public func addRoutes(to router: Router<PortcullisRequestContext>) {
         router.post("/v1/login", use: login)
+        router.post("/v1/login/mfa", use: loginMFA)
         router.post("/v1/token/refresh", use: refresh)
         router.post("/v1/logout", use: logout)
         router.post("/v1/token/verify", use: verify)
@@ -22,6 +23,15 @@ public struct AuthController: Sendable {
     struct LoginRequest: Decodable {
         let username: String
         let password: String
+    }
+
+    struct MFALoginRequest: Decodable {
+        let mfaToken: String
+        let code: String
+        enum CodingKeys: String, CodingKey {
+            case mfaToken = "mfa_token"
+            case code
+        }
     }
 
     struct RefreshRequest: Decodable {
@@ -33,9 +43,17 @@ public struct AuthController: Sendable {
         let token: String
     }
 
-    @Sendable func login(_ request: Request, context: PortcullisRequestContext) async throws -> TokenResponse {
+    @Sendable func login(_ request: Request, context: PortcullisRequestContext) async throws -> LoginResponse {
         let body = try await request.decode(as: LoginRequest.self, context: context)
-        return TokenResponse(try await auth.login(username: body.username, password: body.password, remoteAddress: context.clientAddress))
+        switch try await auth.login(username: body.username, password: body.password, remoteAddress: context.clientAddress) {
+        case .tokens(let pair): return .tokens(TokenResponse(pair))
+        case .mfaRequired(let token, let methods): return .mfaRequired(token: token, methods: methods)
+        }
+    }
+
+    @Sendable func loginMFA(_ request: Request, context: PortcullisRequestContext) async throws -> TokenResponse {
+        let body = try await request.decode(as: MFALoginRequest.self, context: context)
+        return TokenResponse(try await auth.completeLogin(mfaToken: body.mfaToken, code: body.code, remoteAddress: context.clientAddress))
     }
 
     @Sendable func refresh(_ request: Request, context: PortcullisRequestContext) async throws -> TokenResponse {
@@ -55,6 +73,30 @@ public struct AuthController: Sendable {
             return VerifyResponse(active: false)
         }
         return VerifyResponse(claims)
+    }
+}
+
+/// Tokens, or `{mfa_required: true, mfa_token, methods}` when a second factor is due.
+enum LoginResponse: ResponseEncodable {
+    case tokens(TokenResponse)
+    case mfaRequired(token: String, methods: [String])
+
+    enum CodingKeys: String, CodingKey {
+        case mfaRequired = "mfa_required"
+        case mfaToken = "mfa_token"
+        case methods
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .tokens(let response):
+            try response.encode(to: encoder)
+        case .mfaRequired(let token, let methods):
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(true, forKey: .mfaRequired)
+            try container.encode(token, forKey: .mfaToken)
+            try container.encode(methods, forKey: .methods)
+        }
     }
 }
 

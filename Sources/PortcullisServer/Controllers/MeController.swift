@@ -30,7 +30,7 @@ public struct MeController: Sendable {
         let (user, _) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
         return ProfileResponse(
             id: user.id, username: user.username, email: user.email, roles: try await auth.roles(of: user),
-            mfa: .init(totp: false), createdAt: ISO8601DateFormatter().string(from: user.createdAt))
+            mfa: .init(totp: try await auth.hasActiveTOTP(user)), createdAt: ISO8601DateFormatter().string(from: user.createdAt))
     }
 
     @Sendable func changePassword(_ request: Request, context: PortcullisRequestContext) async throws -> HTTPResponse.Status {

@@ -72,7 +72,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public static func status(of error: PortcullisError) -> HTTPResponse.Status {
         switch error {
         case .invalidRequest: .badRequest
-        case .invalidCredentials, .invalidToken, .refreshTokenReused: .unauthorized
+        case .invalidCredentials, .invalidToken, .refreshTokenReused, .invalidCode: .unauthorized
         case .throttled: .tooManyRequests
         case .forbidden: .forbidden
         case .notFound: .notFound

@@ -1,0 +1,4 @@
+#ifndef PORTCULLIS_CQRENCODE_SHIM_H
+#define PORTCULLIS_CQRENCODE_SHIM_H
+#include <qrencode.h>
+#endif

@@ -1,0 +1,189 @@
+public import Foundation
+public import PortcullisCrypto
+
+/// What a user gets when TOTP enrolment starts: the secret, once, in the forms apps take.
+public struct TOTPEnrolment: Sendable, Equatable {
+    /// Base32 secret for manual entry.
+    public var secret: String
+    /// `otpauth://totp/ISSUER:USER?secret=…&issuer=…&algorithm=…&digits=…&period=…`.
+    public var otpauthURI: String
+    /// Code parameters.
+    public var parameters: TOTP
+}
+
+extension AuthService {
+    /// Seconds an unconfirmed enrolment stays confirmable.
+    public static let enrolmentLifetime: TimeInterval = 600
+    /// Seconds an `mfa_token` lives.
+    public static let challengeLifetime: TimeInterval = 300
+    /// Wrong codes that kill an `mfa_token`.
+    public static let challengeMaxFailures = 5
+    /// Recovery codes issued at confirmation.
+    public static let recoveryCodeCount = 10
+
+    /// Starts (or restarts) TOTP enrolment with a fresh 160-bit secret; refuses while TOTP is active.
+    public func enrolTOTP(user: User, parameters: TOTP = .standard, remoteAddress: String) async throws -> TOTPEnrolment {
+        guard [6, 8].contains(parameters.digits), parameters.period == 30 else {
+            throw PortcullisError.invalidRequest("digits must be 6 or 8 and period 30")
+        }
+        let now = clock()
+        let secret = SecureRandom.bytes(20)
+        let sealed = try AESGCM.seal(secret, key: secretsKey, associatedData: Self.associatedData(userID: user.id))
+        try await store.saveTOTPEnrolment(TOTPCredential(userID: user.id, sealedSecret: sealed, parameters: parameters, createdAt: now))
+        try await audit("mfa.enrol", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+        let encoded = Base32.encode(secret)
+        return TOTPEnrolment(secret: encoded, otpauthURI: otpauthURI(username: user.username, secret: encoded, parameters: parameters), parameters: parameters)
+    }
+
+    /// Activates a pending enrolment with a valid current code; returns the recovery codes, shown once.
+    public func confirmTOTP(user: User, code: String, remoteAddress: String) async throws -> [String] {
+        let now = clock()
+        try checkAddress(remoteAddress, now: now)
+        guard let credential = try await store.totpCredential(userID: user.id), !credential.isActive else {
+            throw PortcullisError.invalidRequest("no pending TOTP enrolment; start one first")
+        }
+        guard now.timeIntervalSince(credential.createdAt) <= Self.enrolmentLifetime else {
+            _ = try await store.deleteTOTP(userID: user.id)
+            throw PortcullisError.invalidRequest("the enrolment expired; start again")
+        }
+        guard let step = try matchingStep(credential, code: code, now: now) else {
+            try await recordFailure(accountKey: user.username.lowercased(), address: remoteAddress, now: now)
+            try await audit("mfa.confirm.failure", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+            throw PortcullisError.invalidRequest("invalid code")
+        }
+        let codes = (0..<Self.recoveryCodeCount).map { _ in Self.makeRecoveryCode() }
+        guard try await store.confirmTOTP(userID: user.id, at: now, step: step, recoveryCodeHashes: codes.map(Self.recoveryCodeHash)) else {
+            throw PortcullisError.conflict("TOTP was confirmed or removed concurrently")
+        }
+        try await audit("mfa.confirm", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+        return codes
+    }
+
+    /// Removes TOTP after checking a current code or the password.
+    public func removeTOTP(user: User, code: String?, password: String?, remoteAddress: String) async throws {
+        let now = clock()
+        try checkAddress(remoteAddress, now: now)
+        guard let credential = try await store.totpCredential(userID: user.id) else {
+            throw PortcullisError.notFound("TOTP is not enrolled")
+        }
+        let proven: Bool
+        if let code, !code.isEmpty {
+            proven = try await acceptCode(credential, code: code, now: now)
+        } else if let password, !password.isEmpty, password.utf8.count <= AccountRules.maximumPasswordBytes {
+            proven = try await hasher.verify(password, against: user.passwordHash)
+        } else {
+            throw PortcullisError.invalidRequest("a current code or the password is required")
+        }
+        guard proven else {
+            try await recordFailure(accountKey: user.username.lowercased(), address: remoteAddress, now: now)
+            try await audit("mfa.remove.failure", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+            throw PortcullisError.invalidRequest("invalid code or password")
+        }
+        _ = try await store.deleteTOTP(userID: user.id)
+        try await audit("mfa.remove", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+    }
+
+    /// The second login step: a TOTP code or a recovery code for a live `mfa_token`.
+    public func completeLogin(mfaToken: String, code: String, remoteAddress: String) async throws -> TokenPair {
+        let now = clock()
+        guard !mfaToken.isEmpty, mfaToken.utf8.count <= 256, !code.isEmpty, code.utf8.count <= 64 else {
+            throw PortcullisError.invalidRequest("mfa_token and code are required")
+        }
+        try checkAddress(remoteAddress, now: now)
+        let tokenHash = Self.hash(mfaToken)
+        guard let challenge = try await store.mfaChallenge(tokenHash: tokenHash), challenge.expiresAt > now,
+              let user = try await store.user(id: challenge.userID), !user.disabled,
+              let credential = try await store.totpCredential(userID: user.id), credential.isActive else {
+            addressThrottle.recordFailure(address: remoteAddress, now: now)
+            throw PortcullisError.invalidToken("mfa_token is not valid")
+        }
+        let accountKey = user.username.lowercased()
+        if let until = try await store.lockoutState(key: accountKey).lockedUntil, until > now {
+            throw PortcullisError.throttled(retryAfter: secondsUntil(until, from: now))
+        }
+        let usedRecoveryCode: Bool
+        let accepted: Bool
+        if code.allSatisfy(\.isNumber), code.count == credential.parameters.digits {
+            usedRecoveryCode = false
+            accepted = try await acceptCode(credential, code: code, now: now)
+        } else {
+            usedRecoveryCode = true
+            accepted = try await store.consumeRecoveryCode(userID: user.id, codeHash: Self.recoveryCodeHash(code), at: now)
+        }
+        guard accepted else {
+            _ = try await store.recordMFAChallengeFailure(tokenHash: tokenHash, maxFailures: Self.challengeMaxFailures)
+            try await recordFailure(accountKey: accountKey, address: remoteAddress, now: now)
+            try await audit("mfa.failure", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+            throw PortcullisError.invalidCode
+        }
+        guard try await store.consumeMFAChallenge(tokenHash: tokenHash) else {
+            throw PortcullisError.invalidToken("mfa_token is not valid")
+        }
+        _ = try await store.clearLockout(key: accountKey)
+        if usedRecoveryCode {
+            let left = try await store.remainingRecoveryCodes(userID: user.id)
+            try await audit("mfa.recovery_code", actor: user.id, subject: user.username, address: remoteAddress, detail: "\(left) left", at: now)
+        }
+        let pair = try await startSession(for: user, scope: Self.defaultScope, now: now)
+        try await audit("mfa.success", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+        try await audit("login.success", actor: user.id, subject: user.username, address: remoteAddress, detail: "mfa", at: now)
+        return pair
+    }
+
+    /// True when TOTP is active for the user.
+    public func hasActiveTOTP(_ user: User) async throws -> Bool {
+        try await store.totpCredential(userID: user.id)?.isActive ?? false
+    }
+
+    // MARK: - Internals
+
+    func startMFAChallenge(for user: User, now: Date) async throws -> String {
+        let token = SecureRandom.token()
+        try await store.createMFAChallenge(MFAChallenge(tokenHash: Self.hash(token), userID: user.id, expiresAt: now.addingTimeInterval(Self.challengeLifetime)))
+        return token
+    }
+
+    /// Checks a code in the ±1 step window and claims its step atomically (the replay guard).
+    func acceptCode(_ credential: TOTPCredential, code: String, now: Date) async throws -> Bool {
+        guard let step = try matchingStep(credential, code: code, now: now) else { return false }
+        if let last = credential.lastUsedStep, step <= last { return false }
+        return try await store.advanceTOTPStep(userID: credential.userID, to: step)
+    }
+
+    func matchingStep(_ credential: TOTPCredential, code: String, now: Date) throws -> Int64? {
+        let secret = try AESGCM.open(credential.sealedSecret, key: secretsKey, associatedData: Self.associatedData(userID: credential.userID))
+        let parameters = credential.parameters
+        return parameters.matchingStep(secret: secret, candidate: code, around: parameters.step(at: Int64(now.timeIntervalSince1970)))
+    }
+
+    func otpauthURI(username: String, secret: String, parameters: TOTP) -> String {
+        let issuer = configuration.totpIssuer
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let label = (issuer.addingPercentEncoding(withAllowedCharacters: allowed) ?? issuer) + ":" + (username.addingPercentEncoding(withAllowedCharacters: allowed) ?? username)
+        let issuerParameter = issuer.addingPercentEncoding(withAllowedCharacters: allowed) ?? issuer
+        return "otpauth://totp/\(label)?secret=\(secret)&issuer=\(issuerParameter)&algorithm=\(parameters.algorithm.rawValue)&digits=\(parameters.digits)&period=\(parameters.period)"
+    }
+
+    static func associatedData(userID: String) -> [UInt8] {
+        Array("portcullis-totp:\(userID)".utf8)
+    }
+
+    /// 128 random bits as 26 base32 characters, grouped for reading: `abcd-efgh-ijkl-mnop-qrst-uvwxyz`.
+    static func makeRecoveryCode() -> String {
+        let raw = Base32.encode(SecureRandom.bytes(16)).lowercased()
+        var groups: [Substring] = []
+        var rest = Substring(raw)
+        while rest.count > 6 {
+            groups.append(rest.prefix(4))
+            rest = rest.dropFirst(4)
+        }
+        groups.append(rest)
+        return groups.joined(separator: "-")
+    }
+
+    /// Recovery codes are compared without case, dashes or spaces, by hex SHA-256.
+    static func recoveryCodeHash(_ code: String) -> String {
+        hash(code.lowercased().filter { $0 != "-" && $0 != " " })
+    }
+}

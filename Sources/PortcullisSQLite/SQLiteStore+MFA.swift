@@ -1,0 +1,117 @@
+public import Foundation
+import GRDB
+public import PortcullisCore
+import PortcullisCrypto
+
+extension SQLiteStore {
+    public func saveTOTPEnrolment(_ credential: TOTPCredential) async throws {
+        try await pool.write { db in
+            if let confirmed = try Double?.fetchOne(db, sql: "SELECT confirmed_at FROM totp_credentials WHERE user_id = ?", arguments: [credential.userID]), confirmed != nil {
+                throw PortcullisError.conflict("TOTP is already active; remove it first")
+            }
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO totp_credentials (user_id, sealed_secret, algorithm, digits, period, created_at, confirmed_at, last_step)
+                    VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)
+                    """,
+                arguments: [credential.userID, Data(credential.sealedSecret), credential.parameters.algorithm.rawValue,
+                            credential.parameters.digits, credential.parameters.period, credential.createdAt.timeIntervalSince1970])
+        }
+    }
+
+    public func totpCredential(userID: String) async throws -> TOTPCredential? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM totp_credentials WHERE user_id = ?", arguments: [userID]) else { return nil }
+            let confirmed: Double? = row["confirmed_at"]
+            let sealed: Data = row["sealed_secret"]
+            let algorithm = HashAlgorithm(rawValue: row["algorithm"]) ?? .sha1
+            return TOTPCredential(
+                userID: row["user_id"], sealedSecret: [UInt8](sealed),
+                parameters: TOTP(algorithm: algorithm, digits: row["digits"], period: row["period"]),
+                createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                confirmedAt: confirmed.map(Date.init(timeIntervalSince1970:)), lastUsedStep: row["last_step"])
+        }
+    }
+
+    public func confirmTOTP(userID: String, at: Date, step: Int64, recoveryCodeHashes: [String]) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE totp_credentials SET confirmed_at = ?, last_step = ? WHERE user_id = ? AND confirmed_at IS NULL",
+                arguments: [at.timeIntervalSince1970, step, userID])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: "DELETE FROM recovery_codes WHERE user_id = ?", arguments: [userID])
+            for hash in recoveryCodeHashes {
+                try db.execute(sql: "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", arguments: [userID, hash])
+            }
+            return true
+        }
+    }
+
+    public func deleteTOTP(userID: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM recovery_codes WHERE user_id = ?", arguments: [userID])
+            try db.execute(sql: "DELETE FROM mfa_challenges WHERE user_id = ?", arguments: [userID])
+            try db.execute(sql: "DELETE FROM totp_credentials WHERE user_id = ?", arguments: [userID])
+            return db.changesCount == 1
+        }
+    }
+
+    public func advanceTOTPStep(userID: String, to step: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE totp_credentials SET last_step = ? WHERE user_id = ? AND confirmed_at IS NOT NULL AND (last_step IS NULL OR last_step < ?)",
+                arguments: [step, userID, step])
+            return db.changesCount == 1
+        }
+    }
+
+    public func consumeRecoveryCode(userID: String, codeHash: String, at: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL",
+                arguments: [at.timeIntervalSince1970, userID, codeHash])
+            return db.changesCount == 1
+        }
+    }
+
+    public func remainingRecoveryCodes(userID: String) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL", arguments: [userID]) ?? 0
+        }
+    }
+
+    public func createMFAChallenge(_ challenge: MFAChallenge) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM mfa_challenges WHERE expires_at < ?", arguments: [challenge.expiresAt.timeIntervalSince1970 - 3600])
+            try db.execute(
+                sql: "INSERT INTO mfa_challenges (token_hash, user_id, expires_at, failures) VALUES (?, ?, ?, 0)",
+                arguments: [challenge.tokenHash, challenge.userID, challenge.expiresAt.timeIntervalSince1970])
+        }
+    }
+
+    public func mfaChallenge(tokenHash: String) async throws -> MFAChallenge? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM mfa_challenges WHERE token_hash = ?", arguments: [tokenHash]).map { row in
+                MFAChallenge(tokenHash: row["token_hash"], userID: row["user_id"], expiresAt: Date(timeIntervalSince1970: row["expires_at"]), failures: row["failures"])
+            }
+        }
+    }
+
+    public func recordMFAChallengeFailure(tokenHash: String, maxFailures: Int) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE mfa_challenges SET failures = failures + 1 WHERE token_hash = ?", arguments: [tokenHash])
+            let failures = try Int.fetchOne(db, sql: "SELECT failures FROM mfa_challenges WHERE token_hash = ?", arguments: [tokenHash]) ?? maxFailures
+            if failures >= maxFailures {
+                try db.execute(sql: "DELETE FROM mfa_challenges WHERE token_hash = ?", arguments: [tokenHash])
+            }
+            return failures
+        }
+    }
+
+    public func consumeMFAChallenge(tokenHash: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM mfa_challenges WHERE token_hash = ?", arguments: [tokenHash])
+            return db.changesCount == 1
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+public import Hummingbird
+import NIOCore
+public import PortcullisCore
+import PortcullisCrypto
+import PortcullisQR
+
+/// `/v1/me/mfa/totp`: enrol, confirm, remove a TOTP second factor.
+public struct MFAController: Sendable {
+    let auth: AuthService
+
+    /// A controller over `auth`.
+    public init(auth: AuthService) {
+        self.auth = auth
+    }
+
+    /// Adds the routes to `router`.
+    public func addRoutes(to router: Router<PortcullisRequestContext>) {
+        router.post("/v1/me/mfa/totp", use: enrol)
+        router.post("/v1/me/mfa/totp/confirm", use: confirm)
+        router.delete("/v1/me/mfa/totp", use: remove)
+    }
+
+    struct EnrolRequest: Decodable {
+        let algorithm: String?
+        let digits: Int?
+    }
+
+    struct CodeRequest: Decodable {
+        let code: String
+    }
+
+    struct RemoveRequest: Decodable {
+        let code: String?
+        let password: String?
+    }
+
+    struct EnrolResponse: ResponseEncodable {
+        let secret: String
+        let otpauthURI: String
+        let qrSVG: String
+        let algorithm: String
+        let digits: Int
+        let period: Int
+        let expiresIn: Int
+
+        enum CodingKeys: String, CodingKey {
+            case secret, algorithm, digits, period
+            case otpauthURI = "otpauth_uri"
+            case qrSVG = "qr_svg"
+            case expiresIn = "expires_in"
+        }
+    }
+
+    struct RecoveryCodesResponse: ResponseEncodable {
+        let recoveryCodes: [String]
+        enum CodingKeys: String, CodingKey { case recoveryCodes = "recovery_codes" }
+    }
+
+    @Sendable func enrol(_ request: Request, context: PortcullisRequestContext) async throws -> EnrolResponse {
+        let (user, _) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        var parameters = TOTP.standard
+        if body.readableBytes > 0 {
+            let options = try JSONDecoder().decode(EnrolRequest.self, from: Data(body.readableBytesView))
+            if let name = options.algorithm {
+                guard let algorithm = HashAlgorithm(rawValue: name.uppercased().replacingOccurrences(of: "-", with: "")) else {
+                    throw PortcullisError.invalidRequest("algorithm must be SHA1, SHA256 or SHA512")
+                }
+                parameters.algorithm = algorithm
+            }
+            if let digits = options.digits { parameters.digits = digits }
+        }
+        let enrolment = try await auth.enrolTOTP(user: user, parameters: parameters, remoteAddress: context.clientAddress)
+        return EnrolResponse(
+            secret: enrolment.secret, otpauthURI: enrolment.otpauthURI, qrSVG: try QRCode.svg(for: enrolment.otpauthURI),
+            algorithm: parameters.algorithm.rawValue, digits: parameters.digits, period: parameters.period,
+            expiresIn: Int(AuthService.enrolmentLifetime))
+    }
+
+    @Sendable func confirm(_ request: Request, context: PortcullisRequestContext) async throws -> RecoveryCodesResponse {
+        let (user, _) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
+        let body = try await request.decode(as: CodeRequest.self, context: context)
+        return RecoveryCodesResponse(recoveryCodes: try await auth.confirmTOTP(user: user, code: body.code, remoteAddress: context.clientAddress))
+    }
+
+    @Sendable func remove(_ request: Request, context: PortcullisRequestContext) async throws -> HTTPResponse.Status {
+        let (user, _) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
+        let body = try await request.decode(as: RemoveRequest.self, context: context)
+        try await auth.removeTOTP(user: user, code: body.code, password: body.password, remoteAddress: context.clientAddress)
+        return .noContent
+    }
+}
