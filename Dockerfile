@@ -1,6 +1,6 @@
 # Multi-stage build: the Swift toolchain image builds, a slim Debian image runs.
 FROM swift:6.2-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libssl-dev libargon2-dev libsqlite3-dev pkg-config \
+RUN apt-get update && apt-get install -y --no-install-recommends libssl-dev libargon2-dev libsqlite3-dev libqrencode-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -10,7 +10,7 @@ RUN swift build -c release --product portcullis --static-swift-stdlib \
     && cp "$(swift build -c release --show-bin-path)/portcullis" /portcullis
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libssl3 libargon2-1 libsqlite3-0 ca-certificates curl \
+RUN apt-get update && apt-get install -y --no-install-recommends libssl3 libargon2-1 libsqlite3-0 libqrencode4 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/portcullis --create-home portcullis
 COPY --from=build /portcullis /usr/local/bin/portcullis
