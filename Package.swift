@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "portcullis", targets: ["portcullis"]),
         .library(name: "PortcullisCrypto", targets: ["PortcullisCrypto"]),
         .library(name: "PortcullisCore", targets: ["PortcullisCore"]),
+        .library(name: "PortcullisPolicy", targets: ["PortcullisPolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -55,9 +58,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PortcullisPolicy",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "policy-bench",
+            dependencies: ["PortcullisPolicy"],
+            path: "Benchmarks/policy-bench",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PortcullisCore",
             dependencies: [
                 "PortcullisCrypto",
+                "PortcullisPolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -78,7 +93,9 @@ let package = Package(
                 "PortcullisCore",
                 "PortcullisCrypto",
                 "PortcullisQR",
+                "PortcullisPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -90,6 +107,7 @@ let package = Package(
                 "PortcullisSQLite",
                 "PortcullisCore",
                 "PortcullisCrypto",
+                "PortcullisPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -99,6 +117,11 @@ let package = Package(
             name: "PortcullisCryptoTests",
             dependencies: ["PortcullisCrypto"],
             resources: [.copy("Vectors")],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "PortcullisPolicyTests",
+            dependencies: ["PortcullisPolicy"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
@@ -114,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "PortcullisServerTests",
             dependencies: [
-                "PortcullisServer", "PortcullisSQLite", "PortcullisCore", "PortcullisCrypto",
+                "PortcullisServer", "PortcullisSQLite", "PortcullisCore", "PortcullisCrypto", "PortcullisPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -86,6 +86,21 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v3-decision-log") { db in
+            try db.execute(sql: """
+                CREATE TABLE decision_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at REAL NOT NULL,
+                    subject TEXT NOT NULL,
+                    granted_roles TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    allowed INTEGER NOT NULL,
+                    rule TEXT,
+                    policy_version TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

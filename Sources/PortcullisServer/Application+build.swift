@@ -2,6 +2,7 @@ public import Hummingbird
 public import Foundation
 public import Logging
 public import PortcullisCore
+import PortcullisPolicy
 
 /// Everything the routes need, built once per process (or per test).
 public struct PortcullisServices: Sendable {
@@ -13,15 +14,27 @@ public struct PortcullisServices: Sendable {
     public let keys: KeyRingProvider
     /// Login, tokens, sessions.
     public let auth: AuthService
+    /// The policy in force, reloaded when its files change.
+    public let policies: PolicyProvider
+    /// Bounded log of decisions for `policy diff` (nil when turned off).
+    public let decisionLog: DecisionLog?
+    /// Permission checks.
+    public let authorization: AuthorizationService
 
     /// Wires the services; `clock` is replaceable for tests.
-    public init(configuration: PortcullisConfiguration, store: any PortcullisStore, keys: KeyRingProvider, hasher: PasswordHasher, secretsKey: [UInt8], clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        configuration: PortcullisConfiguration, store: any PortcullisStore, keys: KeyRingProvider, hasher: PasswordHasher,
+        secretsKey: [UInt8], policies: PolicyProvider, clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.configuration = configuration
         self.store = store
         self.keys = keys
+        self.policies = policies
         self.auth = AuthService(
             store: store, hasher: hasher, signer: AccessTokenSigner(keys: keys, issuer: configuration.issuer),
-            configuration: configuration, secretsKey: secretsKey, clock: clock)
+            configuration: configuration, secretsKey: secretsKey, policies: policies, clock: clock)
+        self.decisionLog = configuration.decisionLogSize > 0 ? DecisionLog(store: store, capacity: configuration.decisionLogSize) : nil
+        self.authorization = AuthorizationService(auth: auth, store: store, policies: policies, decisionLog: decisionLog)
     }
 }
 
@@ -30,7 +43,7 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
     let router = Router(context: PortcullisRequestContext.self)
     let paths: Set<String> = [
         "/v1/login", "/v1/login/mfa", "/v1/token/refresh", "/v1/logout", "/v1/token/verify", "/v1/me", "/v1/me/password",
-        "/v1/me/mfa/totp", "/v1/me/mfa/totp/confirm",
+        "/v1/me/mfa/totp", "/v1/me/mfa/totp/confirm", "/v1/authorize",
         "/healthz", "/readyz", "/.well-known/jwks.json",
     ]
     router.add(middleware: SecurityHeadersMiddleware())
@@ -38,16 +51,18 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
     AuthController(auth: services.auth).addRoutes(to: router)
     MeController(auth: services.auth).addRoutes(to: router)
     MFAController(auth: services.auth).addRoutes(to: router)
-    HealthController(store: services.store, keys: services.keys).addRoutes(to: router)
+    AuthorizeController(authorization: services.authorization).addRoutes(to: router)
+    HealthController(store: services.store, keys: services.keys, policies: services.policies).addRoutes(to: router)
     return router
 }
 
-/// The HTTP application listening on the configured host and port.
+/// The HTTP application listening on the configured host and port, with its background tasks.
 public func buildApplication(_ services: PortcullisServices, logger: Logger) -> some ApplicationProtocol {
     Application(
         router: buildRouter(services),
         configuration: .init(
             address: .hostname(services.configuration.host, port: services.configuration.port),
             serverName: "Portcullis"),
+        services: [BackgroundTasks(services: services, logger: logger)],
         logger: logger)
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PortcullisCore
+import PortcullisPolicy
 import PortcullisSQLite
 
 /// `--db`, `--keys`, `--policies`, `--json`, accepted after every subcommand.
@@ -32,10 +33,22 @@ struct GlobalOptions: ParsableArguments {
         try SQLiteStore(path: try configuration().databasePath)
     }
 
-    /// Admin operations over the configured store.
+    /// Admin operations over the configured store, checking role names against the configured policy.
     func administration() throws -> UserAdministration {
         let configuration = try configuration()
-        return UserAdministration(store: try SQLiteStore(path: configuration.databasePath), hasher: try PasswordHasher(parameters: configuration.argon2))
+        return UserAdministration(
+            store: try SQLiteStore(path: configuration.databasePath), hasher: try PasswordHasher(parameters: configuration.argon2),
+            policy: try loadPolicy(configuration.policiesDirectory))
+    }
+
+    /// The policy in `directory`; a missing directory is an empty policy, an invalid one an error listing every issue.
+    func loadPolicy(_ directory: String) throws -> Policy {
+        guard FileManager.default.fileExists(atPath: directory) else { return try Policy.compile([]) }
+        do {
+            return try Policy.load(directory: directory)
+        } catch let error as PolicyLoadError {
+            throw ValidationError("invalid policy in \(directory):\n" + error.issues.map(\.description).joined(separator: "\n"))
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PortcullisCore
+import PortcullisPolicy
 import PortcullisServer
 import PortcullisSQLite
 
@@ -32,9 +33,20 @@ struct Serve: AsyncParsableCommand {
         let directory = KeyDirectory(path: configuration.keysDirectory)
         for line in try directory.prepare(signingAlgorithm: configuration.signingAlgorithm) { logger.notice("\(line)") }
         let keys = try KeyRingProvider(directory: directory)
+        if !FileManager.default.fileExists(atPath: configuration.policiesDirectory) {
+            try FileManager.default.createDirectory(atPath: configuration.policiesDirectory, withIntermediateDirectories: true)
+            logger.notice("created empty policies directory \(configuration.policiesDirectory)")
+        }
+        let policies: PolicyProvider
+        do {
+            policies = try PolicyProvider(directory: configuration.policiesDirectory)
+        } catch let error as PolicyLoadError {
+            throw ValidationError("refusing to start: invalid policy in \(configuration.policiesDirectory):\n" + error.issues.map(\.description).joined(separator: "\n"))
+        }
         let services = PortcullisServices(
             configuration: configuration, store: store, keys: keys,
-            hasher: try PasswordHasher(parameters: configuration.argon2), secretsKey: try directory.secretsKey())
+            hasher: try PasswordHasher(parameters: configuration.argon2), secretsKey: try directory.secretsKey(), policies: policies)
+        logger.notice("policy \(absolute(configuration.policiesDirectory)) version \(policies.current.version): \(policies.current.roleNames.count) roles")
         logger.notice("database \(absolute(configuration.databasePath)); keys \(absolute(configuration.keysDirectory)); signing key \(keys.current().signingKID)")
         logger.notice("issuer \(configuration.issuer); listening on http://\(configuration.host):\(configuration.port)")
         try await buildApplication(services, logger: logger).runService()

@@ -7,7 +7,19 @@ struct CLI {
 
     init() {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-cli-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: directory + "/Policies", withIntermediateDirectories: true)
+        try? Self.policy.write(toFile: directory + "/Policies/main.yaml", atomically: true, encoding: .utf8)
     }
+
+    static let policy = """
+        roles:
+          viewer:
+            allow: ["documents/*:read"]
+          admin:
+            inherits: [viewer]
+            allow: ["*"]
+            deny: ["billing/*:delete"]
+        """
 
     /// The binary beside the test bundle (or `PORTCULLIS_BIN`).
     static var binary: String {
@@ -25,7 +37,7 @@ struct CLI {
     func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments + ["--db", directory + "/db.sqlite", "--keys", directory + "/Keys"]
+        process.arguments = arguments + ["--db", directory + "/db.sqlite", "--keys", directory + "/Keys", "--policies", directory + "/Policies"]
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PORTCULLIS_") }
         environment["PORTCULLIS_ARGON2_MEMORY_KIB"] = "1024"
         environment["PORTCULLIS_ARGON2_ITERATIONS"] = "1"
@@ -107,6 +119,39 @@ struct CLI {
         let badEnv = try cli.run(["user", "list"], environment: ["PORTCULLIS_ACCESS_TOKEN_TTL": "forever"])
         #expect(badEnv.status != 0)
         #expect(badEnv.stderr.contains("PORTCULLIS_ACCESS_TOKEN_TTL"))
+    }
+
+    @Test func roleGrantRefusesARoleThePolicyDoesNotDefine() throws {
+        let cli = CLI()
+        #expect(try cli.run(["user", "add", "erin", "--password-stdin"], stdin: "long enough pw\n").status == 0)
+        let refused = try cli.run(["role", "grant", "erin", "superuser"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("superuser"))
+        #expect(try cli.run(["user", "add", "frank", "--role", "ghost", "--password-stdin"], stdin: "long enough pw\n").status != 0)
+        #expect(try cli.run(["role", "grant", "erin", "admin"]).status == 0)
+
+        let roles = try #require(try cli.json(["role", "list"]) as? [[String: Any]])
+        let admin = try #require(roles.first { $0["role"] as? String == "admin" })
+        #expect((admin["allow"] as? [String])?.contains { $0.hasPrefix("documents/*:read (main.yaml:3, from viewer)") } == true, "\(admin)")
+        #expect((admin["deny"] as? [String])?.first?.hasPrefix("billing/*:delete (main.yaml:7") == true, "\(admin)")
+
+        let explained = try #require(try cli.json(["policy", "explain", "erin", "delete", "billing/42"]) as? [String: Any])
+        #expect(explained["allowed"] as? Bool == false)
+        #expect(explained["roles"] as? [String] == ["admin", "viewer"])
+        #expect((explained["reason"] as? String)?.contains("main.yaml:7") == true)
+    }
+
+    @Test func policyCheckPrintsEachErrorWithItsLine() throws {
+        let cli = CLI()
+        #expect(try cli.run(["policy", "check"]).status == 0)
+        let broken = cli.directory + "/Broken"
+        try FileManager.default.createDirectory(atPath: broken, withIntermediateDirectories: true)
+        try "roles:\n  a:\n    allow: [\"x*y:read\"]\n  b:\n    inherits: [ghost]\n".write(toFile: broken + "/bad.yaml", atomically: true, encoding: .utf8)
+        let result = try cli.run(["policy", "check", broken])
+        #expect(result.status != 0)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("bad.yaml:3:") }, "\(result.stderr)")
+        #expect(lines.contains { $0.hasPrefix("bad.yaml:5:") }, "\(result.stderr)")
     }
 
     @Test func keysRotateListAndRetire() throws {

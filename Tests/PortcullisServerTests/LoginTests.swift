@@ -153,7 +153,7 @@ import Testing
         // Same database, stronger configuration.
         let upgraded = PortcullisServices(
             configuration: stronger.configuration, store: weak.store, keys: try KeyRingProvider(directory: weak.keys),
-            hasher: try PasswordHasher(parameters: stronger.configuration.argon2), secretsKey: try weak.keys.secretsKey())
+            hasher: try PasswordHasher(parameters: stronger.configuration.argon2), secretsKey: try weak.keys.secretsKey(), policies: weak.policies)
         _ = try await upgraded.auth.login(username: "alice", password: "correct horse", remoteAddress: "127.0.0.1")
         let after = try #require(try await weak.store.user(username: "alice")?.passwordHash)
         #expect(after.contains("m=2048,t=2,p=1"))
@@ -176,7 +176,7 @@ import Testing
         let harness = try Harness()
         try await harness.addUser()
         let hasher = try PasswordHasher(parameters: testArgon2)
-        let services = PortcullisServices(configuration: harness.configuration, store: harness.store, keys: try KeyRingProvider(directory: harness.keys), hasher: hasher, secretsKey: try harness.keys.secretsKey())
+        let services = PortcullisServices(configuration: harness.configuration, store: harness.store, keys: try KeyRingProvider(directory: harness.keys), hasher: hasher, secretsKey: try harness.keys.secretsKey(), policies: harness.policies)
         _ = try? await services.auth.login(username: "alice", password: "wrong password", remoteAddress: "a")
         let afterWrongPassword = hasher.completedOperations
         _ = try? await services.auth.login(username: "nobody-here", password: "wrong password", remoteAddress: "a")

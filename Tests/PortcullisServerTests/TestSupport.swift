@@ -1,9 +1,11 @@
 import Foundation
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import NIOCore
 import PortcullisCore
 import PortcullisCrypto
+import PortcullisPolicy
 import PortcullisServer
 import PortcullisSQLite
 import Synchronization
@@ -19,6 +21,23 @@ final class TestClock: Sendable {
     func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
+/// The policy every harness starts with (line numbers are asserted in tests).
+let testPolicyYAML = """
+roles:
+  viewer:
+    allow: ["documents/*:read"]
+  editor:
+    inherits: [viewer]
+    allow: ["documents/*:write"]
+    deny: ["documents/secret/*:*"]
+  admin:
+    allow: ["*"]
+  authz-checker:
+    allow: ["portcullis/authz:check"]
+bindings:
+  svc-billing: [viewer, authz-checker]
+"""
+
 /// One server on a fresh database and keys directory.
 struct Harness {
     let directory: String
@@ -29,7 +48,9 @@ struct Harness {
     let admin: UserAdministration
     let clock = TestClock()
 
-    init(configure: (inout PortcullisConfiguration) -> Void = { _ in }) throws {
+    let policies: PolicyProvider
+
+    init(policies: PolicyProvider? = nil, configure: (inout PortcullisConfiguration) -> Void = { _ in }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-server-\(UUID().uuidString)").path
         var configuration = PortcullisConfiguration()
         configuration.databasePath = directory + "/db.sqlite"
@@ -43,10 +64,12 @@ struct Harness {
         try keys.prepare(signingAlgorithm: configuration.signingAlgorithm)
         let hasher = try PasswordHasher(parameters: configuration.argon2)
         let clock = self.clock
+        let policies = try policies ?? PolicyProvider(policy: try Policy.compile([PolicySource(name: "test.yaml", contents: testPolicyYAML)]))
+        self.policies = policies
         services = PortcullisServices(
             configuration: configuration, store: store, keys: try KeyRingProvider(directory: keys),
-            hasher: hasher, secretsKey: try keys.secretsKey(), clock: { clock.now })
-        admin = UserAdministration(store: store, hasher: hasher)
+            hasher: hasher, secretsKey: try keys.secretsKey(), policies: policies, clock: { clock.now })
+        admin = UserAdministration(store: store, hasher: hasher, policy: policies.current)
     }
 
     @discardableResult
@@ -55,7 +78,9 @@ struct Harness {
     }
 
     func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let app = Application(router: buildRouter(services), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = Application(
+            router: buildRouter(services), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            services: [BackgroundTasks(services: services, logger: Logger(label: "test"))])
         return try await app.test(.router, body)
     }
 }

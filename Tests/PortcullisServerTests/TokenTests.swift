@@ -202,7 +202,7 @@ import Testing
             let profile = try me.json()
             #expect(profile["username"] as? String == "alice")
             #expect(profile["email"] as? String == "alice@example.com")
-            #expect(profile["roles"] as? [String] == ["editor"])
+            #expect(profile["roles"] as? [String] == ["editor", "viewer"], "effective roles, inheritance included")
             #expect((profile["mfa"] as? [String: Any])?["totp"] as? Bool == false)
             #expect(profile["password_hash"] == nil)
         }

@@ -1,5 +1,6 @@
 public import Foundation
 import PortcullisCrypto
+public import PortcullisPolicy
 
 /// A user as the admin CLI shows it (DESIGN.md section 10).
 public struct UserSummary: Codable, Sendable, Equatable {
@@ -29,12 +30,16 @@ public struct UserAdministration: Sendable {
     let store: any PortcullisStore
     let hasher: PasswordHasher
     let actor: String
+    let policy: Policy?
     let clock: @Sendable () -> Date
 
     /// Administration over `store`, audited as `actor` (e.g. `cli`).
-    public init(store: any PortcullisStore, hasher: PasswordHasher, actor: String = "cli", clock: @escaping @Sendable () -> Date = { Date() }) {
+    ///
+    /// With a `policy`, granting a role it does not define is refused.
+    public init(store: any PortcullisStore, hasher: PasswordHasher, policy: Policy? = nil, actor: String = "cli", clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.hasher = hasher
+        self.policy = policy
         self.actor = actor
         self.clock = clock
     }
@@ -45,7 +50,7 @@ public struct UserAdministration: Sendable {
         try AccountRules.validateUsername(username)
         try AccountRules.validatePassword(password)
         if let email { try AccountRules.validateEmail(email) }
-        for role in roles { try Self.validateRoleName(role) }
+        for role in roles { try validateRole(role) }
         if try await store.user(username: username) != nil {
             throw PortcullisError.conflict("user \(username) already exists")
         }
@@ -115,7 +120,7 @@ public struct UserAdministration: Sendable {
 
     /// Grants a role; false when already granted.
     public func grantRole(_ role: String, to username: String) async throws -> Bool {
-        try Self.validateRoleName(role)
+        try validateRole(role)
         let user = try await existingUser(username)
         let granted = try await store.grantRole(role, toUserID: user.id, at: clock())
         try await audit("role.grant", subject: username, detail: role)
@@ -139,6 +144,13 @@ public struct UserAdministration: Sendable {
     /// Records an admin action done outside this type (e.g. key rotation).
     public func audit(_ action: String, subject: String?, detail: String? = nil) async throws {
         try await store.appendAudit(AuditEvent(at: clock(), action: action, actor: actor, subject: subject, detail: detail))
+    }
+
+    func validateRole(_ role: String) throws {
+        try Self.validateRoleName(role)
+        if let policy, !policy.defines(role: role) {
+            throw PortcullisError.invalidRequest("role \(role) is not defined by the policy (see `portcullis role list`)")
+        }
     }
 
     static func validateRoleName(_ role: String) throws {

@@ -1,5 +1,6 @@
 public import Foundation
 public import PortcullisCrypto
+import PortcullisPolicy
 
 /// Password login, refresh rotation, logout, token checks and password change.
 ///
@@ -15,6 +16,8 @@ public final class AuthService: Sendable {
     let addressThrottle: AddressThrottle
     let accountPolicy: LockoutPolicy
     let secretsKey: [UInt8]
+    /// The policy in force: it turns database grants into effective roles.
+    public let policies: PolicyProvider
     let clock: @Sendable () -> Date
 
     /// Wires the service.
@@ -24,9 +27,11 @@ public final class AuthService: Sendable {
         signer: AccessTokenSigner,
         configuration: PortcullisConfiguration,
         secretsKey: [UInt8],
+        policies: PolicyProvider,
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.secretsKey = secretsKey
+        self.policies = policies
         self.store = store
         self.hasher = hasher
         self.signer = signer
@@ -173,9 +178,9 @@ public final class AuthService: Sendable {
         try await audit("password.change", actor: user.id, subject: user.username, address: remoteAddress, detail: "ended \(ended) other sessions", at: now)
     }
 
-    /// The user's current roles (database grants).
+    /// The user's effective roles now: database grants plus static bindings, closed under inheritance.
     public func roles(of user: User) async throws -> [String] {
-        try await store.roles(ofUserID: user.id)
+        policies.current.effectiveRoles(subject: user.username, grantedRoles: try await store.roles(ofUserID: user.id))
     }
 
     /// Hex SHA-256 of a refresh token: the only form in which it is stored.
@@ -202,7 +207,7 @@ public final class AuthService: Sendable {
             iss: configuration.issuer, sub: user.id, aud: configuration.audience,
             exp: issuedAt + Int64(configuration.accessTokenTTL), iat: issuedAt, nbf: issuedAt,
             jti: SecureRandom.token(byteCount: 16), username: user.username,
-            roles: try await store.roles(ofUserID: user.id), scope: scope, sid: familyID)
+            roles: try await roles(of: user), scope: scope, sid: familyID)
         return try signer.sign(claims)
     }
 

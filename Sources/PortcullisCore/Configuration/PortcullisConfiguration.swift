@@ -29,6 +29,8 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var accountFailureLimit: Int = 10
     /// Failures per minute after which a client address is locked.
     public var addressFailureLimit: Int = 100
+    /// Decisions kept in the decision log for `policy diff` (0 turns the log off).
+    public var decisionLogSize: Int = 10_000
     /// Issuer name shown by authenticator apps (`otpauth://totp/NAME:user`).
     public var totpIssuer: String = "Portcullis"
 

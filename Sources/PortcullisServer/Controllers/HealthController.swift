@@ -2,16 +2,19 @@ import Foundation
 public import Hummingbird
 public import PortcullisCore
 import PortcullisCrypto
+import PortcullisPolicy
 
 /// `/healthz`, `/readyz` and `/.well-known/jwks.json`.
 public struct HealthController: Sendable {
     let store: any PortcullisStore
     let keys: KeyRingProvider
+    let policies: PolicyProvider
 
-    /// A controller reporting on `store` and `keys`.
-    public init(store: any PortcullisStore, keys: KeyRingProvider) {
+    /// A controller reporting on `store`, `keys` and `policies`.
+    public init(store: any PortcullisStore, keys: KeyRingProvider, policies: PolicyProvider) {
         self.store = store
         self.keys = keys
+        self.policies = policies
     }
 
     /// Adds the routes to `router`.
@@ -30,11 +33,15 @@ public struct HealthController: Sendable {
         let database: String
         let signingKey: String
         let liveKeys: Int
+        let policyVersion: String
+        let policyErrors: [String]
 
         enum CodingKeys: String, CodingKey {
             case status, database
             case signingKey = "signing_key"
             case liveKeys = "live_keys"
+            case policyVersion = "policy_version"
+            case policyErrors = "policy_errors"
         }
     }
 
@@ -43,7 +50,8 @@ public struct HealthController: Sendable {
         let ring = keys.current()
         let body = ReadinessResponse(
             status: databaseUp ? "ready" : "unavailable", database: databaseUp ? "ok" : "unreachable",
-            signingKey: ring.signingKID, liveKeys: ring.keys.count)
+            signingKey: ring.signingKID, liveKeys: ring.keys.count,
+            policyVersion: policies.current.version, policyErrors: policies.pendingErrors)
         var response = try body.response(from: request, context: context)
         if !databaseUp { response.status = .serviceUnavailable }
         return response

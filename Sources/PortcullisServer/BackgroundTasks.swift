@@ -1,0 +1,42 @@
+public import Logging
+import PortcullisCore
+public import ServiceLifecycle
+
+/// The server's background work: policy hot reload and decision-log flushing.
+///
+/// Runs beside the HTTP server in the same service group and stops at graceful shutdown.
+public struct BackgroundTasks: Service {
+    let services: PortcullisServices
+    let logger: Logger
+
+    /// Background tasks over `services`.
+    public init(services: PortcullisServices, logger: Logger) {
+        self.services = services
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let policies = services.policies
+        let decisionLog = services.decisionLog
+        let logger = self.logger
+        try await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await policies.watch { outcome in
+                        switch outcome {
+                        case .reloaded(let version):
+                            logger.notice("policy reloaded", metadata: ["version": "\(version)"])
+                        case .rejected(let errors):
+                            logger.error("policy change rejected; the previous policy stays in force", metadata: ["errors": "\(errors.joined(separator: " | "))"])
+                        case .unchanged:
+                            break
+                        }
+                    }
+                }
+                if let decisionLog {
+                    group.addTask { await decisionLog.run() }
+                }
+            }
+        }
+    }
+}

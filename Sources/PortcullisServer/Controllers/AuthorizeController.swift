@@ -1,0 +1,49 @@
+import Foundation
+public import Hummingbird
+public import PortcullisCore
+
+/// `POST /v1/authorize`: may this subject do this action on this resource?
+public struct AuthorizeController: Sendable {
+    let authorization: AuthorizationService
+
+    /// A controller over `authorization`.
+    public init(authorization: AuthorizationService) {
+        self.authorization = authorization
+    }
+
+    /// Adds the route to `router`.
+    public func addRoutes(to router: Router<PortcullisRequestContext>) {
+        router.post("/v1/authorize", use: authorize)
+    }
+
+    /// `{token, action, resource}`, or `{subject, action, resource}` with a bearer token allowed to check.
+    struct AuthorizeRequest: Decodable {
+        let token: String?
+        let subject: String?
+        let action: String
+        let resource: String
+    }
+
+    struct AuthorizeResponse: ResponseEncodable {
+        let allowed: Bool
+        let subject: String
+        let roles: [String]
+        let reason: String
+    }
+
+    @Sendable func authorize(_ request: Request, context: PortcullisRequestContext) async throws -> AuthorizeResponse {
+        let body = try await request.decode(as: AuthorizeRequest.self, context: context)
+        let answer: AuthorizationAnswer
+        switch (body.token, body.subject) {
+        case (let token?, nil):
+            answer = try await authorization.authorize(token: token, action: body.action, resource: body.resource)
+        case (nil, let subject?):
+            guard !subject.isEmpty else { throw PortcullisError.invalidRequest("subject is empty") }
+            answer = try await authorization.authorize(
+                callerToken: try BearerToken.extract(from: request), subject: subject, action: body.action, resource: body.resource)
+        default:
+            throw PortcullisError.invalidRequest("give exactly one of token or subject")
+        }
+        return AuthorizeResponse(allowed: answer.allowed, subject: answer.subject, roles: answer.roles, reason: answer.reason)
+    }
+}
