@@ -7,8 +7,9 @@ APT_PACKAGES := libssl-dev libargon2-dev libsqlite3-dev libqrencode-dev pkg-conf
 VENV         := .venv-interop
 PYTHON       := $(VENV)/bin/python
 BIN          := .build/debug/portcullis
+POLICY_BENCH := .build/debug/policy-bench
 
-.PHONY: run test deps build swift-test interop interop-deps compose-check clean
+.PHONY: run test deps build swift-test interop interop-deps compose-check bench-policy clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -40,7 +41,13 @@ interop-deps: $(PYTHON)
 
 interop: interop-deps
 	@test -x $(BIN) || $(SWIFT) build --product portcullis
-	PORTCULLIS_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q Tests/interop
+	@test -x $(POLICY_BENCH) || $(SWIFT) build --product policy-bench
+	PORTCULLIS_BIN=$(abspath $(BIN)) PORTCULLIS_POLICY_BENCH=$(abspath $(POLICY_BENCH)) $(PYTHON) -m pytest -q Tests/interop
+
+# One in-process decision on a generated policy of 1,000 roles and 10,000 rules (release build).
+bench-policy: deps
+	$(SWIFT) build -c release --product policy-bench
+	.build/release/policy-bench
 
 # docker-compose 1.29 validates the file offline; no Docker engine runs here.
 compose-check:

@@ -256,4 +256,18 @@ import Testing
         #expect(policy.roleNames == ["viewer"])
         #expect(policy.rules(of: "viewer", inherited: false).map(\.location) == ["a.csv:1", "b.yml:3"])
     }
+
+    @Test func shippedExamplePoliciesLoadAndSayWhatTheirCommentsClaim() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let policy = try Policy.load(directory: repository.appendingPathComponent("Policies").path)
+        #expect(policy.allows(["editor"], "write", "documents/plan"))
+        #expect(!policy.allows(["editor"], "read", "documents/secret/salaries"))
+        #expect(policy.allows(["admin"], "anything", "anywhere"))
+        #expect(policy.allows(["authz-checker"], "check", "portcullis/authz"))
+        #expect(!policy.allows(["editor"], "check", "portcullis/authz"))
+        #expect(policy.effectiveRoles(subject: "svc-billing", grantedRoles: []) == ["billing-reader", "viewer"])
+        #expect(policy.allows([], "read", "invoices/2026/11", subject: "svc-billing"))
+        #expect(!policy.allows(["billing-admin"], "delete", "invoices/archive/2020"))
+        #expect(policy.allows(["billing-admin"], "delete", "invoices/2026/11"))
+    }
 }

@@ -8,7 +8,9 @@ import time
 import pytest
 import requests
 
-BIN = os.environ.get("PORTCULLIS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "portcullis"))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("PORTCULLIS_BIN", os.path.join(ROOT, ".build", "debug", "portcullis"))
+POLICY_BENCH = os.environ.get("PORTCULLIS_POLICY_BENCH", os.path.join(ROOT, ".build", "debug", "policy-bench"))
 
 
 def free_port() -> int:
@@ -18,7 +20,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, workdir: str):
+    def __init__(self, workdir: str, policies: str = os.path.join(ROOT, "Policies")):
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -28,6 +30,7 @@ class Server:
             "PORTCULLIS_KEYS": os.path.join(workdir, "Keys"),
             "PORTCULLIS_PORT": str(self.port),
             "PORTCULLIS_ISSUER": self.url,
+            "PORTCULLIS_POLICIES": policies,
         })
         self.log = open(os.path.join(workdir, "server.log"), "w")
         self.process = None
