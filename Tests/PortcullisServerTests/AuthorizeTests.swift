@@ -118,6 +118,52 @@ import Testing
     }
 }
 
+/// A decision-log store whose writes fail until told otherwise, and (like GRDB) refuse cancelled tasks.
+final class FlakyDecisionStore: DecisionLogStore, @unchecked Sendable {
+    let lock = NSLock()
+    var failing = true
+    var stored: [DecisionRecord] = []
+
+    func appendDecisions(_ records: [DecisionRecord], capacity: Int) async throws {
+        try Task.checkCancellation()
+        try lock.withLock {
+            if failing { throw CancellationError() }
+            stored.append(contentsOf: records)
+        }
+    }
+
+    func recentDecisions(limit: Int) async throws -> [DecisionRecord] {
+        lock.withLock { Array(stored.reversed().prefix(limit)) }
+    }
+}
+
+@Suite struct DecisionLogTests {
+    @Test func aFailedFlushKeepsTheBatchForTheNextOne() async throws {
+        let store = FlakyDecisionStore()
+        let log = DecisionLog(store: store, capacity: 10)
+        let record = { (subject: String) in
+            DecisionRecord(at: Date(), subject: subject, grantedRoles: [], action: "a", resource: "r", allowed: true, rule: nil, policyVersion: "v")
+        }
+        log.record(record("first"))
+        await #expect(throws: CancellationError.self) { try await log.flush() }
+        log.record(record("second"))
+        store.lock.withLock { store.failing = false }
+        #expect(try await log.flush() == 2)
+        #expect(try await store.recentDecisions(limit: 10).map(\.subject) == ["second", "first"])
+    }
+
+    @Test func runFlushesOnceMoreAfterCancellation() async throws {
+        let store = FlakyDecisionStore()
+        store.failing = false
+        let log = DecisionLog(store: store, capacity: 10)
+        let task = Task { await log.run(every: .seconds(60)) }
+        log.record(DecisionRecord(at: Date(), subject: "last", grantedRoles: [], action: "a", resource: "r", allowed: true, rule: nil, policyVersion: "v"))
+        task.cancel()
+        await task.value
+        #expect(try await store.recentDecisions(limit: 10).map(\.subject) == ["last"])
+    }
+}
+
 @Suite struct PolicyReloadTests {
     func policyDirectory(_ yaml: String) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-policies-\(UUID().uuidString)").path
