@@ -101,6 +101,53 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v4-oauth") { db in
+            try db.execute(sql: """
+                CREATE TABLE oauth_clients (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    secret_hash TEXT,
+                    redirect_uris TEXT NOT NULL,
+                    post_logout_redirect_uris TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    grant_types TEXT NOT NULL,
+                    id_token_alg TEXT NOT NULL,
+                    first_party INTEGER NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE oauth_codes (
+                    code_hash TEXT PRIMARY KEY NOT NULL,
+                    client_id TEXT NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    redirect_uri TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    nonce TEXT,
+                    code_challenge TEXT,
+                    auth_time REAL NOT NULL,
+                    amr TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL,
+                    family_id TEXT,
+                    access_jti TEXT,
+                    replayed_at REAL
+                );
+                CREATE TABLE oauth_consents (
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    client_id TEXT NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+                    scope TEXT NOT NULL,
+                    granted_at REAL NOT NULL,
+                    PRIMARY KEY (user_id, client_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE browser_sessions (
+                    id_hash TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    auth_time REAL NOT NULL,
+                    amr TEXT NOT NULL,
+                    expires_at REAL NOT NULL
+                );
+                ALTER TABLE token_families ADD COLUMN client_id TEXT REFERENCES oauth_clients(id) ON DELETE CASCADE;
+                """)
+        }
         return migrator
     }
 }

@@ -101,19 +101,19 @@ extension SQLiteStore {
         }
     }
 
-    private static func insert(_ record: RefreshTokenRecord, familyID: String, db: Database) throws {
+    static func insert(_ record: RefreshTokenRecord, familyID: String, db: Database) throws {
         try db.execute(
             sql: "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",
             arguments: [record.tokenHash, familyID, record.issuedAt.timeIntervalSince1970, record.expiresAt.timeIntervalSince1970])
     }
 
-    private static func revoke(familyID: String, reason: String, at: Double, db: Database) throws {
+    static func revoke(familyID: String, reason: String, at: Double, db: Database) throws {
         try db.execute(
             sql: "UPDATE token_families SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
             arguments: [at, reason, familyID])
     }
 
-    private static func family(id: String, db: Database) throws -> TokenFamily? {
+    static func family(id: String, db: Database) throws -> TokenFamily? {
         try Row.fetchOne(db, sql: "SELECT * FROM token_families WHERE id = ?", arguments: [id]).map { row in
             let revokedAt: Double? = row["revoked_at"]
             return TokenFamily(

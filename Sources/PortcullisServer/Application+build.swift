@@ -20,6 +20,10 @@ public struct PortcullisServices: Sendable {
     public let decisionLog: DecisionLog?
     /// Permission checks.
     public let authorization: AuthorizationService
+    /// The OAuth 2.0 / OpenID Connect provider.
+    public let oauth: OAuthService
+    /// Keys the CSRF tokens of the pages.
+    let secretsKey: [UInt8]
 
     /// Wires the services; `clock` is replaceable for tests.
     public init(
@@ -35,6 +39,8 @@ public struct PortcullisServices: Sendable {
             configuration: configuration, secretsKey: secretsKey, policies: policies, clock: clock)
         self.decisionLog = configuration.decisionLogSize > 0 ? DecisionLog(store: store, capacity: configuration.decisionLogSize) : nil
         self.authorization = AuthorizationService(auth: auth, store: store, policies: policies, decisionLog: decisionLog)
+        self.oauth = OAuthService(auth: auth, keys: keys)
+        self.secretsKey = secretsKey
     }
 }
 
@@ -45,6 +51,9 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
         "/v1/login", "/v1/login/mfa", "/v1/token/refresh", "/v1/logout", "/v1/token/verify", "/v1/me", "/v1/me/password",
         "/v1/me/mfa/totp", "/v1/me/mfa/totp/confirm", "/v1/authorize",
         "/healthz", "/readyz", "/.well-known/jwks.json",
+        "/oauth2/authorize", "/oauth2/login", "/oauth2/mfa", "/oauth2/consent", "/oauth2/logout", "/account/totp",
+        "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo",
+        "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server",
     ]
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(knownPaths: paths))
@@ -52,6 +61,9 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
     MeController(auth: services.auth).addRoutes(to: router)
     MFAController(auth: services.auth).addRoutes(to: router)
     AuthorizeController(authorization: services.authorization).addRoutes(to: router)
+    OAuthController(oauth: services.oauth, issuer: services.configuration.issuer).addRoutes(to: router)
+    WebController(oauth: services.oauth, auth: services.auth, issuer: services.configuration.issuer, secretsKey: services.secretsKey)
+        .addRoutes(to: router)
     HealthController(store: services.store, keys: services.keys, policies: services.policies).addRoutes(to: router)
     return router
 }

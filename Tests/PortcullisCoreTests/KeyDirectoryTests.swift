@@ -8,13 +8,13 @@ func temporaryDirectory() -> String {
 }
 
 @Suite struct KeyDirectoryTests {
-    @Test func firstPrepareCreatesASigningKeyAndSecretsKeyWithMode0600() throws {
+    @Test func firstPrepareCreatesASigningKeyAnRS256IDTokenKeyAndSecretsKeyWithMode0600() throws {
         let directory = KeyDirectory(path: temporaryDirectory())
         let created = try directory.prepare(signingAlgorithm: .es256)
-        #expect(created.count == 2)
+        #expect(created.count == 3)
         let keys = try directory.list()
-        #expect(keys.count == 1)
-        #expect(keys[0].alg == .es256)
+        #expect(keys.map(\.alg) == [.es256, .rs256])
+        #expect(try directory.signingKID() == keys[0].kid, "the RS256 key is for ID tokens, not the signing key")
         for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
             let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/" + file)[.posixPermissions] as? Int
             #expect(mode == 0o600, "\(file) has mode \(String(mode ?? 0, radix: 8))")
@@ -27,18 +27,19 @@ func temporaryDirectory() -> String {
         let directory = KeyDirectory(path: temporaryDirectory())
         try directory.prepare(signingAlgorithm: .es256)
         let first = try directory.list()[0].kid
+        let rsa = try directory.list()[1].kid
         let second = try directory.rotate(.edDSA)
         let ring = try directory.load()
         #expect(ring.signingKID == second.kid)
         #expect(ring.signingKey.algorithm == .edDSA)
         #expect(ring.key(kid: first) != nil)
-        #expect(try ring.jwks().keys.compactMap(\.kid) == [first, second.kid])
+        #expect(try ring.jwks().keys.compactMap(\.kid) == [first, rsa, second.kid])
 
         #expect(throws: PortcullisError.self) { try directory.retire(kid: second.kid) }
         try directory.retire(kid: first)
         let after = try directory.load()
         #expect(after.key(kid: first) == nil)
-        #expect(try after.jwks().keys.compactMap(\.kid) == [second.kid])
+        #expect(try after.jwks().keys.compactMap(\.kid) == [rsa, second.kid])
         #expect(throws: PortcullisError.self) { try directory.retire(kid: first) }
         #expect(throws: PortcullisError.self) { try directory.retire(kid: "no-such-kid") }
     }

@@ -182,7 +182,8 @@ import Testing
 
             let jwks = try await client.get("/.well-known/jwks.json").json()
             let kids = (jwks["keys"] as? [[String: Any]])?.compactMap { $0["kid"] as? String }
-            #expect(kids == [oldKid, rotated.kid])
+            let idTokenKid = try #require(try harness.keys.list().first { $0.alg == .rs256 }?.kid)
+            #expect(kids == [oldKid, idTokenKid, rotated.kid])
 
             try harness.keys.retire(kid: oldKid)
             #expect(try await client.isActive(before) == false)
@@ -254,9 +255,8 @@ import Testing
             #expect(ready["signing_key"] as? String == (try harness.keys.signingKID()))
             let jwks = try await client.get("/.well-known/jwks.json")
             let keys = try #require(try jwks.json()["keys"] as? [[String: Any]])
-            #expect(keys.count == 1)
-            #expect(keys[0]["kty"] as? String == "EC")
-            #expect(keys[0]["d"] == nil)
+            #expect(keys.compactMap { $0["kty"] as? String } == ["EC", "RSA"], "the signing key and the RS256 ID-token key")
+            #expect(keys.allSatisfy { $0["d"] == nil && $0["p"] == nil })
         }
     }
 }

@@ -85,6 +85,17 @@ extension AuthService {
 
     /// The second login step: a TOTP code or a recovery code for a live `mfa_token`.
     public func completeLogin(mfaToken: String, code: String, remoteAddress: String) async throws -> TokenPair {
+        let user = try await verifySecondFactor(mfaToken: mfaToken, code: code, remoteAddress: remoteAddress)
+        let now = clock()
+        let pair = try await startSession(for: user, scope: Self.defaultScope, now: now)
+        try await audit("login.success", actor: user.id, subject: user.username, address: remoteAddress, detail: "mfa", at: now)
+        return pair
+    }
+
+    /// Checks the second factor for a live `mfa_token` and consumes the token; returns the user.
+    ///
+    /// Shared by the REST login and the browser MFA page.
+    public func verifySecondFactor(mfaToken: String, code: String, remoteAddress: String) async throws -> User {
         let now = clock()
         guard !mfaToken.isEmpty, mfaToken.utf8.count <= 256, !code.isEmpty, code.utf8.count <= 64 else {
             throw PortcullisError.invalidRequest("mfa_token and code are required")
@@ -124,10 +135,8 @@ extension AuthService {
             let left = try await store.remainingRecoveryCodes(userID: user.id)
             try await audit("mfa.recovery_code", actor: user.id, subject: user.username, address: remoteAddress, detail: "\(left) left", at: now)
         }
-        let pair = try await startSession(for: user, scope: Self.defaultScope, now: now)
         try await audit("mfa.success", actor: user.id, subject: user.username, address: remoteAddress, at: now)
-        try await audit("login.success", actor: user.id, subject: user.username, address: remoteAddress, detail: "mfa", at: now)
-        return pair
+        return user
     }
 
     /// True when TOTP is active for the user.

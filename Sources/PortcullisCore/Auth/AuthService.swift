@@ -45,6 +45,28 @@ public final class AuthService: Sendable {
     ///
     /// An unknown user costs a dummy hash and gets the same error as a wrong password.
     public func login(username: String, password: String, remoteAddress: String) async throws -> LoginOutcome {
+        switch try await checkPassword(username: username, password: password, remoteAddress: remoteAddress) {
+        case .secondFactorRequired(_, let token):
+            return .mfaRequired(mfaToken: token, methods: ["totp"])
+        case .authenticated(let user):
+            let now = clock()
+            let pair = try await startSession(for: user, scope: Self.defaultScope, now: now)
+            try await audit("login.success", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+            return .tokens(pair)
+        }
+    }
+
+    /// What a correct password leads to.
+    public enum PasswordCheck: Sendable {
+        /// Logged in with the password alone.
+        case authenticated(User)
+        /// The password was right; the second factor is still due, with this `mfa_token`.
+        case secondFactorRequired(User, mfaToken: String)
+    }
+
+    /// The first login step shared by the REST login and the browser login page: throttles,
+    /// a dummy hash for unknown users, rehash-on-login, and the MFA challenge when TOTP is active.
+    public func checkPassword(username: String, password: String, remoteAddress: String) async throws -> PasswordCheck {
         let now = clock()
         guard !username.isEmpty, !password.isEmpty else {
             throw PortcullisError.invalidRequest("username and password are required")
@@ -81,12 +103,10 @@ public final class AuthService: Sendable {
         if let credential = try await store.totpCredential(userID: user.id), credential.isActive {
             let token = try await startMFAChallenge(for: user, now: now)
             try await audit("login.password_ok", actor: user.id, subject: user.username, address: remoteAddress, detail: "mfa required", at: now)
-            return .mfaRequired(mfaToken: token, methods: ["totp"])
+            return .secondFactorRequired(user, mfaToken: token)
         }
         if lockout.failures > 0 { _ = try await store.clearLockout(key: accountKey) }
-        let pair = try await startSession(for: user, scope: Self.defaultScope, now: now)
-        try await audit("login.success", actor: user.id, subject: user.username, address: remoteAddress, at: now)
-        return .tokens(pair)
+        return .authenticated(user)
     }
 
     /// Rotates a refresh token: the old one dies, a new pair of the same family is returned.
@@ -148,9 +168,9 @@ public final class AuthService: Sendable {
         return claims
     }
 
-    /// The user behind a bearer access token; throws `invalidToken` unless it is live.
+    /// The user behind a bearer access token of the REST login; throws `invalidToken` unless it is live.
     public func authenticate(bearer token: String) async throws -> (user: User, claims: AccessTokenClaims) {
-        guard let claims = try await introspect(token), claims.clientID == nil,
+        guard let claims = try await introspect(token), claims.clientID == nil, claims.username != nil,
               let user = try await store.user(id: claims.sub) else {
             throw PortcullisError.invalidToken("access token is not valid")
         }
@@ -216,7 +236,8 @@ public final class AuthService: Sendable {
         if let sid = claims.sid {
             guard let family = try await store.family(id: sid), family.revokedAt == nil, family.userID == claims.sub else { return false }
         }
-        if claims.clientID == nil || claims.sid != nil {
+        // User tokens carry a username; client-credentials tokens (subject = client id) do not.
+        if claims.username != nil || claims.clientID == nil {
             guard let user = try await store.user(id: claims.sub), !user.disabled else { return false }
         }
         return true

@@ -57,6 +57,11 @@ public struct KeyDirectory: Sendable {
             let first = try addKey(signingAlgorithm, to: nil, makeSigning: true)
             created.append("created \(signingAlgorithm.rawValue) signing key \(first.kid) in \(path)")
         }
+        // ID tokens default to RS256 (OIDC Core 3.1.3.7), so an RS256 key is always live.
+        if let manifest = try readManifest(), !manifest.keys.contains(where: { $0.alg == .rs256 && $0.retiredAt == nil }) {
+            let rsa = try addKey(.rs256, to: manifest, makeSigning: false)
+            created.append("created RS256 ID-token key \(rsa.kid) in \(path)")
+        }
         if try SecureFile.read(secretsKeyPath) == nil {
             try SecureFile.write(SecureRandom.bytes(32), to: secretsKeyPath)
             created.append("created secrets key \(secretsKeyPath)")

@@ -38,7 +38,7 @@ public struct AuthorizationService: Sendable {
         guard let claims = try await auth.introspect(token) else {
             throw PortcullisError.invalidToken("token is not valid")
         }
-        return try await decide(subject: try await subjectName(of: claims), userID: claims.clientID == nil ? claims.sub : nil, action: action, resource: resource)
+        return try await decide(subject: try await subjectName(of: claims), userID: claims.username != nil ? claims.sub : nil, action: action, resource: resource)
     }
 
     /// Subject form: the caller's token must itself be allowed `check` on `portcullis/authz`.
@@ -46,7 +46,7 @@ public struct AuthorizationService: Sendable {
         guard let claims = try await auth.introspect(callerToken) else {
             throw PortcullisError.invalidToken("bearer token is not valid")
         }
-        let caller = try await decide(subject: try await subjectName(of: claims), userID: claims.clientID == nil ? claims.sub : nil,
+        let caller = try await decide(subject: try await subjectName(of: claims), userID: claims.username != nil ? claims.sub : nil,
                                       action: Self.checkAction, resource: Self.checkResource)
         guard caller.allowed else {
             throw PortcullisError.forbidden("the caller may not check other subjects (needs \(Self.checkAction) on \(Self.checkResource))")
@@ -73,7 +73,7 @@ public struct AuthorizationService: Sendable {
     }
 
     private func subjectName(of claims: AccessTokenClaims) async throws -> String {
-        if let client = claims.clientID, claims.sid == nil { return client }
+        if let client = claims.clientID, claims.username == nil { return client }
         guard let user = try await store.user(id: claims.sub) else { throw PortcullisError.invalidToken("token is not valid") }
         return user.username
     }

@@ -85,7 +85,7 @@ public protocol AuditStore: Sendable {
 }
 
 /// Everything Portcullis stores, as one value to pass around.
-public protocol PortcullisStore: UserStore, RoleGrantStore, SessionStore, AccountLockoutStore, AuditStore, MFAStore, DecisionLogStore {
+public protocol PortcullisStore: UserStore, RoleGrantStore, SessionStore, AccountLockoutStore, AuditStore, MFAStore, DecisionLogStore, OAuthStore {
     /// True when the database answers a trivial query.
     func isHealthy() async -> Bool
 }

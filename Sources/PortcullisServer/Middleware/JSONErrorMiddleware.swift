@@ -23,6 +23,13 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("internal failure", metadata: ["detail": "\(detail)"])
             }
             return Self.response(for: error)
+        } catch let error as OAuthError {
+            // RFC 6749 section 5.2: 400, or 401 for invalid_client (with a challenge for Basic).
+            var response = Self.response(status: error.code == .invalidClient ? .unauthorized : .badRequest,
+                                         code: error.code.rawValue, description: error.description)
+            if error.code == .invalidClient { response.headers[.wwwAuthenticate] = "Basic realm=\"portcullis\"" }
+            response.headers[.init("Pragma")!] = "no-cache"
+            return response
         } catch let error as any HTTPResponseError {
             // Hummingbird's own errors (404, 413, decoding 400s) and NIO's body limit.
             let message = (error as? HTTPError)?.body

@@ -1,0 +1,161 @@
+public import Foundation
+public import PortcullisCrypto
+
+/// A registered OAuth client (an application that sends users to Portcullis to log in).
+public struct OAuthClient: Sendable, Equatable, Codable {
+    /// Public identifier (`client_id`).
+    public var id: String
+    /// Shown on the consent page.
+    public var name: String
+    /// Hex SHA-256 of the secret; nil for a public client. The secret is ≥ 256 random bits,
+    /// so a fast hash is safe (DESIGN.md section 7).
+    public var secretHash: String?
+    /// Exact redirect URIs; loopback `http://127.0.0.1`/`[::1]` URIs may differ in port (RFC 8252).
+    public var redirectURIs: [String]
+    /// Where RP-initiated logout may send the browser back to.
+    public var postLogoutRedirectURIs: [String]
+    /// Scopes the client may ask for.
+    public var scopes: [String]
+    /// `authorization_code`, `refresh_token`, `client_credentials`.
+    public var grantTypes: [String]
+    /// `id_token_signed_response_alg`.
+    public var idTokenAlgorithm: JWSAlgorithm
+    /// First-party clients skip the consent page.
+    public var firstParty: Bool
+    /// When it was registered.
+    public var createdAt: Date
+
+    /// True for clients without a secret (native and browser apps): PKCE S256 is mandatory.
+    public var isPublic: Bool { secretHash == nil }
+
+    /// Creates a client.
+    public init(id: String, name: String, secretHash: String?, redirectURIs: [String], postLogoutRedirectURIs: [String],
+                scopes: [String], grantTypes: [String], idTokenAlgorithm: JWSAlgorithm, firstParty: Bool, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.secretHash = secretHash
+        self.redirectURIs = redirectURIs
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        self.scopes = scopes
+        self.grantTypes = grantTypes
+        self.idTokenAlgorithm = idTokenAlgorithm
+        self.firstParty = firstParty
+        self.createdAt = createdAt
+    }
+}
+
+/// An issued authorization code, stored by hash, single use.
+public struct AuthorizationCodeRecord: Sendable, Equatable {
+    /// Hex SHA-256 of the code.
+    public var codeHash: String
+    /// The client it was issued to.
+    public var clientID: String
+    /// The user who authorised.
+    public var userID: String
+    /// The exact redirect URI of the authorization request.
+    public var redirectURI: String
+    /// Granted scopes, space-separated.
+    public var scope: String
+    /// OIDC nonce, echoed in the ID token.
+    public var nonce: String?
+    /// PKCE S256 challenge, if any.
+    public var codeChallenge: String?
+    /// When the user authenticated.
+    public var authTime: Date
+    /// Authentication methods (`pwd`, `otp`).
+    public var amr: [String]
+    /// Expiry (60 s after issue).
+    public var expiresAt: Date
+    /// The token family and access-token jti this code's redemption issues, fixed at redemption time.
+    public var familyID: String?
+    /// The access token's `jti`.
+    public var accessTokenID: String?
+
+    /// Creates a record.
+    public init(codeHash: String, clientID: String, userID: String, redirectURI: String, scope: String, nonce: String?,
+                codeChallenge: String?, authTime: Date, amr: [String], expiresAt: Date, familyID: String? = nil, accessTokenID: String? = nil) {
+        self.codeHash = codeHash
+        self.clientID = clientID
+        self.userID = userID
+        self.redirectURI = redirectURI
+        self.scope = scope
+        self.nonce = nonce
+        self.codeChallenge = codeChallenge
+        self.authTime = authTime
+        self.amr = amr
+        self.expiresAt = expiresAt
+        self.familyID = familyID
+        self.accessTokenID = accessTokenID
+    }
+}
+
+/// What redeeming a code found.
+public enum CodeRedemption: Sendable, Equatable {
+    /// First use: the record, now marked used with the family and jti to issue.
+    case redeemed(AuthorizationCodeRecord)
+    /// Used before: the record of the first redemption (its tokens are to be revoked).
+    case replayed(AuthorizationCodeRecord)
+    /// No such code.
+    case unknown
+}
+
+/// A browser login session (the `portcullis_session` cookie), stored by hash.
+public struct BrowserSession: Sendable, Equatable {
+    /// Hex SHA-256 of the cookie value.
+    public var idHash: String
+    /// The logged-in user.
+    public var userID: String
+    /// When the user authenticated.
+    public var authTime: Date
+    /// Authentication methods used.
+    public var amr: [String]
+    /// Hard expiry.
+    public var expiresAt: Date
+
+    /// Creates a session record.
+    public init(idHash: String, userID: String, authTime: Date, amr: [String], expiresAt: Date) {
+        self.idHash = idHash
+        self.userID = userID
+        self.authTime = authTime
+        self.amr = amr
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Storage of clients, codes, consents and browser sessions.
+public protocol OAuthStore: Sendable {
+    /// Registers a client; `conflict` if the id exists.
+    func createClient(_ client: OAuthClient) async throws
+    /// A client by id.
+    func client(id: String) async throws -> OAuthClient?
+    /// Every client, by id.
+    func allClients() async throws -> [OAuthClient]
+    /// Deletes a client with its codes, consents and token families; false if absent.
+    func deleteClient(id: String) async throws -> Bool
+
+    /// Stores a fresh code.
+    func createAuthorizationCode(_ record: AuthorizationCodeRecord) async throws
+    /// Marks a code used in one transaction, recording the family and jti about to be issued.
+    func redeemAuthorizationCode(hash: String, familyID: String, accessTokenID: String, at: Date) async throws -> CodeRedemption
+    /// True once a replay of the code was seen (checked again after issuing, to close the race).
+    func wasAuthorizationCodeReplayed(hash: String) async throws -> Bool
+
+    /// Scopes the user has consented to for the client.
+    func consentedScopes(userID: String, clientID: String) async throws -> Set<String>
+    /// Adds scopes to the user's consent for the client.
+    func recordConsent(userID: String, clientID: String, scopes: Set<String>, at: Date) async throws
+
+    /// Stores a browser session.
+    func createBrowserSession(_ session: BrowserSession) async throws
+    /// A live session by cookie hash.
+    func browserSession(idHash: String, at: Date) async throws -> BrowserSession?
+    /// Ends a session; false if absent.
+    func deleteBrowserSession(idHash: String) async throws -> Bool
+
+    /// Creates a token family of an OAuth client (a user's refresh-token session for one app).
+    func createClientFamily(_ family: TokenFamily, clientID: String, firstToken: RefreshTokenRecord?) async throws
+    /// The client of a family, nil for REST-login families.
+    func clientID(ofFamily familyID: String) async throws -> String?
+    /// The family of a refresh token that is unused, unexpired and not revoked.
+    func liveFamily(ofRefreshTokenHash hash: String, at: Date) async throws -> TokenFamily?
+}

@@ -1,0 +1,171 @@
+public import Foundation
+import GRDB
+public import PortcullisCore
+import PortcullisCrypto
+
+extension SQLiteStore {
+    static func json(_ strings: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(strings)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func strings(_ json: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
+    }
+
+    static func client(_ row: Row) -> OAuthClient {
+        OAuthClient(
+            id: row["id"], name: row["name"], secretHash: row["secret_hash"],
+            redirectURIs: strings(row["redirect_uris"]), postLogoutRedirectURIs: strings(row["post_logout_redirect_uris"]),
+            scopes: strings(row["scopes"]), grantTypes: strings(row["grant_types"]),
+            idTokenAlgorithm: JWSAlgorithm(rawValue: row["id_token_alg"]) ?? .rs256,
+            firstParty: row["first_party"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    public func createClient(_ client: OAuthClient) async throws {
+        try await pool.write { db in
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM oauth_clients WHERE id = ?", arguments: [client.id]) == nil else {
+                throw PortcullisError.conflict("client \(client.id) exists")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO oauth_clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, scopes, grant_types, id_token_alg, first_party, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [client.id, client.name, client.secretHash, Self.json(client.redirectURIs), Self.json(client.postLogoutRedirectURIs),
+                            Self.json(client.scopes), Self.json(client.grantTypes), client.idTokenAlgorithm.rawValue, client.firstParty,
+                            client.createdAt.timeIntervalSince1970])
+        }
+    }
+
+    public func client(id: String) async throws -> OAuthClient? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE id = ?", arguments: [id]).map(Self.client)
+        }
+    }
+
+    public func allClients() async throws -> [OAuthClient] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM oauth_clients ORDER BY id").map(Self.client)
+        }
+    }
+
+    public func deleteClient(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM oauth_clients WHERE id = ?", arguments: [id])
+            return db.changesCount == 1
+        }
+    }
+
+    public func createAuthorizationCode(_ record: AuthorizationCodeRecord) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM oauth_codes WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970 - 3600])
+            try db.execute(
+                sql: """
+                    INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [record.codeHash, record.clientID, record.userID, record.redirectURI, record.scope, record.nonce,
+                            record.codeChallenge, record.authTime.timeIntervalSince1970, Self.json(record.amr),
+                            record.expiresAt.timeIntervalSince1970])
+        }
+    }
+
+    public func redeemAuthorizationCode(hash: String, familyID: String, accessTokenID: String, at: Date) async throws -> CodeRedemption {
+        try await pool.write { db in
+            // Compare-and-set: only the request that flips used_at from NULL redeems the code.
+            try db.execute(
+                sql: "UPDATE oauth_codes SET used_at = ?, family_id = ?, access_jti = ? WHERE code_hash = ? AND used_at IS NULL",
+                arguments: [at.timeIntervalSince1970, familyID, accessTokenID, hash])
+            let redeemed = db.changesCount == 1
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM oauth_codes WHERE code_hash = ?", arguments: [hash]) else { return .unknown }
+            let nonce: String? = row["nonce"]
+            let challenge: String? = row["code_challenge"]
+            let record = AuthorizationCodeRecord(
+                codeHash: hash, clientID: row["client_id"], userID: row["user_id"], redirectURI: row["redirect_uri"],
+                scope: row["scope"], nonce: nonce, codeChallenge: challenge, authTime: Date(timeIntervalSince1970: row["auth_time"]),
+                amr: Self.strings(row["amr"]), expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
+                familyID: row["family_id"], accessTokenID: row["access_jti"])
+            if redeemed { return .redeemed(record) }
+            try db.execute(sql: "UPDATE oauth_codes SET replayed_at = ? WHERE code_hash = ?", arguments: [at.timeIntervalSince1970, hash])
+            if let family: String = row["family_id"] {
+                try Self.revoke(familyID: family, reason: "code_replay", at: at.timeIntervalSince1970, db: db)
+            }
+            return .replayed(record)
+        }
+    }
+
+    public func wasAuthorizationCodeReplayed(hash: String) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT replayed_at IS NOT NULL FROM oauth_codes WHERE code_hash = ?", arguments: [hash]) ?? false
+        }
+    }
+
+    public func consentedScopes(userID: String, clientID: String) async throws -> Set<String> {
+        try await pool.read { db in
+            let scope = try String.fetchOne(db, sql: "SELECT scope FROM oauth_consents WHERE user_id = ? AND client_id = ?", arguments: [userID, clientID])
+            return Set((scope ?? "").split(separator: " ").map(String.init))
+        }
+    }
+
+    public func recordConsent(userID: String, clientID: String, scopes: Set<String>, at: Date) async throws {
+        try await pool.write { db in
+            let existing = try String.fetchOne(db, sql: "SELECT scope FROM oauth_consents WHERE user_id = ? AND client_id = ?", arguments: [userID, clientID])
+            let merged = Set((existing ?? "").split(separator: " ").map(String.init)).union(scopes)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO oauth_consents (user_id, client_id, scope, granted_at) VALUES (?, ?, ?, ?)",
+                arguments: [userID, clientID, merged.sorted().joined(separator: " "), at.timeIntervalSince1970])
+        }
+    }
+
+    public func createBrowserSession(_ session: BrowserSession) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM browser_sessions WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT INTO browser_sessions (id_hash, user_id, auth_time, amr, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [session.idHash, session.userID, session.authTime.timeIntervalSince1970, Self.json(session.amr),
+                            session.expiresAt.timeIntervalSince1970])
+        }
+    }
+
+    public func browserSession(idHash: String, at: Date) async throws -> BrowserSession? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM browser_sessions WHERE id_hash = ? AND expires_at > ?",
+                             arguments: [idHash, at.timeIntervalSince1970]).map { row in
+                BrowserSession(idHash: row["id_hash"], userID: row["user_id"], authTime: Date(timeIntervalSince1970: row["auth_time"]),
+                               amr: Self.strings(row["amr"]), expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
+            }
+        }
+    }
+
+    public func deleteBrowserSession(idHash: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM browser_sessions WHERE id_hash = ?", arguments: [idHash])
+            return db.changesCount == 1
+        }
+    }
+
+    public func createClientFamily(_ family: TokenFamily, clientID: String, firstToken: RefreshTokenRecord?) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO token_families (id, user_id, scope, created_at, client_id) VALUES (?, ?, ?, ?, ?)",
+                arguments: [family.id, family.userID, family.scope, family.createdAt.timeIntervalSince1970, clientID])
+            if let firstToken { try Self.insert(firstToken, familyID: family.id, db: db) }
+        }
+    }
+
+    public func clientID(ofFamily familyID: String) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT client_id FROM token_families WHERE id = ?", arguments: [familyID])
+        }
+    }
+
+    public func liveFamily(ofRefreshTokenHash hash: String, at: Date) async throws -> TokenFamily? {
+        try await pool.read { db in
+            guard let familyID = try String.fetchOne(
+                db, sql: "SELECT family_id FROM refresh_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+                arguments: [hash, at.timeIntervalSince1970]) else { return nil }
+            guard let family = try Self.family(id: familyID, db: db), family.revokedAt == nil else { return nil }
+            return family
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+import PortcullisCore
+
+/// `application/x-www-form-urlencoded` parameters (bodies and query strings).
+///
+/// A repeated parameter is an error (RFC 6749 section 3.1: parameters must not be included more than once).
+struct FormParameters: Sendable {
+    let values: [String: String]
+
+    /// Parses `text`; throws `invalid_request` for a repeated name or bad percent-encoding.
+    init(parsing text: String) throws(OAuthError) {
+        var values: [String: String] = [:]
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(parts[0]), let value = Self.decode(parts.count > 1 ? parts[1] : "") else {
+                throw OAuthError(.invalidRequest, "malformed form encoding")
+            }
+            guard values[name] == nil else { throw OAuthError(.invalidRequest, "parameter \(name) is repeated") }
+            // Empty values count as absent (RFC 6749 section 3.1).
+            if !value.isEmpty { values[name] = value }
+        }
+        self.values = values
+    }
+
+    subscript(name: String) -> String? { values[name] }
+
+    static func decode(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
+    /// The parameters of a request's query string.
+    static func query(of request: Request) throws(OAuthError) -> FormParameters {
+        try FormParameters(parsing: request.uri.query ?? "")
+    }
+
+    /// The parameters of a form body (at most the context's body limit).
+    static func body(of request: Request, context: PortcullisRequestContext) async throws -> FormParameters {
+        let contentType = request.headers[.contentType] ?? ""
+        guard contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
+            throw OAuthError(.invalidRequest, "the body must be application/x-www-form-urlencoded")
+        }
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        return try FormParameters(parsing: String(buffer: buffer))
+    }
+}
