@@ -42,6 +42,11 @@ func temporaryDirectory() -> String {
         #expect(try after.jwks().keys.compactMap(\.kid) == [rsa, second.kid])
         #expect(throws: PortcullisError.self) { try directory.retire(kid: first) }
         #expect(throws: PortcullisError.self) { try directory.retire(kid: "no-such-kid") }
+
+        try directory.retire(kid: rsa)
+        let live = try directory.load().metadata.filter { $0.retiredAt == nil }
+        #expect(live.map(\.alg) == [.edDSA, .rs256], "retiring the last RS256 key replaces it")
+        #expect(!live.map(\.kid).contains(rsa))
     }
 
     @Test func providerSeesARotationMadeByAnotherProcess() throws {

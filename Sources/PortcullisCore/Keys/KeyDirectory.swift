@@ -85,6 +85,8 @@ public struct KeyDirectory: Sendable {
     }
 
     /// Retires a key: it leaves the JWKS and its private key file is deleted.
+    ///
+    /// Retiring the last live RS256 key creates a new one, so ID tokens can always be signed.
     public func retire(kid: String) throws {
         guard var manifest = try readManifest(), let index = manifest.keys.firstIndex(where: { $0.kid == kid }) else {
             throw PortcullisError.notFound("no key \(kid)")
@@ -98,6 +100,10 @@ public struct KeyDirectory: Sendable {
         manifest.keys[index].retiredAt = Date()
         try writeManifest(manifest)
         try? FileManager.default.removeItem(atPath: pemPath(kid: kid))
+        // ID tokens need a live RS256 key: retiring the last one puts a fresh one in its place.
+        if !manifest.keys.contains(where: { $0.alg == .rs256 && $0.retiredAt == nil }) {
+            _ = try addKey(.rs256, to: manifest, makeSigning: false)
+        }
     }
 
     /// Loads every live key into an immutable ring.
