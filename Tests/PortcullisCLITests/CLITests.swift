@@ -168,4 +168,41 @@ struct CLI {
         #expect(after.first { $0["kid"] as? String == first["kid"] }?["status"] as? String == "retired")
         #expect(try cli.run(["keys", "rotate", "--alg", "HS256"]).status != 0)
     }
+
+    @Test func clientAddShowListDeleteWithJSONOutput() throws {
+        let cli = CLI()
+        let added = try #require(try cli.json(["client", "add", "Web App", "--id", "web", "--redirect-uri", "https://app.example/cb"]) as? [String: String])
+        #expect(added["client_id"] == "web")
+        let secret = try #require(added["client_secret"])
+        #expect(decodedByteCount(secret) == 32, "a 256-bit secret")
+        let native = try #require(try cli.json(["client", "add", "Phone", "--public", "--redirect-uri", "com.example.app:/cb"]) as? [String: String])
+        #expect(native["client_secret"] == nil && native["client_id"]?.isEmpty == false)
+
+        let shown = try #require(try cli.json(["client", "show", "web"]) as? [String: Any])
+        #expect(shown["type"] as? String == "confidential")
+        #expect(shown["redirect_uris"] as? [String] == ["https://app.example/cb"])
+        #expect(shown["id_token_signed_response_alg"] as? String == "RS256")
+        #expect(shown["grant_types"] as? [String] == ["authorization_code", "refresh_token", "client_credentials"])
+        #expect(!String(describing: shown).contains(secret), "the secret is shown once, at add")
+        #expect((try cli.json(["client", "list"]) as? [[String: Any]])?.count == 2)
+
+        for bad in [["client", "add", "X", "--redirect-uri", "http://app.example/cb"],          // plain http off loopback
+                    ["client", "add", "X", "--redirect-uri", "https://app.example/cb#frag"],
+                    ["client", "add", "X", "--public", "--grant-type", "client_credentials"],
+                    ["client", "add", "X", "--id", "web", "--redirect-uri", "https://app.example/cb"],   // taken
+                    ["client", "add", "X", "--redirect-uri", "https://app.example/cb", "--id-token-alg", "HS256"]] {
+            let result = try cli.run(bad)
+            #expect(result.status != 0, "\(bad) must fail")
+            #expect(result.stderr.split(separator: "\n").count == 1)
+        }
+        #expect(try cli.run(["client", "delete", "web"]).status == 0)
+        #expect(try cli.run(["client", "show", "web"]).status != 0)
+        let actions = (try cli.json(["audit"]) as? [[String: Any]])?.compactMap { $0["action"] as? String } ?? []
+        #expect(actions.contains("client.add") && actions.contains("client.delete"))
+    }
+}
+
+/// Length in bytes of a base64url text.
+func decodedByteCount(_ text: String) -> Int {
+    text.count * 6 / 8
 }

@@ -106,6 +106,21 @@ import Testing
         }
     }
 
+    @Test func maxAgeAsksForANewLoginWhenTheLastOneIsOlder() async throws {
+        let harness = try Harness()
+        try await harness.addUser()
+        try await harness.addClient(firstParty: true)
+        try await harness.test { client in
+            let browser = Browser(client)
+            _ = try await browser.authorize(standardRequest())
+            harness.clock.advance(120)
+            #expect(try await browser.get(authorizeURI(standardRequest(extra: ["max_age": "300"]))).status == .seeOther)
+            #expect(try await browser.get(authorizeURI(standardRequest(extra: ["max_age": "60"]))).text.contains("id=\"login\""))
+            let none = try await browser.get(authorizeURI(standardRequest(extra: ["max_age": "60", "prompt": "none"])))
+            #expect(none.redirectParameters["error"] == "login_required")
+        }
+    }
+
     @Test func firstPartyClientsSkipConsent() async throws {
         let harness = try Harness()
         try await harness.addUser()
