@@ -1,24 +1,33 @@
 # Portcullis: `make run` serves with embedded defaults; `make test` runs every test.
 # Both install the Debian packages they need first (you are root on the build machines).
-# zbar-tools and librsvg2-bin are for the interop tests only (QR decoding).
+# zbar-tools and librsvg2-bin (QR decoding) and chromium + chromium-driver (real-browser test) are for the interop tests only.
 
 SWIFT        ?= swift
-APT_PACKAGES := libssl-dev libargon2-dev libsqlite3-dev libqrencode-dev pkg-config zbar-tools librsvg2-bin
+BUILD_PACKAGES := libssl-dev libargon2-dev libsqlite3-dev libqrencode-dev pkg-config
+TEST_PACKAGES  := $(BUILD_PACKAGES) zbar-tools librsvg2-bin chromium chromium-driver
 VENV         := .venv-interop
 PYTHON       := $(VENV)/bin/python
 BIN          := .build/debug/portcullis
 POLICY_BENCH := .build/debug/policy-bench
 
-.PHONY: run test deps build swift-test interop interop-deps compose-check bench-policy clean
+.PHONY: run test deps test-deps build swift-test interop interop-deps compose-check bench-policy clean
 
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# Installs whichever of the given Debian packages are missing.
+define install-missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps:
+	$(call install-missing,$(BUILD_PACKAGES))
+
+test-deps:
+	$(call install-missing,$(TEST_PACKAGES))
 
 build: deps
 	$(SWIFT) build --product portcullis
@@ -27,7 +36,7 @@ run: build
 	$(BIN) serve
 
 # `swift test` builds the executable too, so the CLI and interop tests reuse its binary.
-test: deps swift-test interop
+test: test-deps swift-test interop
 
 swift-test:
 	$(SWIFT) test
