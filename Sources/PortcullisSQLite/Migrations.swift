@@ -1,4 +1,5 @@
 import GRDB
+import PortcullisCore
 
 /// The one migrator. A shipped migration is never edited: add a new one.
 enum Migrations {
@@ -147,6 +148,21 @@ enum Migrations {
                 );
                 ALTER TABLE token_families ADD COLUMN client_id TEXT REFERENCES oauth_clients(id) ON DELETE CASCADE;
                 """)
+        }
+        migrator.registerMigration("v5-audit-chain") { db in
+            try db.execute(sql: """
+                ALTER TABLE audit_events ADD COLUMN content_hash TEXT;
+                ALTER TABLE audit_events ADD COLUMN chain_hash TEXT;
+                ALTER TABLE audit_events ADD COLUMN pseudonymised INTEGER NOT NULL DEFAULT 0;
+                """)
+            // Chain the events written before this migration, oldest first.
+            var previous = AuditChain.genesis
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id") {
+                let content = AuditChain.contentHash(SQLiteStore.auditEvent(row))
+                previous = AuditChain.link(previous: previous, content: content)
+                let id: Int64 = row["id"]
+                try db.execute(sql: "UPDATE audit_events SET content_hash = ?, chain_hash = ? WHERE id = ?", arguments: [content, previous, id])
+            }
         }
         return migrator
     }

@@ -123,20 +123,66 @@ public final class SQLiteStore: PortcullisStore {
     // MARK: AuditStore
 
     public func appendAudit(_ event: AuditEvent) async throws {
+        try await pool.write { db in try Self.appendAudit(event, db: db) }
+    }
+
+    /// Appends one event, chained to the newest row (the write transaction serialises writers).
+    static func appendAudit(_ event: AuditEvent, db: Database) throws {
+        let previous = try String.fetchOne(db, sql: "SELECT chain_hash FROM audit_events ORDER BY id DESC LIMIT 1") ?? AuditChain.genesis
+        let content = AuditChain.contentHash(event)
+        try db.execute(
+            sql: """
+                INSERT INTO audit_events (at, action, actor, subject, remote_address, detail, content_hash, chain_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [event.at.timeIntervalSince1970, event.action, event.actor, event.subject, event.remoteAddress, event.detail,
+                        content, AuditChain.link(previous: previous, content: content)])
+    }
+
+    public func auditEntries() async throws -> [AuditChain.Entry] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id").map { row in
+                AuditChain.Entry(
+                    id: row["id"], event: Self.auditEvent(row), contentHash: row["content_hash"] ?? "", chainHash: row["chain_hash"] ?? "",
+                    pseudonymised: row["pseudonymised"])
+            }
+        }
+    }
+
+    static func auditEvent(_ row: Row) -> AuditEvent {
+        AuditEvent(
+            id: row["id"], at: Date(timeIntervalSince1970: row["at"]), action: row["action"], actor: row["actor"],
+            subject: row["subject"], remoteAddress: row["remote_address"], detail: row["detail"])
+    }
+
+    public func eraseUser(id: String, username: String, pseudonym: String) async throws -> [Int64] {
         try await pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO audit_events (at, action, actor, subject, remote_address, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [event.at.timeIntervalSince1970, event.action, event.actor, event.subject, event.remoteAddress, event.detail])
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ?", arguments: [id]) != nil else { return [] }
+            let families = try String.fetchAll(db, sql: "SELECT id FROM token_families WHERE user_id = ?", arguments: [id])
+            let identities = Set([id, username, username.lowercased()] + families)
+            var erased: [Int64] = []
+            for row in try Row.fetchAll(db, sql: "SELECT id, actor, subject FROM audit_events ORDER BY id") {
+                let actor: String = row["actor"]
+                let subject: String? = row["subject"]
+                guard identities.contains(actor) || subject.map(identities.contains) == true else { continue }
+                let rowID: Int64 = row["id"]
+                try db.execute(
+                    sql: "UPDATE audit_events SET actor = ?, subject = ?, remote_address = NULL, detail = NULL, pseudonymised = 1 WHERE id = ?",
+                    arguments: [identities.contains(actor) ? pseudonym : actor, subject.map { identities.contains($0) ? pseudonym : $0 }, rowID])
+                erased.append(rowID)
+            }
+            try db.execute(sql: "DELETE FROM account_lockouts WHERE key = ?", arguments: [username.lowercased()])
+            try db.execute(sql: "DELETE FROM decision_log WHERE subject = ?", arguments: [username])
+            try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
+            try Self.appendAudit(AuditEvent(at: Date(), action: "user.erase", actor: "admin", subject: pseudonym, remoteAddress: nil,
+                                            detail: AuditChain.erasedRowsPrefix + erased.map(String.init).joined(separator: ",")), db: db)
+            return erased
         }
     }
 
     public func recentAudit(limit: Int) async throws -> [AuditEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
-                AuditEvent(
-                    id: row["id"], at: Date(timeIntervalSince1970: row["at"]), action: row["action"], actor: row["actor"],
-                    subject: row["subject"], remoteAddress: row["remote_address"], detail: row["detail"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.auditEvent)
         }
     }
 

@@ -92,11 +92,17 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a user with their roles and sessions.")
+        static let configuration = CommandConfiguration(abstract: "Delete a user with their roles and sessions; --erase also removes their personal data (GDPR).")
         @Argument var name: String
+        @Flag(help: "Erase: also pseudonymise the user's audit events and drop their decision-log rows.") var erase = false
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
+            if erase {
+                let (pseudonym, events) = try await options.administration().eraseUser(name)
+                report(options, ["username": name, "result": "erased", "pseudonym": pseudonym, "audit_events_pseudonymised": String(events)])
+                return
+            }
             try await options.administration().deleteUser(name)
             report(options, ["username": name, "result": "deleted"])
         }

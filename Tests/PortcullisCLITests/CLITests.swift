@@ -200,6 +200,33 @@ struct CLI {
         let actions = (try cli.json(["audit"]) as? [[String: Any]])?.compactMap { $0["action"] as? String } ?? []
         #expect(actions.contains("client.add") && actions.contains("client.delete"))
     }
+
+    @Test func auditVerifyFindsAnEditedRowAndEraseKeepsTheChain() throws {
+        let cli = CLI()
+        _ = try cli.json(["user", "add", "alice", "--email", "alice@example.com", "--role", "viewer", "--password-stdin"], stdin: "correct horse\n")
+        _ = try cli.json(["user", "add", "bob", "--password-stdin"], stdin: "correct horse\n")
+        #expect(try cli.run(["role", "grant", "alice", "admin"]).status == 0)
+        let intact = try #require(try cli.json(["audit", "verify"]) as? [String: String])
+        #expect(intact["result"] == "intact" && intact["events"] == "3" && intact["head"]?.count == 64)
+
+        let erased = try #require(try cli.json(["user", "delete", "alice", "--erase"]) as? [String: String])
+        #expect(erased["result"] == "erased" && erased["audit_events_pseudonymised"] == "2")
+        #expect((try cli.json(["audit", "verify"]) as? [String: String])?["result"] == "intact")
+        let trail = try cli.run(["audit", "--limit", "10"]).stdout
+        #expect(!trail.contains("alice") && trail.contains("user.erase") && trail.contains("bob"))
+
+        // Edit a row behind Portcullis' back: verify names it and exits 1.
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [cli.directory + "/db.sqlite", "UPDATE audit_events SET subject = 'mallory' WHERE id = 2"]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect(sqlite.terminationStatus == 0)
+        let broken = try cli.run(["audit", "verify", "--json"])
+        #expect(broken.status == 1)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(broken.stdout.utf8)) as? [String: String])
+        #expect(report["result"] == "broken" && report["first_broken_row"] == "2")
+    }
 }
 
 /// Length in bytes of a base64url text.

@@ -103,6 +103,21 @@ public struct UserAdministration: Sendable {
         try await audit("user.delete", subject: username)
     }
 
+    /// GDPR erasure: deletes the user and everything personal (grants, MFA, sessions, consents,
+    /// lockout, decision-log rows) and pseudonymises their audit events, keeping the chain verifiable.
+    /// - Returns: the pseudonym that now stands for the user in the audit log, and how many events it replaced.
+    public func eraseUser(_ username: String) async throws -> (pseudonym: String, auditEvents: Int) {
+        let user = try await existingUser(username)
+        let pseudonym = "erased-" + SecureRandom.token(byteCount: 8)
+        let rows = try await store.eraseUser(id: user.id, username: user.username, pseudonym: pseudonym)
+        return (pseudonym, rows.count)
+    }
+
+    /// Verifies the audit log's hash chain.
+    public func verifyAudit() async throws -> AuditChain.Verdict {
+        AuditChain.verify(try await store.auditEntries())
+    }
+
     /// Removes a user's second factor and recovery codes (for a lost phone).
     public func resetMFA(_ username: String) async throws -> Bool {
         let user = try await existingUser(username)

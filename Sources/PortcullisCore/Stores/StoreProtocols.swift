@@ -16,6 +16,10 @@ public protocol UserStore: Sendable {
     func setDisabled(userID: String, disabled: Bool, at: Date) async throws -> Bool
     /// Deletes the user with their grants and sessions; false when there is no such user.
     func deleteUser(id: String) async throws -> Bool
+    /// GDPR erasure in one transaction: deletes the user with grants, MFA, sessions, consents, codes,
+    /// lockout and decision-log rows, and pseudonymises their audit rows (actor/subject → `pseudonym`,
+    /// address and detail cleared). Returns the pseudonymised audit row ids; empty if the user is absent.
+    func eraseUser(id: String, username: String, pseudonym: String) async throws -> [Int64]
 }
 
 /// Role grants stored per user.
@@ -82,6 +86,8 @@ public protocol AuditStore: Sendable {
     func appendAudit(_ event: AuditEvent) async throws
     /// The newest `limit` events, newest first.
     func recentAudit(limit: Int) async throws -> [AuditEvent]
+    /// Every audit row with its hashes, oldest first (for `audit verify`).
+    func auditEntries() async throws -> [AuditChain.Entry]
 }
 
 /// Everything Portcullis stores, as one value to pass around.
