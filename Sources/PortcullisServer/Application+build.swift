@@ -55,6 +55,7 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
         "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo",
         "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server",
     ]
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(knownPaths: paths))
     AuthController(auth: services.auth).addRoutes(to: router)

@@ -77,10 +77,10 @@ struct Harness {
         try await admin.addUser(username: name, email: "\(name)@example.com", password: password, roles: roles)
     }
 
-    func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+    func test<Value: Sendable>(logger: Logger = Logger(label: "test"), _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let app = Application(
             router: buildRouter(services), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            services: [BackgroundTasks(services: services, logger: Logger(label: "test"))])
+            services: [BackgroundTasks(services: services, logger: logger)], logger: logger)
         return try await app.test(.router, body)
     }
 }
