@@ -3,6 +3,7 @@ public import Foundation
 public import Logging
 public import PortcullisCore
 import PortcullisPolicy
+public import Prometheus
 
 /// Everything the routes need, built once per process (or per test).
 public struct PortcullisServices: Sendable {
@@ -24,6 +25,10 @@ public struct PortcullisServices: Sendable {
     public let oauth: OAuthService
     /// Keys the CSRF tokens of the pages.
     let secretsKey: [UInt8]
+    /// Where the metrics are collected; `/metrics` prints it.
+    public let metricsRegistry: PrometheusCollectorRegistry
+    /// Counters and histograms of this process.
+    public let metrics: PortcullisMetrics
 
     /// Wires the services; `clock` is replaceable for tests.
     public init(
@@ -34,9 +39,14 @@ public struct PortcullisServices: Sendable {
         self.store = store
         self.keys = keys
         self.policies = policies
+        let registry = PrometheusCollectorRegistry()
+        let metrics = PortcullisMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        self.metricsRegistry = registry
+        self.metrics = metrics
+        hasher.report(to: metrics)
         self.auth = AuthService(
             store: store, hasher: hasher, signer: AccessTokenSigner(keys: keys, issuer: configuration.issuer),
-            configuration: configuration, secretsKey: secretsKey, policies: policies, clock: clock)
+            configuration: configuration, secretsKey: secretsKey, policies: policies, metrics: metrics, clock: clock)
         self.decisionLog = configuration.decisionLogSize > 0 ? DecisionLog(store: store, capacity: configuration.decisionLogSize) : nil
         self.authorization = AuthorizationService(auth: auth, store: store, policies: policies, decisionLog: decisionLog)
         self.oauth = OAuthService(auth: auth, keys: keys)
@@ -53,9 +63,9 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
         "/healthz", "/readyz", "/.well-known/jwks.json",
         "/oauth2/authorize", "/oauth2/login", "/oauth2/mfa", "/oauth2/consent", "/oauth2/logout", "/account/totp",
         "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo",
-        "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/metrics",
     ]
-    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: RequestLogMiddleware(metrics: services.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(knownPaths: paths))
     AuthController(auth: services.auth).addRoutes(to: router)
@@ -66,6 +76,11 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
     WebController(oauth: services.oauth, auth: services.auth, issuer: services.configuration.issuer, secretsKey: services.secretsKey)
         .addRoutes(to: router)
     HealthController(store: services.store, keys: services.keys, policies: services.policies).addRoutes(to: router)
+    let registry = services.metricsRegistry
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
     return router
 }
 

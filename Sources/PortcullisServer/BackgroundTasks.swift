@@ -18,6 +18,7 @@ public struct BackgroundTasks: Service {
     public func run() async throws {
         let policies = services.policies
         let decisionLog = services.decisionLog
+        let metrics = services.metrics
         let logger = self.logger
         try await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
@@ -25,8 +26,10 @@ public struct BackgroundTasks: Service {
                     await policies.watch { outcome in
                         switch outcome {
                         case .reloaded(let version):
+                            metrics.policyReload("reloaded")
                             logger.notice("policy reloaded", metadata: ["version": "\(version)"])
                         case .rejected(let errors):
+                            metrics.policyReload("rejected")
                             logger.error("policy change rejected; the previous policy stays in force", metadata: ["errors": "\(errors.joined(separator: " | "))"])
                         case .unchanged:
                             break

@@ -206,6 +206,9 @@ final class FlakyDecisionStore: DecisionLogStore, @unchecked Sendable {
             #expect(errors.first?.hasPrefix("main.yaml:3") == true, "\(errors)")
             #expect(try await client.get("/readyz").json()["policy_version"] as? String == newVersion)
             #expect(try await client.post("/v1/authorize", json: question).json()["allowed"] as? Bool == true)
+            let metrics = String(buffer: try await client.get("/metrics").body)
+            #expect(metrics.contains(#"portcullis_policy_reloads_total{result="reloaded"} 1"#))
+            #expect(metrics.contains(#"portcullis_policy_reloads_total{result="rejected"} 1"#))
         }
     }
 

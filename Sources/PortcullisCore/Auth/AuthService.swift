@@ -19,6 +19,8 @@ public final class AuthService: Sendable {
     /// The policy in force: it turns database grants into effective roles.
     public let policies: PolicyProvider
     let clock: @Sendable () -> Date
+    /// Counters of events, tokens and decisions.
+    public let metrics: PortcullisMetrics
 
     /// Wires the service.
     public init(
@@ -28,8 +30,10 @@ public final class AuthService: Sendable {
         configuration: PortcullisConfiguration,
         secretsKey: [UInt8],
         policies: PolicyProvider,
+        metrics: PortcullisMetrics = PortcullisMetrics(),
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.metrics = metrics
         self.secretsKey = secretsKey
         self.policies = policies
         self.store = store
@@ -132,6 +136,7 @@ public final class AuthService: Sendable {
                 throw PortcullisError.invalidToken("refresh token is not valid")
             }
             let access = try await accessToken(for: user, familyID: family.id, scope: family.scope, now: now)
+            metrics.tokenIssued(grant: "refresh_token")
             try await audit(graceRetry ? "token.refresh.grace" : "token.refresh", actor: user.id, subject: family.id, address: remoteAddress, at: now)
             return TokenPair(accessToken: access, expiresIn: Int(configuration.accessTokenTTL), refreshToken: newToken, scope: family.scope)
         case .reused(let familyID):
@@ -218,6 +223,7 @@ public final class AuthService: Sendable {
             expiresAt: now.addingTimeInterval(configuration.refreshTokenTTL))
         try await store.createFamily(family, firstToken: record)
         let access = try await accessToken(for: user, familyID: family.id, scope: scope, now: now)
+        metrics.tokenIssued(grant: "password")
         return TokenPair(accessToken: access, expiresIn: Int(configuration.accessTokenTTL), refreshToken: refreshToken, scope: scope)
     }
 
@@ -256,6 +262,7 @@ public final class AuthService: Sendable {
     }
 
     func audit(_ action: String, actor: String, subject: String?, address: String?, detail: String? = nil, at: Date) async throws {
+        metrics.event(action)
         try await store.appendAudit(AuditEvent(at: at, action: action, actor: actor, subject: subject, remoteAddress: address, detail: detail))
     }
 }

@@ -269,6 +269,7 @@ public final class OAuthService: Sendable {
             let idToken = scopes.contains("openid")
                 ? try idToken(user: user, client: client, scopes: scopes, nonce: record.nonce, authTime: record.authTime, amr: record.amr, accessToken: access)
                 : nil
+            auth.metrics.tokenIssued(grant: "authorization_code")
             try await auth.audit("oauth.token.issue", actor: client.id, subject: user.id, address: remoteAddress, detail: "authorization_code \(record.scope)", at: now)
             return OAuthTokenResponse(accessToken: access, expiresIn: Int(auth.configuration.accessTokenTTL),
                                       refreshToken: refreshToken, idToken: idToken, scope: record.scope)
@@ -311,6 +312,7 @@ public final class OAuthService: Sendable {
                 throw OAuthError(.invalidGrant, "refresh token is not valid")
             }
             let access = try await accessToken(user: user, client: client, scope: scope, familyID: family.id, jti: SecureRandom.token(byteCount: 16))
+            auth.metrics.tokenIssued(grant: "refresh_token")
             try await auth.audit("oauth.token.refresh", actor: client.id, subject: user.id, address: remoteAddress, at: now)
             return OAuthTokenResponse(accessToken: access, expiresIn: Int(auth.configuration.accessTokenTTL), refreshToken: newToken, idToken: nil, scope: scope)
         case .reused(let familyID):
@@ -337,6 +339,7 @@ public final class OAuthService: Sendable {
             iat: issuedAt, nbf: issuedAt, jti: SecureRandom.token(byteCount: 16), username: nil,
             roles: auth.policies.current.effectiveRoles(subject: client.id, grantedRoles: []), scope: scope, sid: nil, clientID: client.id)
         let access = try auth.signer.sign(claims)
+        auth.metrics.tokenIssued(grant: "client_credentials")
         try await auth.audit("oauth.token.issue", actor: client.id, subject: client.id, address: remoteAddress, detail: "client_credentials \(scope)", at: now)
         return OAuthTokenResponse(accessToken: access, expiresIn: Int(auth.configuration.accessTokenTTL), refreshToken: nil, idToken: nil, scope: scope)
     }

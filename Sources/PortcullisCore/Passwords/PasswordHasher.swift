@@ -14,6 +14,7 @@ public final class PasswordHasher: Sendable {
     private let dummyHash: String
     private let queued = Atomic<Int>(0)
     private let completed = Atomic<Int>(0)
+    private let observer = Mutex<PortcullisMetrics?>(nil)
 
     /// One thread per core for the life of the process.
     static let pool: NIOThreadPool = {
@@ -26,6 +27,11 @@ public final class PasswordHasher: Sendable {
     public init(parameters: Argon2Parameters) throws {
         self.parameters = parameters
         self.dummyHash = try Argon2id.hash(password: SecureRandom.token(byteCount: 16), parameters: parameters)
+    }
+
+    /// Reports queue depth and wait time to `metrics` from now on.
+    public func report(to metrics: PortcullisMetrics) {
+        observer.withLock { $0 = metrics }
     }
 
     /// Requests waiting for or running on the hashing pool.
@@ -60,11 +66,18 @@ public final class PasswordHasher: Sendable {
     }
 
     private func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        queued.add(1, ordering: .relaxed)
+        let metrics = observer.withLock { $0 }
+        let depth = queued.add(1, ordering: .relaxed).newValue
+        metrics?.argon2QueueDepth(depth)
         defer {
-            queued.subtract(1, ordering: .relaxed)
+            let after = queued.subtract(1, ordering: .relaxed).newValue
             completed.add(1, ordering: .relaxed)
+            metrics?.argon2QueueDepth(after)
         }
-        return try await Self.pool.runIfActive(work)
+        let enqueued = ContinuousClock.now
+        return try await Self.pool.runIfActive {
+            metrics?.argon2Wait(ContinuousClock.now - enqueued)
+            return try work()
+        }
     }
 }

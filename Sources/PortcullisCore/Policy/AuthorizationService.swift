@@ -66,6 +66,7 @@ public struct AuthorizationService: Sendable {
         if let userID { granted = try await store.roles(ofUserID: userID) }
         let policy = policies.current
         let decision = policy.decide(subject: subject, grantedRoles: granted, action: action, resource: resource)
+        auth.metrics.decision(allowed: decision.allowed)
         decisionLog?.record(DecisionRecord(
             at: Date(), subject: subject, grantedRoles: granted, action: action, resource: resource,
             allowed: decision.allowed, rule: decision.decidingRule?.location, policyVersion: policy.version))

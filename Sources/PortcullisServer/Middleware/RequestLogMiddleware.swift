@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 import HTTPTypes
 import Logging
+public import PortcullisCore
 import PortcullisCrypto
 
 /// One log line per request (request id, method, path, status, latency, client address) and an
@@ -14,8 +15,12 @@ public struct RequestLogMiddleware: RouterMiddleware {
 
     static let header = HTTPField.Name("X-Request-Id")!
 
-    /// Creates the middleware.
-    public init() {}
+    let metrics: PortcullisMetrics
+
+    /// Logs every request and counts it in `metrics`.
+    public init(metrics: PortcullisMetrics) {
+        self.metrics = metrics
+    }
 
     /// The caller's id when it is 1–128 characters of `[A-Za-z0-9._:-]`, else nil.
     static func acceptable(_ value: String?) -> String? {
@@ -31,8 +36,11 @@ public struct RequestLogMiddleware: RouterMiddleware {
         let id = Self.acceptable(request.headers[Self.header]) ?? SecureRandom.token(byteCount: 12)
         var context = context
         context.logger[metadataKey: "request_id"] = .string(id)
+        let metrics = self.metrics
         let log = { (status: Int) in
             let elapsed = ContinuousClock.now - started
+            // The route pattern, never the concrete path: bounded label values.
+            metrics.request(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status, duration: elapsed)
             let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             context.logger.info("request", metadata: [
                 "method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(status),

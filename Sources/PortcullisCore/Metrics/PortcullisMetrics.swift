@@ -1,0 +1,60 @@
+public import CoreMetrics
+import Foundation
+
+/// Every metric Portcullis emits, through one swift-metrics factory (Prometheus in the server).
+///
+/// Names and labels are fixed here, so the exported set is documented in one place:
+/// `portcullis_events_total{event}` (each audit event: logins, MFA, tokens, admin changes),
+/// `portcullis_tokens_issued_total{grant}`, `portcullis_policy_decisions_total{result}`,
+/// `portcullis_policy_reloads_total{result}`, `portcullis_argon2_queue_depth`,
+/// `portcullis_argon2_wait_seconds`, `portcullis_http_requests_total{method,route,status}` and
+/// `portcullis_http_request_duration_seconds{method,route}`.
+public final class PortcullisMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    /// Metrics through `factory`; by default the process-wide one (a no-op unless bootstrapped).
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+    }
+
+    /// One audit event happened.
+    public func event(_ action: String) {
+        Counter(label: "portcullis_events_total", dimensions: [("event", action)], factory: factory).increment()
+    }
+
+    /// An access token was issued by `grant` (`password`, `refresh_token`, `authorization_code`, `client_credentials`).
+    public func tokenIssued(grant: String) {
+        Counter(label: "portcullis_tokens_issued_total", dimensions: [("grant", grant)], factory: factory).increment()
+    }
+
+    /// A policy decision was made.
+    public func decision(allowed: Bool) {
+        Counter(label: "portcullis_policy_decisions_total", dimensions: [("result", allowed ? "allow" : "deny")], factory: factory).increment()
+    }
+
+    /// The policy directory changed: `reloaded` or `rejected`.
+    public func policyReload(_ result: String) {
+        Counter(label: "portcullis_policy_reloads_total", dimensions: [("result", result)], factory: factory).increment()
+    }
+
+    /// Requests waiting for or running on the Argon2 pool.
+    public func argon2QueueDepth(_ depth: Int) {
+        Gauge(label: "portcullis_argon2_queue_depth", factory: factory).record(depth)
+    }
+
+    /// How long a hash waited for a pool thread.
+    public func argon2Wait(_ duration: Duration) {
+        Timer(label: "portcullis_argon2_wait_seconds", factory: factory).recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    /// One HTTP request finished.
+    public func request(method: String, route: String, status: Int, duration: Duration) {
+        Counter(label: "portcullis_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory).increment()
+        Timer(label: "portcullis_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
+            .recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+}
