@@ -1,4 +1,6 @@
 public import Hummingbird
+import HummingbirdCore
+import NIOCore
 public import Foundation
 public import Logging
 public import PortcullisCore
@@ -66,6 +68,7 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
         "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/metrics",
     ]
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics))
+    router.add(middleware: LoadSheddingMiddleware(limit: services.configuration.maxConcurrentRequests))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(knownPaths: paths))
     AuthController(auth: services.auth).addRoutes(to: router)
@@ -86,10 +89,16 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
 
 /// The HTTP application listening on the configured host and port, with its background tasks.
 public func buildApplication(_ services: PortcullisServices, logger: Logger) -> some ApplicationProtocol {
-    Application(
+    let configuration = services.configuration
+    // Small header limits (a token is a few KiB) and an idle timeout against slow or silent clients.
+    let http = HTTP1Channel.Configuration(
+        idleTimeout: .seconds(Int64(configuration.idleTimeout)),
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100))
+    return Application(
         router: buildRouter(services),
+        server: .http1(configuration: http),
         configuration: .init(
-            address: .hostname(services.configuration.host, port: services.configuration.port),
+            address: .hostname(configuration.host, port: configuration.port),
             serverName: "Portcullis"),
         services: [BackgroundTasks(services: services, logger: logger)],
         logger: logger)

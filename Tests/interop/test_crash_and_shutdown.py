@@ -118,3 +118,42 @@ def test_sigterm_lets_in_flight_requests_finish():
         assert database.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert database.execute("SELECT COUNT(*) FROM audit_events WHERE action = 'login.success'").fetchone()[0] == 8
         database.close()
+
+
+def test_overload_is_shed_with_503_and_bad_clients_are_cut_off():
+    import socket
+    with tempfile.TemporaryDirectory(prefix="portcullis-overload-") as workdir:
+        server = Server(workdir)
+        server.env["PORTCULLIS_MAX_CONCURRENT_REQUESTS"] = "2"
+        server.env["PORTCULLIS_IDLE_TIMEOUT"] = "1"
+        server.start()
+        server.cli("user", "add", "alice", "--password-stdin", stdin=PASSWORD + "\n")
+        statuses = []
+
+        def login():
+            answer = requests.post(server.url + "/v1/login", json={"username": "alice", "password": PASSWORD}, timeout=30)
+            statuses.append((answer.status_code, answer.headers.get("Retry-After")))
+
+        threads = [threading.Thread(target=login) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert len(statuses) == 12
+        assert all(status in (200, 503) for status, _ in statuses), statuses
+        assert any(status == 503 and retry == "1" for status, retry in statuses), statuses
+        assert any(status == 200 for status, _ in statuses)
+
+        # A 40 KiB header is refused without harm.
+        try:
+            big = requests.get(server.url + "/healthz", headers={"X-Big": "a" * 40_000}, timeout=10)
+            assert 400 <= big.status_code < 500
+        except requests.ConnectionError:
+            pass  # closing the connection is an acceptable refusal
+        # A client that connects and stays silent is dropped after the idle timeout.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as silent:
+            started = time.time()
+            assert silent.recv(1) == b""
+            assert time.time() - started < 4
+        assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+        server.stop()

@@ -9,6 +9,7 @@ extension PortcullisConfiguration {
         "PORTCULLIS_REFRESH_GRACE_WINDOW", "PORTCULLIS_ARGON2_MEMORY_KIB", "PORTCULLIS_ARGON2_ITERATIONS",
         "PORTCULLIS_ARGON2_PARALLELISM", "PORTCULLIS_SIGNING_ALG", "PORTCULLIS_ACCOUNT_FAILURE_LIMIT",
         "PORTCULLIS_ADDRESS_FAILURE_LIMIT", "PORTCULLIS_TOTP_ISSUER", "PORTCULLIS_DECISION_LOG_SIZE",
+        "PORTCULLIS_MAX_CONCURRENT_REQUESTS", "PORTCULLIS_IDLE_TIMEOUT",
     ]
 
     /// Applies every `PORTCULLIS_*` variable present in `environment`; a bad value or an unknown
@@ -53,6 +54,8 @@ extension PortcullisConfiguration {
         case "PORTCULLIS_ACCOUNT_FAILURE_LIMIT": accountFailureLimit = try integer(1...1000)
         case "PORTCULLIS_ADDRESS_FAILURE_LIMIT": addressFailureLimit = try integer(1...100_000)
         case "PORTCULLIS_DECISION_LOG_SIZE": decisionLogSize = try integer(0...10_000_000)
+        case "PORTCULLIS_MAX_CONCURRENT_REQUESTS": maxConcurrentRequests = try integer(1...100_000)
+        case "PORTCULLIS_IDLE_TIMEOUT": idleTimeout = TimeInterval(try integer(1...3600))
         case "PORTCULLIS_TOTP_ISSUER":
             guard (1...64).contains(value.count), !value.contains(":") else {
                 throw PortcullisError.invalidRequest("\(key)=\(value): expected 1-64 characters without ':'")

@@ -33,6 +33,10 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var decisionLogSize: Int = 10_000
     /// Issuer name shown by authenticator apps (`otpauth://totp/NAME:user`).
     public var totpIssuer: String = "Portcullis"
+    /// Requests handled at once; more are shed with 503 (load safety).
+    public var maxConcurrentRequests: Int = 512
+    /// Seconds a connection may stay silent (idle, or a client trickling a request) before it is closed.
+    public var idleTimeout: TimeInterval = 30
 
     /// The defaults of DESIGN.md section 3.
     public init() {}

@@ -1,0 +1,40 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PortcullisCore
+import PortcullisServer
+import Testing
+
+@Suite struct LoadSheddingTests {
+    @Test func requestsBeyondTheCapGet503WithRetryAfterAndTheCapFreesUp() async throws {
+        let router = Router(context: PortcullisRequestContext.self)
+        router.add(middleware: LoadSheddingMiddleware(limit: 2))
+        router.get("/slow") { _, _ in
+            try await Task.sleep(for: .seconds(1))
+            return "done"
+        }
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String?).self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        let response = try await client.execute(uri: "/slow", method: .get, headers: [:], body: nil)
+                        return (response.status, response.headers[.retryAfter])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0.0 == .ok }.count == 2)
+            #expect(statuses.filter { $0.0 == .serviceUnavailable && $0.1 == "1" }.count == 4)
+            // Once the two finished, capacity is back.
+            #expect(try await client.execute(uri: "/slow", method: .get, headers: [:], body: nil).status == .ok)
+        }
+    }
+
+    @Test func theCapAndIdleTimeoutAreConfigurable() throws {
+        var configuration = PortcullisConfiguration()
+        try configuration.apply(environment: ["PORTCULLIS_MAX_CONCURRENT_REQUESTS": "64", "PORTCULLIS_IDLE_TIMEOUT": "5"])
+        #expect(configuration.maxConcurrentRequests == 64 && configuration.idleTimeout == 5)
+        #expect(throws: PortcullisError.self) { try configuration.apply(environment: ["PORTCULLIS_MAX_CONCURRENT_REQUESTS": "0"]) }
+    }
+}
