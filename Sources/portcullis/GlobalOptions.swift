@@ -15,16 +15,21 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Policies directory (env PORTCULLIS_POLICIES).")
     var policies: String?
 
+    @Option(help: "Configuration file of `key = value` lines (env PORTCULLIS_CONFIG).")
+    var config: String?
+
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    /// Defaults, then the environment, then these flags.
+    /// Defaults, then the configuration file, then the environment, then these flags.
     func configuration() throws -> PortcullisConfiguration {
         var configuration = PortcullisConfiguration()
-        try configuration.apply(environment: ProcessInfo.processInfo.environment)
-        if let db { configuration.databasePath = db }
-        if let keys { configuration.keysDirectory = keys }
-        if let policies { configuration.policiesDirectory = policies }
+        let environment = ProcessInfo.processInfo.environment
+        if let file = config ?? environment[PortcullisConfiguration.configFileVariable] { try configuration.apply(file: file) }
+        try configuration.apply(environment: environment)
+        if let db { try configuration.apply(key: "PORTCULLIS_DB", value: db) }
+        if let keys { try configuration.apply(key: "PORTCULLIS_KEYS", value: keys) }
+        if let policies { try configuration.apply(key: "PORTCULLIS_POLICIES", value: policies) }
         return configuration
     }
 

@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
         if let port { try configuration.apply(key: "PORTCULLIS_PORT", value: String(port)) }
         if let issuer {
             try configuration.apply(key: "PORTCULLIS_ISSUER", value: issuer)
-        } else if ProcessInfo.processInfo.environment["PORTCULLIS_ISSUER"] == nil {
+        } else if configuration.sources["PORTCULLIS_ISSUER"] == nil {
             // No issuer given: the address we listen on is the one clients reach.
             try configuration.apply(key: "PORTCULLIS_ISSUER", value: "http://\(configuration.host):\(configuration.port)")
         }

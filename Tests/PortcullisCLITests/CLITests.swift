@@ -227,6 +227,27 @@ struct CLI {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(broken.stdout.utf8)) as? [String: String])
         #expect(report["result"] == "broken" && report["first_broken_row"] == "2")
     }
+
+    @Test func configPrintsEffectiveValuesWithTheirSourceAndFlagsBeatEnvironmentBeatFile() throws {
+        let cli = CLI()
+        let file = cli.directory + "/portcullis.conf"
+        try "# settings\nport = 9191\nargon2-memory-kib = 4096\nPORTCULLIS_TOTP_ISSUER = \"Acme SSO\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try cli.run(["config", "--config", file, "--json"], environment: ["PORTCULLIS_PORT": "9292"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let settings = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: String]])
+        let byKey = Dictionary(uniqueKeysWithValues: settings.map { ($0["key"]!, ($0["value"]!, $0["source"]!)) })
+        #expect(byKey["PORTCULLIS_PORT"]! == ("9292", "environment"))
+        #expect(byKey["PORTCULLIS_ARGON2_MEMORY_KIB"]! == ("1024", "environment"), "the test harness sets it in the environment")
+        #expect(byKey["PORTCULLIS_TOTP_ISSUER"]! == ("Acme SSO", "file"))
+        #expect(byKey["PORTCULLIS_DB"]?.1 == "flag")
+        #expect(byKey["PORTCULLIS_HOST"]! == ("127.0.0.1", "defaults"))
+
+        try "port = 9191\nbogus = 1\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try cli.run(["config", "--config", file])
+        #expect(bad.status != 0 && bad.stderr.contains("portcullis.conf:2: unknown setting PORTCULLIS_BOGUS"))
+        try "port = high\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["config", "--config", file]).stderr.contains("portcullis.conf:1: PORTCULLIS_PORT=high"))
+    }
 }
 
 /// Length in bytes of a base64url text.

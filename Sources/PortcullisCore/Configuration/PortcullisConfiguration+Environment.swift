@@ -12,16 +12,60 @@ extension PortcullisConfiguration {
         "PORTCULLIS_MAX_CONCURRENT_REQUESTS", "PORTCULLIS_IDLE_TIMEOUT",
     ]
 
+    /// Names the configuration file; read by the CLI, not a setting itself.
+    public static let configFileVariable = "PORTCULLIS_CONFIG"
+
     /// Applies every `PORTCULLIS_*` variable present in `environment`; a bad value or an unknown
     /// `PORTCULLIS_` name is an `invalidRequest` naming it.
     public mutating func apply(environment: [String: String]) throws {
-        for (name, value) in environment where name.hasPrefix("PORTCULLIS_") {
-            try apply(key: name, value: value)
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("PORTCULLIS_") && name != Self.configFileVariable {
+            try apply(key: name, value: value, source: .environment)
         }
     }
 
+    /// Applies a configuration file: `key = value` lines (`port = 9090` or `PORTCULLIS_PORT = 9090`),
+    /// `#` comments and blank lines. Errors name FILE:LINE.
+    public mutating func apply(file path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PortcullisError.invalidRequest("\(path): cannot read the configuration file")
+        }
+        for (index, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty, !line.hasPrefix("#") else { continue }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw PortcullisError.invalidRequest("\(path):\(index + 1): expected key = value")
+            }
+            let name = line[..<equals].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            let key = name.hasPrefix("PORTCULLIS_") ? name : "PORTCULLIS_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+            do {
+                try apply(key: key, value: value, source: .file)
+            } catch let error as PortcullisError {
+                throw PortcullisError.invalidRequest("\(path):\(index + 1): \(error.description)")
+            }
+        }
+    }
+
+    /// Every setting by its environment name with its current value and where it came from.
+    public var settings: [(key: String, value: String, source: ConfigurationSource)] {
+        let values: [String: String] = [
+            "PORTCULLIS_HOST": host, "PORTCULLIS_PORT": String(port), "PORTCULLIS_DB": databasePath, "PORTCULLIS_KEYS": keysDirectory,
+            "PORTCULLIS_POLICIES": policiesDirectory, "PORTCULLIS_ISSUER": issuer,
+            "PORTCULLIS_ACCESS_TOKEN_TTL": String(Int(accessTokenTTL)), "PORTCULLIS_REFRESH_TOKEN_TTL": String(Int(refreshTokenTTL)),
+            "PORTCULLIS_REFRESH_GRACE_WINDOW": String(Int(refreshGraceWindow)), "PORTCULLIS_ARGON2_MEMORY_KIB": String(argon2.memoryKiB),
+            "PORTCULLIS_ARGON2_ITERATIONS": String(argon2.iterations), "PORTCULLIS_ARGON2_PARALLELISM": String(argon2.parallelism),
+            "PORTCULLIS_SIGNING_ALG": signingAlgorithm.rawValue, "PORTCULLIS_ACCOUNT_FAILURE_LIMIT": String(accountFailureLimit),
+            "PORTCULLIS_ADDRESS_FAILURE_LIMIT": String(addressFailureLimit), "PORTCULLIS_TOTP_ISSUER": totpIssuer,
+            "PORTCULLIS_DECISION_LOG_SIZE": String(decisionLogSize), "PORTCULLIS_MAX_CONCURRENT_REQUESTS": String(maxConcurrentRequests),
+            "PORTCULLIS_IDLE_TIMEOUT": String(Int(idleTimeout)),
+        ]
+        return Self.environmentKeys.map { ($0, values[$0] ?? "", sources[$0] ?? .defaults) }
+    }
+
     /// Applies one setting by its environment name.
-    public mutating func apply(key: String, value: String) throws {
+    public mutating func apply(key: String, value: String, source: ConfigurationSource = .flag) throws {
+        defer { sources[key] = source }
         func integer(_ range: ClosedRange<Int>) throws -> Int {
             guard let number = Int(value), range.contains(number) else {
                 throw PortcullisError.invalidRequest("\(key)=\(value): expected an integer in \(range.lowerBound)...\(range.upperBound)")

@@ -38,9 +38,24 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     /// Seconds a connection may stay silent (idle, or a client trickling a request) before it is closed.
     public var idleTimeout: TimeInterval = 30
 
+    /// Where each explicitly set value came from, by environment name.
+    public internal(set) var sources: [String: ConfigurationSource] = [:]
+
     /// The defaults of DESIGN.md section 3.
     public init() {}
 
     /// The audience of access tokens issued by the REST API.
     public var audience: String { issuer }
+}
+
+/// Where a setting's value came from (flags > environment > file > defaults).
+public enum ConfigurationSource: String, Sendable, Codable {
+    /// Built in.
+    case defaults
+    /// The configuration file.
+    case file
+    /// A `PORTCULLIS_*` environment variable.
+    case environment
+    /// A command-line flag.
+    case flag
 }

@@ -1,0 +1,23 @@
+import ArgumentParser
+import PortcullisCore
+
+/// `portcullis config`: the effective configuration and where each value came from.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Print the effective configuration (flags > PORTCULLIS_* environment > config file > defaults).",
+        discussion: "No setting is a secret: keys live in the keys directory and are never printed.")
+    @OptionGroup var options: GlobalOptions
+
+    struct Setting: Encodable {
+        let key: String
+        let value: String
+        let source: String
+    }
+
+    func run() async throws {
+        let settings = try options.configuration().settings.map { Setting(key: $0.key, value: $0.value, source: $0.source.rawValue) }
+        if options.json { try printJSON(settings); return }
+        for setting in settings { print("\(setting.key)=\(setting.value)\t(\(setting.source))") }
+    }
+}
