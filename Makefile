@@ -10,7 +10,7 @@ PYTHON       := $(VENV)/bin/python
 BIN          := .build/debug/portcullis
 POLICY_BENCH := .build/debug/policy-bench
 
-.PHONY: run test deps test-deps build swift-test interop interop-deps compose-check bench-policy clean
+.PHONY: run test deps test-deps build swift-test interop interop-deps compose-check bench-policy fuzz clean
 
 # Installs whichever of the given Debian packages are missing.
 define install-missing
@@ -52,6 +52,23 @@ interop: interop-deps
 	@test -x $(BIN) || $(SWIFT) build --product portcullis
 	@test -x $(POLICY_BENCH) || $(SWIFT) build --product policy-bench
 	PORTCULLIS_BIN=$(abspath $(BIN)) PORTCULLIS_POLICY_BENCH=$(abspath $(POLICY_BENCH)) $(PYTHON) -m pytest -q Tests/interop
+
+# libFuzzer over the JWS/JWK parsers, the policy parser and the request decoders, FUZZ_SECONDS each.
+# Works on a copy of Fuzz/corpus in .build-fuzz; a crash input lands in .build-fuzz/crashes/TARGET/:
+# copy it to Fuzz/crashes/TARGET/ so `make test` replays it from then on (FuzzCorpusTests).
+FUZZ_TARGETS ?= jws policy request
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@for t in $(FUZZ_TARGETS); do \
+	  $(SWIFT) build --build-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING --product fuzz-$$t || exit 1; \
+	done
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$t .build-fuzz/crashes/$$t; cp Fuzz/corpus/$$t/* .build-fuzz/corpus/$$t/; \
+	  echo "== fuzz-$$t for $(FUZZ_SECONDS) s"; \
+	  .build-fuzz/debug/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/crashes/$$t/ .build-fuzz/corpus/$$t 2>&1 | grep -E "^(#[0-9]+ +DONE|==|stat::number_of_executed_units|SUMMARY|artifact_prefix|Test unit written)" || true; \
+	  if ls .build-fuzz/crashes/$$t/* >/dev/null 2>&1; then echo "fuzz-$$t found crashes: $$(ls .build-fuzz/crashes/$$t)"; status=1; fi; \
+	done; exit $$status
 
 # One in-process decision on a generated policy of 1,000 roles and 10,000 rules (release build).
 bench-policy: deps

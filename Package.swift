@@ -64,6 +64,15 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "PortcullisFuzzTargets",
+            dependencies: ["PortcullisCore", "PortcullisCrypto", "PortcullisPolicy", "PortcullisServer"],
+            path: "Fuzz/Targets",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "fuzz-jws", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-jws", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-policy", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-policy", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-request", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-request", swiftSettings: swiftSettings),
         .executableTarget(
             name: "policy-bench",
             dependencies: ["PortcullisPolicy"],
@@ -104,6 +113,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            resources: [.embedInCode("openapi.yaml")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -143,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "PortcullisServerTests",
             dependencies: [
-                "PortcullisServer", "PortcullisSQLite", "PortcullisCore", "PortcullisCrypto", "PortcullisPolicy",
+                "PortcullisServer", "PortcullisSQLite", "PortcullisCore", "PortcullisCrypto", "PortcullisPolicy", "PortcullisFuzzTargets",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

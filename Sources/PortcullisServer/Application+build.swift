@@ -65,7 +65,7 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
         "/healthz", "/readyz", "/.well-known/jwks.json",
         "/oauth2/authorize", "/oauth2/login", "/oauth2/mfa", "/oauth2/consent", "/oauth2/logout", "/account/totp",
         "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo",
-        "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/metrics",
+        "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/metrics", "/openapi.yaml",
     ]
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics))
     router.add(middleware: LoadSheddingMiddleware(limit: services.configuration.maxConcurrentRequests))
@@ -79,6 +79,10 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
     WebController(oauth: services.oauth, auth: services.auth, issuer: services.configuration.issuer, secretsKey: services.secretsKey)
         .addRoutes(to: router)
     HealthController(store: services.store, keys: services.keys, policies: services.policies).addRoutes(to: router)
+    router.get("/openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml", .cacheControl: "public, max-age=300"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
+    }
     let registry = services.metricsRegistry
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
