@@ -56,6 +56,15 @@ class Server:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        self.assert_log_is_clean()
+
+    def assert_log_is_clean(self):
+        """No password used by the interop tests ever appears in the server's log."""
+        self.log.flush()
+        text = open(self.log.name, encoding="utf-8", errors="replace").read()
+        for secret in ("correct horse battery", "not the password", "wrong password"):
+            assert secret not in text, f"the server logged a password: {secret!r}"
+        assert "request_id=" in text or "request" in text
 
     def cli(self, *args, stdin=None):
         result = subprocess.run([BIN, *args], env=self.env, input=stdin, capture_output=True, text=True, timeout=60)
