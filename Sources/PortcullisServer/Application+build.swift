@@ -68,7 +68,8 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
         "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/metrics", "/openapi.yaml",
     ]
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics))
-    router.add(middleware: LoadSheddingMiddleware(limit: services.configuration.maxConcurrentRequests))
+    router.add(middleware: LoadSheddingMiddleware(
+        limit: services.configuration.maxConcurrentRequests, timeout: .seconds(services.configuration.requestTimeout)))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(knownPaths: paths))
     AuthController(auth: services.auth).addRoutes(to: router)

@@ -3,12 +3,13 @@ import Hummingbird
 import HummingbirdTesting
 import PortcullisCore
 import PortcullisServer
+import Synchronization
 import Testing
 
 @Suite struct LoadSheddingTests {
     @Test func requestsBeyondTheCapGet503WithRetryAfterAndTheCapFreesUp() async throws {
         let router = Router(context: PortcullisRequestContext.self)
-        router.add(middleware: LoadSheddingMiddleware(limit: 2))
+        router.add(middleware: LoadSheddingMiddleware(limit: 2, timeout: .seconds(30)))
         router.get("/slow") { _, _ in
             try await Task.sleep(for: .seconds(1))
             return "done"
@@ -31,10 +32,37 @@ import Testing
         }
     }
 
+    @Test func aRequestOverItsTimeIsAnswered503AndItsHandlerCancelled() async throws {
+        let router = Router(context: PortcullisRequestContext.self)
+        router.add(middleware: LoadSheddingMiddleware(limit: 10, timeout: .milliseconds(300)))
+        let finished = FinishedFlag()
+        router.get("/hang") { _, _ in
+            try await Task.sleep(for: .seconds(10))
+            finished.set()
+            return "too late"
+        }
+        router.get("/quick") { _, _ in "quick" }
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            let started = ContinuousClock.now
+            let response = try await client.execute(uri: "/hang", method: .get, headers: [:], body: nil)
+            #expect(response.status == .serviceUnavailable)
+            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(!finished.value, "the handler was cancelled, not left running")
+            #expect(try await client.execute(uri: "/quick", method: .get, headers: [:], body: nil).status == .ok)
+        }
+    }
+
     @Test func theCapAndIdleTimeoutAreConfigurable() throws {
         var configuration = PortcullisConfiguration()
-        try configuration.apply(environment: ["PORTCULLIS_MAX_CONCURRENT_REQUESTS": "64", "PORTCULLIS_IDLE_TIMEOUT": "5"])
-        #expect(configuration.maxConcurrentRequests == 64 && configuration.idleTimeout == 5)
+        try configuration.apply(environment: ["PORTCULLIS_MAX_CONCURRENT_REQUESTS": "64", "PORTCULLIS_IDLE_TIMEOUT": "5", "PORTCULLIS_REQUEST_TIMEOUT": "7"])
+        #expect(configuration.maxConcurrentRequests == 64 && configuration.idleTimeout == 5 && configuration.requestTimeout == 7)
         #expect(throws: PortcullisError.self) { try configuration.apply(environment: ["PORTCULLIS_MAX_CONCURRENT_REQUESTS": "0"]) }
     }
+}
+
+final class FinishedFlag: Sendable {
+    private let flag = Mutex(false)
+    var value: Bool { flag.withLock { $0 } }
+    func set() { flag.withLock { $0 = true } }
 }

@@ -9,7 +9,7 @@ extension PortcullisConfiguration {
         "PORTCULLIS_REFRESH_GRACE_WINDOW", "PORTCULLIS_ARGON2_MEMORY_KIB", "PORTCULLIS_ARGON2_ITERATIONS",
         "PORTCULLIS_ARGON2_PARALLELISM", "PORTCULLIS_SIGNING_ALG", "PORTCULLIS_ACCOUNT_FAILURE_LIMIT",
         "PORTCULLIS_ADDRESS_FAILURE_LIMIT", "PORTCULLIS_TOTP_ISSUER", "PORTCULLIS_DECISION_LOG_SIZE",
-        "PORTCULLIS_MAX_CONCURRENT_REQUESTS", "PORTCULLIS_IDLE_TIMEOUT",
+        "PORTCULLIS_MAX_CONCURRENT_REQUESTS", "PORTCULLIS_REQUEST_TIMEOUT", "PORTCULLIS_IDLE_TIMEOUT",
     ]
 
     /// Names the configuration file; read by the CLI, not a setting itself.
@@ -58,7 +58,7 @@ extension PortcullisConfiguration {
             "PORTCULLIS_SIGNING_ALG": signingAlgorithm.rawValue, "PORTCULLIS_ACCOUNT_FAILURE_LIMIT": String(accountFailureLimit),
             "PORTCULLIS_ADDRESS_FAILURE_LIMIT": String(addressFailureLimit), "PORTCULLIS_TOTP_ISSUER": totpIssuer,
             "PORTCULLIS_DECISION_LOG_SIZE": String(decisionLogSize), "PORTCULLIS_MAX_CONCURRENT_REQUESTS": String(maxConcurrentRequests),
-            "PORTCULLIS_IDLE_TIMEOUT": String(Int(idleTimeout)),
+            "PORTCULLIS_REQUEST_TIMEOUT": String(Int(requestTimeout)), "PORTCULLIS_IDLE_TIMEOUT": String(Int(idleTimeout)),
         ]
         return Self.environmentKeys.map { ($0, values[$0] ?? "", sources[$0] ?? .defaults) }
     }
@@ -99,6 +99,7 @@ extension PortcullisConfiguration {
         case "PORTCULLIS_ADDRESS_FAILURE_LIMIT": addressFailureLimit = try integer(1...100_000)
         case "PORTCULLIS_DECISION_LOG_SIZE": decisionLogSize = try integer(0...10_000_000)
         case "PORTCULLIS_MAX_CONCURRENT_REQUESTS": maxConcurrentRequests = try integer(1...100_000)
+        case "PORTCULLIS_REQUEST_TIMEOUT": requestTimeout = TimeInterval(try integer(1...3600))
         case "PORTCULLIS_IDLE_TIMEOUT": idleTimeout = TimeInterval(try integer(1...3600))
         case "PORTCULLIS_TOTP_ISSUER":
             guard (1...64).contains(value.count), !value.contains(":") else {

@@ -35,6 +35,8 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var totpIssuer: String = "Portcullis"
     /// Requests handled at once; more are shed with 503 (load safety).
     public var maxConcurrentRequests: Int = 512
+    /// Seconds a request may run before it is answered 503 and its handler cancelled.
+    public var requestTimeout: TimeInterval = 30
     /// Seconds a connection may stay silent (idle, or a client trickling a request) before it is closed.
     public var idleTimeout: TimeInterval = 30
 

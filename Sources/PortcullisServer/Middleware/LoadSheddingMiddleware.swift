@@ -2,33 +2,61 @@ import Foundation
 public import Hummingbird
 import Synchronization
 
-/// Bounds the work the server takes on: at most `limit` requests at once; the rest get 503 with
-/// `Retry-After: 1` straight away, costing nothing beyond their connection.
+/// Bounds the work the server takes on: at most `limit` requests at once (the rest get 503 with
+/// `Retry-After: 1` straight away, costing nothing beyond their connection), and at most `timeout`
+/// per request (then 503; the handler is cancelled, which database calls and sleeps honour).
 ///
 /// With HTTP/1.1 a connection carries one request at a time, so the global cap bounds each
 /// connection too. Bodies are capped at 64 KiB by the request context, headers by the HTTP
 /// decoder configuration, and silent connections by the idle timeout (see `buildApplication`).
 public struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware {
     let limit: Int
+    let timeout: Duration
     let inFlight = InFlightCounter()
 
-    /// At most `limit` concurrent requests.
-    public init(limit: Int) {
+    /// At most `limit` concurrent requests of at most `timeout` each.
+    public init(limit: Int, timeout: Duration) {
         self.limit = limit
+        self.timeout = timeout
     }
 
     final class InFlightCounter: Sendable {
         let value = Atomic<Int>(0)
     }
 
+    static func unavailable(_ description: String) -> Response {
+        let body = #"{"error":"temporarily_unavailable","error_description":"\#(description)"}"#
+        return Response(status: .serviceUnavailable, headers: [.contentType: "application/json", .retryAfter: "1", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard inFlight.value.add(1, ordering: .relaxed).newValue <= limit else {
             inFlight.value.subtract(1, ordering: .relaxed)
-            let body = #"{"error":"temporarily_unavailable","error_description":"the server is at capacity; retry shortly"}"#
-            return Response(status: .serviceUnavailable, headers: [.contentType: "application/json", .retryAfter: "1", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: body)))
+            return Self.unavailable("the server is at capacity; retry shortly")
         }
         defer { inFlight.value.subtract(1, ordering: .relaxed) }
-        return try await next(request, context)
+        let timeout = self.timeout
+        return try await withoutActuallyEscaping(next) { next in
+            // The handler runs in a child task so the timer can cancel it; the task group does not
+            // outlive this call, so `next` never escapes it.
+            nonisolated(unsafe) let handler = next
+            return try await withThrowingTaskGroup(of: Response?.self) { group in
+                group.addTask { try await handler(request, context) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                do {
+                    guard let first = try await group.next(), let response = first else {
+                        return Self.unavailable("the request took too long")
+                    }
+                    return response
+                } catch is CancellationError {
+                    return Self.unavailable("the request took too long")
+                }
+            }
+        }
     }
 }
