@@ -101,6 +101,24 @@ extension SQLiteStore {
         }
     }
 
+    public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, requireUser: Bool) async throws -> Bool {
+        try await pool.read { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)", arguments: [jti]) == true {
+                return false
+            }
+            if let sessionID {
+                let live = try Bool.fetchOne(db, sql: """
+                    SELECT EXISTS (SELECT 1 FROM token_families WHERE id = ? AND user_id = ? AND revoked_at IS NULL)
+                    """, arguments: [sessionID, subject]) ?? false
+                guard live else { return false }
+            }
+            if requireUser {
+                return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND disabled = 0)", arguments: [subject]) ?? false
+            }
+            return true
+        }
+    }
+
     static func insert(_ record: RefreshTokenRecord, familyID: String, db: Database) throws {
         try db.execute(
             sql: "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",

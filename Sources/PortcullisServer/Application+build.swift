@@ -47,7 +47,7 @@ public struct PortcullisServices: Sendable {
         self.metrics = metrics
         hasher.report(to: metrics)
         self.auth = AuthService(
-            store: store, hasher: hasher, signer: AccessTokenSigner(keys: keys, issuer: configuration.issuer),
+            store: store, hasher: hasher, signer: AccessTokenSigner(keys: keys, issuer: configuration.issuer, cacheSize: configuration.tokenCacheSize),
             configuration: configuration, secretsKey: secretsKey, policies: policies, metrics: metrics, clock: clock)
         self.decisionLog = configuration.decisionLogSize > 0 ? DecisionLog(store: store, capacity: configuration.decisionLogSize) : nil
         self.authorization = AuthorizationService(auth: auth, store: store, policies: policies, decisionLog: decisionLog)

@@ -128,3 +128,74 @@ func temporaryDirectory() -> String {
         #expect(throws: PortcullisError.self) { try signer.verify(token, now: now) }
     }
 }
+
+@Suite struct VerifiedTokenCacheTests {
+    let directory: KeyDirectory
+    let signer: AccessTokenSigner
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    init() throws {
+        directory = KeyDirectory(path: temporaryDirectory())
+        try directory.prepare(signingAlgorithm: .es256)
+        signer = AccessTokenSigner(keys: try KeyRingProvider(directory: directory), issuer: "https://id.example", cacheSize: 8)
+    }
+
+    func claims(jti: String = "j", exp: Int64 = 1_800_000_900) -> AccessTokenClaims {
+        AccessTokenClaims(iss: "https://id.example", sub: "u1", aud: "https://id.example", exp: exp, iat: 1_800_000_000, nbf: 1_800_000_000, jti: jti, username: "alice", roles: ["r"], scope: "openid", sid: "s")
+    }
+
+    @Test func aRepeatedTokenIsAnsweredFromTheCacheWithTheSameClaims() throws {
+        let token = try signer.sign(claims())
+        #expect(try signer.verify(token, now: now) == claims())
+        #expect(try signer.verify(token, now: now) == claims())
+        #expect(try signer.verify(token, now: now) == claims())
+        #expect(signer.cache?.count == 1)
+        #expect(signer.cache?.hits == 2)
+    }
+
+    @Test func aCachedTokenIsRejectedOnceItExpires() throws {
+        let token = try signer.sign(claims(exp: 1_800_000_010))
+        _ = try signer.verify(token, now: now)
+        #expect(try signer.verify(token, now: now.addingTimeInterval(69)).jti == "j")
+        #expect(throws: PortcullisError.invalidToken("expired")) { try signer.verify(token, now: now.addingTimeInterval(70)) }
+        #expect(signer.cache?.count == 0)
+    }
+
+    @Test func aCachedTokenIsRejectedOnceItsKeyIsRetired() throws {
+        let token = try signer.sign(claims())
+        _ = try signer.verify(token, now: now)
+        let old = try #require(try directory.signingKID())
+        _ = try directory.rotate(.es256)
+        #expect(try signer.verify(token, now: now).jti == "j")
+        // The manifest's mtime may not change within one clock tick; make the change visible.
+        Thread.sleep(forTimeInterval: 0.01)
+        try directory.retire(kid: old)
+        #expect(throws: PortcullisError.self) { try signer.verify(token, now: now) }
+    }
+
+    @Test func tamperedAndForeignTokensAreNeverServedFromTheCache() throws {
+        let token = try signer.sign(claims())
+        _ = try signer.verify(token, now: now)
+        var parts = token.split(separator: ".").map(String.init)
+        parts[2] = String(parts[2].reversed())
+        #expect(throws: PortcullisError.self) { try signer.verify(parts.joined(separator: "."), now: now) }
+        let otherDirectory = KeyDirectory(path: temporaryDirectory())
+        try otherDirectory.prepare(signingAlgorithm: .es256)
+        let foreign = try AccessTokenSigner(keys: KeyRingProvider(directory: otherDirectory), issuer: "https://id.example").sign(claims())
+        #expect(throws: PortcullisError.self) { try signer.verify(foreign, now: now) }
+        #expect(signer.cache?.count == 1)
+    }
+
+    @Test func theCacheHoldsNoMoreThanItsCapacity() throws {
+        let tokens = try (0..<40).map { try signer.sign(claims(jti: "j\($0)")) }
+        for token in tokens { _ = try signer.verify(token, now: now) }
+        #expect(signer.cache?.count ?? 0 <= 8)
+        #expect(signer.cache?.count ?? 0 >= 4)
+        // The newest tokens are the ones kept.
+        let hitsBefore = signer.cache?.hits ?? 0
+        _ = try signer.verify(tokens[39], now: now)
+        #expect(signer.cache?.hits == hitsBefore + 1)
+        _ = try signer.verify(tokens[0], now: now)
+        #expect(signer.cache?.hits == hitsBefore + 1)
+    }
+}

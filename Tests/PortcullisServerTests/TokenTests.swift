@@ -167,6 +167,29 @@ import Testing
         }
     }
 
+    @Test func revocationIsCheckedOnEveryVerifyEvenForATokenVerifiedBefore() async throws {
+        let harness = try Harness()
+        try await harness.addUser()
+        try await harness.addUser("bob")
+        try await harness.addUser("carol")
+        try await harness.test { client in
+            let alice = try await client.login()
+            let bob = try #require(try await client.login("bob")["access_token"] as? String)
+            let carol = try #require(try await client.login("carol")["access_token"] as? String)
+            let aliceAccess = try #require(alice["access_token"] as? String)
+            for token in [aliceAccess, bob, carol] {
+                #expect(try await client.isActive(token))
+                #expect(try await client.isActive(token), "a repeat, answered from the verified-token cache, is still active")
+            }
+            _ = try await client.post("/v1/logout", json: ["refresh_token": alice["refresh_token"]!])
+            try await harness.admin.setDisabled("bob", disabled: true)
+            harness.clock.advance(900 + 61)
+            #expect(try await client.isActive(aliceAccess) == false, "session revoked")
+            #expect(try await client.isActive(bob) == false, "user disabled")
+            #expect(try await client.isActive(carol) == false, "expired")
+        }
+    }
+
     @Test func tokensSignedBeforeARotationKeepVerifyingUntilRetired() async throws {
         let harness = try Harness()
         try await harness.addUser()

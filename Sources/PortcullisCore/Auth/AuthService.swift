@@ -238,15 +238,10 @@ public final class AuthService: Sendable {
     }
 
     func isLive(_ claims: AccessTokenClaims) async throws -> Bool {
-        if try await store.isAccessTokenRevoked(jti: claims.jti) { return false }
-        if let sid = claims.sid {
-            guard let family = try await store.family(id: sid), family.revokedAt == nil, family.userID == claims.sub else { return false }
-        }
         // User tokens carry a username; client-credentials tokens (subject = client id) do not.
-        if claims.username != nil || claims.clientID == nil {
-            guard let user = try await store.user(id: claims.sub), !user.disabled else { return false }
-        }
-        return true
+        try await store.isAccessTokenLive(
+            jti: claims.jti, sessionID: claims.sid, subject: claims.sub,
+            requireUser: claims.username != nil || claims.clientID == nil)
     }
 
     func checkAddress(_ address: String, now: Date) throws {

@@ -39,6 +39,8 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var requestTimeout: TimeInterval = 30
     /// Seconds a connection may stay silent (idle, or a client trickling a request) before it is closed.
     public var idleTimeout: TimeInterval = 30
+    /// Verified access tokens remembered so a repeat skips the signature check (0 turns the cache off).
+    public var tokenCacheSize: Int = 10_000
 
     /// Where each explicitly set value came from, by environment name.
     public internal(set) var sources: [String: ConfigurationSource] = [:]

@@ -55,6 +55,10 @@ public protocol SessionStore: Sendable {
     func revokeAccessToken(jti: String, expiresAt: Date, at: Date) async throws
     /// True when the access token with this `jti` was revoked.
     func isAccessTokenRevoked(jti: String) async throws -> Bool
+    /// In one read: true unless the access token's `jti` is revoked, its session (`sessionID`,
+    /// when given) is missing, revoked or not `subject`'s, or — when `requireUser` — user
+    /// `subject` is missing or disabled.
+    func isAccessTokenLive(jti: String, sessionID: String?, subject: String, requireUser: Bool) async throws -> Bool
 }
 
 /// Failed-login counters per account key, shared by the server and the CLI.

@@ -13,11 +13,14 @@ public struct AccessTokenSigner: Sendable {
 
     let keys: KeyRingProvider
     let issuer: String
+    /// Tokens verified before; nil when caching is off.
+    public let cache: VerifiedTokenCache?
 
-    /// A signer over `keys` for tokens of `issuer`.
-    public init(keys: KeyRingProvider, issuer: String) {
+    /// A signer over `keys` for tokens of `issuer`, remembering up to `cacheSize` verified tokens.
+    public init(keys: KeyRingProvider, issuer: String, cacheSize: Int = 0) {
         self.keys = keys
         self.issuer = issuer
+        self.cache = cacheSize > 0 ? VerifiedTokenCache(capacity: cacheSize) : nil
     }
 
     /// Signs `claims` with the current signing key.
@@ -34,6 +37,11 @@ public struct AccessTokenSigner: Sendable {
     /// Revocation is not checked here: `AuthService.introspect` adds it.
     public func verify(_ token: String, now: Date) throws -> AccessTokenClaims {
         let ring = keys.current()
+        let seconds = Int64(now.timeIntervalSince1970)
+        let digest = cache.map { _ in VerifiedTokenCache.Digest(token) }
+        if let cache, let digest, let claims = cache.claims(for: digest, now: seconds, isKeyLive: { ring.key(kid: $0) != nil }) {
+            return claims
+        }
         let payload: [UInt8]
         let parsed: JWS.Parsed
         do {
@@ -51,12 +59,17 @@ public struct AccessTokenSigner: Sendable {
         } catch {
             throw PortcullisError.invalidToken("malformed claims")
         }
-        let seconds = Int64(now.timeIntervalSince1970)
         guard claims.iss == issuer else { throw PortcullisError.invalidToken("wrong issuer") }
         guard claims.exp + Self.leeway > seconds else { throw PortcullisError.invalidToken("expired") }
-        guard claims.nbf - Self.leeway <= seconds, claims.iat - Self.leeway <= seconds else {
-            throw PortcullisError.invalidToken("not yet valid")
+        guard Self.isInTimeWindow(claims, now: seconds) else { throw PortcullisError.invalidToken("not yet valid") }
+        if let cache, let digest, let kid = parsed.header.kid {
+            cache.insert(claims, kid: kid, for: digest)
         }
         return claims
+    }
+
+    /// True when `now` (seconds since 1970) is within the token's `nbf`/`iat`..`exp` window, with leeway.
+    static func isInTimeWindow(_ claims: AccessTokenClaims, now: Int64) -> Bool {
+        claims.exp + leeway > now && claims.nbf - leeway <= now && claims.iat - leeway <= now
     }
 }

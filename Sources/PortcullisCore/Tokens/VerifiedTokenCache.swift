@@ -1,0 +1,101 @@
+public import Foundation
+import PortcullisCrypto
+import Synchronization
+
+/// Access tokens whose signature, type and issuer were checked, so a repeat skips the signature check.
+///
+/// Keyed by the SHA-256 of the whole token (a token is never stored), bounded to `capacity`
+/// entries in two generations (the older one is dropped when the newer fills), and an entry
+/// is never used after its token's `exp` or once its `kid` leaves the key ring. Revocation is
+/// not cached: `AuthService.introspect` checks it on every call, hit or miss.
+public final class VerifiedTokenCache: Sendable {
+    /// SHA-256 of a token as four words.
+    struct Digest: Hashable {
+        let words: (UInt64, UInt64, UInt64, UInt64)
+
+        init(_ token: String) {
+            let bytes = PortcullisCrypto.Digest.sha256(token)
+            func word(_ at: Int) -> UInt64 {
+                bytes[at..<at + 8].reduce(0) { $0 << 8 | UInt64($1) }
+            }
+            words = (word(0), word(8), word(16), word(24))
+        }
+
+        static func == (lhs: Digest, rhs: Digest) -> Bool {
+            lhs.words == rhs.words
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(words.0)
+            hasher.combine(words.1)
+        }
+    }
+
+    struct Entry {
+        let claims: AccessTokenClaims
+        let kid: String
+    }
+
+    private struct Generations {
+        var recent: [Digest: Entry] = [:]
+        var older: [Digest: Entry] = [:]
+        var hits = 0
+    }
+
+    /// Most entries held at once.
+    public let capacity: Int
+    private let generationSize: Int
+    private let state = Mutex(Generations())
+
+    /// A cache of at most `capacity` tokens (at least 2).
+    public init(capacity: Int) {
+        self.capacity = max(2, capacity)
+        self.generationSize = self.capacity / 2
+    }
+
+    /// Entries held now.
+    public var count: Int {
+        state.withLock { $0.recent.count + $0.older.count }
+    }
+
+    /// Lookups answered from the cache so far.
+    public var hits: Int {
+        state.withLock { $0.hits }
+    }
+
+    /// The cached claims of the token with `digest` if still in their time window at `now`
+    /// and signed by a key that `isKeyLive` still accepts.
+    func claims(for digest: Digest, now: Int64, isKeyLive: (String) -> Bool) -> AccessTokenClaims? {
+        let found: Entry? = state.withLock { state in
+            if let entry = state.recent[digest] { return entry }
+            guard let entry = state.older.removeValue(forKey: digest) else { return nil }
+            Self.insert(entry, for: digest, into: &state, generationSize: generationSize)
+            return entry
+        }
+        guard let entry = found else { return nil }
+        guard AccessTokenSigner.isInTimeWindow(entry.claims, now: now), isKeyLive(entry.kid) else {
+            state.withLock { state in
+                state.recent[digest] = nil
+                state.older[digest] = nil
+            }
+            return nil
+        }
+        state.withLock { $0.hits += 1 }
+        return entry.claims
+    }
+
+    /// Remembers a token that passed every check but revocation.
+    func insert(_ claims: AccessTokenClaims, kid: String, for digest: Digest) {
+        state.withLock { state in
+            Self.insert(Entry(claims: claims, kid: kid), for: digest, into: &state, generationSize: generationSize)
+        }
+    }
+
+    private static func insert(_ entry: Entry, for digest: Digest, into state: inout Generations, generationSize: Int) {
+        if state.recent.count >= generationSize {
+            state.older = state.recent
+            state.recent = Dictionary(minimumCapacity: generationSize)
+        }
+        state.recent[digest] = entry
+    }
+}
