@@ -79,6 +79,12 @@ let package = Package(
             path: "Benchmarks/policy-bench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "token-mint",
+            dependencies: ["PortcullisCore", "PortcullisCrypto"],
+            path: "Benchmarks/token-mint",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PortcullisCore",
             dependencies: [

@@ -228,6 +228,23 @@ struct CLI {
         #expect(report["result"] == "broken" && report["first_broken_row"] == "2")
     }
 
+    @Test func hashCalibratePrintsParametersAtLeastOWASPsFloorAndTheLoginRateTheyAllow() throws {
+        let cli = CLI()
+        let text = try cli.run(["hash", "calibrate", "--target-ms", "60", "--max-memory-mib", "64"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("PORTCULLIS_ARGON2_MEMORY_KIB="))
+        #expect(text.stdout.contains("logins/s per core"))
+        let result = try #require(try cli.json(["hash", "calibrate", "--target-ms", "60", "--max-memory-mib", "64"]) as? [String: Any])
+        let memory = try #require(result["memory_kib"] as? Int)
+        let iterations = try #require(result["iterations"] as? Int)
+        let milliseconds = try #require(result["milliseconds"] as? Double)
+        let rate = try #require(result["logins_per_second_per_core"] as? Double)
+        #expect((19456...65536).contains(memory))
+        #expect(iterations >= 2 && result["parallelism"] as? Int == 1)
+        #expect(abs(rate - 1000 / milliseconds) < 0.2)
+        #expect(try cli.run(["hash", "calibrate", "--target-ms", "5"]).stderr.contains("--target-ms must be between 10 and 10000"))
+    }
+
     @Test func configPrintsEffectiveValuesWithTheirSourceAndFlagsBeatEnvironmentBeatFile() throws {
         let cli = CLI()
         let file = cli.directory + "/portcullis.conf"

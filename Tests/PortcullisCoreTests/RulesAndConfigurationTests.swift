@@ -80,3 +80,33 @@ import Testing
         #expect(throws: PortcullisError.self) { try configuration.apply(key: "PORTCULLIS_ISSUER", value: "ftp://x") }
     }
 }
+
+@Suite struct Argon2CalibrationTests {
+    /// A machine where a hash costs `nanosecondsPerKiBPass` per KiB per pass.
+    static func machine(_ nanosecondsPerKiBPass: Double) -> Argon2Calibration.Measure {
+        { parameters in Double(parameters.memoryKiB) * Double(parameters.iterations) * nanosecondsPerKiBPass / 1e6 }
+    }
+
+    @Test func memoryGrowsFirstUntilTheTargetIsMet() throws {
+        // 19 MiB × 2 passes = 39 ms here; 100 ms needs about 50 MiB at two passes.
+        let result = try Argon2Calibration(measure: Self.machine(1000)).calibrate(targetMilliseconds: 100)
+        #expect(result.parameters.iterations == 2 && result.parameters.parallelism == 1)
+        #expect((49_000...52_000).contains(result.parameters.memoryKiB))
+        #expect(abs(result.milliseconds - 100) < 5)
+        #expect(abs(result.loginsPerSecondPerCore - 10) < 0.6)
+    }
+
+    @Test func passesGrowOnlyOnceMemoryIsAtItsCap() throws {
+        // At a 32 MiB cap two passes take 65.5 ms; 400 ms needs about 12 passes.
+        let result = try Argon2Calibration(measure: Self.machine(1000)).calibrate(targetMilliseconds: 400, maximumMemoryKiB: 32_768)
+        #expect(result.parameters.memoryKiB == 32_768)
+        #expect(result.parameters.iterations == 12)
+        #expect(abs(result.milliseconds - 400) < 10)
+    }
+
+    @Test func neverBelowOWASPsFloorOnASlowMachine() throws {
+        let result = try Argon2Calibration(measure: Self.machine(100_000)).calibrate(targetMilliseconds: 50)
+        #expect(result.parameters == .owaspDefault)
+        #expect(result.milliseconds > 50)
+    }
+}
