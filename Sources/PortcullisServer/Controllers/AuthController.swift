@@ -125,7 +125,7 @@ struct TokenResponse: ResponseEncodable {
 }
 
 /// `{active:false}` or `{active:true, sub, username, roles, scope, iss, aud, exp, iat, jti, ...}`.
-struct VerifyResponse: ResponseEncodable {
+struct VerifyResponse: ResponseEncodable, ResponseGenerator {
     let active: Bool
     var sub: String?
     var username: String?
@@ -163,5 +163,24 @@ struct VerifyResponse: ResponseEncodable {
     enum CodingKeys: String, CodingKey {
         case active, sub, username, roles, scope, iss, aud, exp, iat, nbf, jti, sid
         case clientID = "client_id"
+    }
+
+    /// The same object `Codable` describes, written without `JSONEncoder` (the hot path).
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var writer = JSONObjectWriter()
+        writer.add("active", active)
+        writer.add("sub", sub)
+        writer.add("username", username)
+        writer.add("roles", roles)
+        writer.add("scope", scope)
+        writer.add("iss", iss)
+        writer.add("aud", aud)
+        writer.add("exp", exp)
+        writer.add("iat", iat)
+        writer.add("nbf", nbf)
+        writer.add("jti", jti)
+        writer.add("sid", sid)
+        writer.add("client_id", clientID)
+        return writer.response()
     }
 }

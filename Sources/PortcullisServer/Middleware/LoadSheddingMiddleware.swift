@@ -13,6 +13,7 @@ public struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware 
     let limit: Int
     let timeout: Duration
     let inFlight = InFlightCounter()
+    let deadlines = RequestDeadlines()
 
     /// At most `limit` concurrent requests of at most `timeout` each.
     public init(limit: Int, timeout: Duration) {
@@ -36,23 +37,27 @@ public struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware 
             return Self.unavailable("the server is at capacity; retry shortly")
         }
         defer { inFlight.value.subtract(1, ordering: .relaxed) }
-        let timeout = self.timeout
+        let deadline = ContinuousClock.now + timeout
+        let deadlines = self.deadlines
         return try await withoutActuallyEscaping(next) { next in
-            // The handler runs in a child task so the timer can cancel it; the task group does not
-            // outlive this call, so `next` never escapes it.
+            // The handler runs in a child task that the shared watchdog cancels at its deadline
+            // (one timer for all requests, not one per request); the group does not outlive
+            // this call, so `next` never escapes it.
             nonisolated(unsafe) let handler = next
-            return try await withThrowingTaskGroup(of: Response?.self) { group in
-                group.addTask { try await handler(request, context) }
+            return try await withThrowingTaskGroup(of: Response.self) { group in
                 group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                do {
-                    guard let first = try await group.next(), let response = first else {
-                        return Self.unavailable("the request took too long")
+                    let ticket = withUnsafeCurrentTask { deadlines.register($0!, deadline: deadline) }
+                    do {
+                        let response = try await handler(request, context)
+                        if deadlines.finish(ticket) { throw CancellationError() }
+                        return response
+                    } catch {
+                        if deadlines.finish(ticket) { throw CancellationError() }
+                        throw error
                     }
-                    return response
+                }
+                do {
+                    return try await group.next()!
                 } catch is CancellationError {
                     return Self.unavailable("the request took too long")
                 }

@@ -31,6 +31,13 @@ public struct RequestLogMiddleware: RouterMiddleware {
         return value
     }
 
+    /// Microseconds as milliseconds with two decimals ("12.34"), without Foundation's formatter.
+    static func milliseconds(_ microseconds: Int64) -> String {
+        let hundredths = (microseconds + 5) / 10
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let id = Self.acceptable(request.headers[Self.header]) ?? SecureRandom.token(byteCount: 12)
@@ -41,10 +48,10 @@ public struct RequestLogMiddleware: RouterMiddleware {
             let elapsed = ContinuousClock.now - started
             // The route pattern, never the concrete path: bounded label values.
             metrics.request(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status, duration: elapsed)
-            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             context.logger.info("request", metadata: [
                 "method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(status),
-                "latency_ms": .string(String(format: "%.2f", milliseconds)), "client": .string(context.clientAddress),
+                "latency_ms": .string(Self.milliseconds(microseconds)), "client": .string(context.clientAddress),
             ])
         }
         do {

@@ -1,0 +1,237 @@
+"""Shared pieces of the benchmark scenarios: a Portcullis server, wrk runs, baselines' tools.
+
+Every load runs on 127.0.0.1 for a bounded time. Nothing here is specific to one scenario.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RELEASE = ROOT / ".build" / "release"
+PORTCULLIS = RELEASE / "portcullis"
+TOKEN_MINT = RELEASE / "token-mint"
+POLICY_BENCH = RELEASE / "policy-bench"
+WRK_SCRIPTS = BENCH / "wrk"
+PASSWORD = "bench password 0123456789"
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 10):
+    """(status, parsed JSON or text) of one request."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, data = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, data = error.code, error.read()
+    try:
+        return status, json.loads(data)
+    except ValueError:
+        return status, data.decode(errors="replace")
+
+
+def post_json(url: str, value: dict, headers: dict | None = None):
+    return http("POST", url, json.dumps(value).encode(), {"Content-Type": "application/json", **(headers or {})})
+
+
+def post_form(url: str, fields: dict, headers: dict | None = None):
+    body = "&".join(f"{k}={urllib.request.quote(str(v), safe='')}" for k, v in fields.items()).encode()
+    return http("POST", url, body, {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """Resident set (VmRSS) or its peak (VmHWM) of a process, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not found for {pid}")
+
+
+class Server:
+    """A release-build Portcullis on a fresh directory and a free loopback port."""
+
+    def __init__(self, name: str, env: dict | None = None, cpus: str | None = None, directory: Path | None = None):
+        self.directory = directory or Path(tempfile.mkdtemp(prefix=f"portcullis-bench-{name}-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.cpus = cpus
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")},
+            "PORTCULLIS_DB": str(self.directory / "portcullis.db"),
+            "PORTCULLIS_KEYS": str(self.directory / "Keys"),
+            "PORTCULLIS_POLICIES": str(self.directory / "Policies"),
+            "PORTCULLIS_PORT": str(self.port),
+            "PORTCULLIS_ISSUER": self.url,
+            # The bench logs in far more often than a person; the per-address limit counts failures only.
+            "PORTCULLIS_MAX_CONCURRENT_REQUESTS": "4096",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+        if not (self.directory / "Policies").exists():
+            shutil.copytree(ROOT / "Policies", self.directory / "Policies", ignore=shutil.ignore_patterns("*.md", "*.csv"))
+
+    def cli(self, *arguments: str, stdin: str | None = None) -> str:
+        result = subprocess.run([str(PORTCULLIS), *arguments], input=stdin, env=self.env, capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            raise RuntimeError(f"portcullis {' '.join(arguments)}: {result.stderr.strip()}")
+        return result.stdout
+
+    def start(self) -> float:
+        """Starts the server and returns seconds until /readyz answers 200."""
+        command = [str(PORTCULLIS), "serve"]
+        if self.cpus:
+            command = ["taskset", "-c", self.cpus, *command]
+        self.log = open(self.directory / "server.log", "ab")
+        began = time.perf_counter()
+        self.process = subprocess.Popen(command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = began + 30
+        while time.perf_counter() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/readyz", timeout=1) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - began
+            except (OSError, urllib.error.URLError):
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError(f"portcullis exited: {(self.directory / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.005)
+        raise RuntimeError("portcullis did not become ready in 30 s")
+
+    @property
+    def pid(self) -> int:
+        assert self.process
+        # Under taskset the child replaces taskset by exec, so the pid is the server's.
+        return self.process.pid
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def add_user(self, username: str, roles: tuple[str, ...] = ()) -> None:
+        self.cli("user", "add", username, "--password-stdin", *[f"--role={role}" for role in roles], stdin=PASSWORD + "\n")
+
+    def login(self, username: str) -> dict:
+        status, body = post_json(self.url + "/v1/login", {"username": username, "password": PASSWORD})
+        if status != 200:
+            raise RuntimeError(f"login failed: {status} {body}")
+        return body
+
+    def mint(self, template: str, count: int, processes: int = 2) -> list[str]:
+        """`count` distinct live tokens like `template`, signed by `processes` token-mint runs at once."""
+        share = -(-count // processes)
+        runs = [subprocess.Popen([str(TOKEN_MINT), str(self.directory / "Keys"), template, str(share), str(i * share)],
+                                 stdout=subprocess.PIPE, text=True) for i in range(processes)]
+        tokens = []
+        for run in runs:
+            out, _ = run.communicate(timeout=600)
+            if run.returncode != 0:
+                raise RuntimeError("token-mint failed")
+            tokens += out.split()
+        return tokens[:count]
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _milliseconds(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"unparsed latency {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def wrk(url: str, script: str, connections: int = 64, seconds: float | None = None, threads: int = 1,
+        env: dict | None = None, cpus: str | None = None) -> dict:
+    """Runs wrk with `--latency` and a script from bench/wrk; returns rps, p50/p90/p99 ms, errors."""
+    seconds = seconds or SECONDS
+    command = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
+               "--timeout", "10s", "-s", str(WRK_SCRIPTS / script), url]
+    if cpus:
+        command = ["taskset", "-c", cpus, *command]
+    result = subprocess.run(command, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=seconds + 60)
+    return parse_wrk(result.returncode, result.stdout, result.stderr)
+
+
+def parse_wrk(returncode: int, output: str, errors: str = "") -> dict:
+    """The figures of one wrk run's `--latency` output."""
+    if returncode != 0 or "Requests/sec" not in output:
+        raise RuntimeError(f"wrk failed: {errors} {output}")
+    figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+               "requests": int(re.search(r"(\d+) requests in", output).group(1))}
+    for percentile in ("50", "90", "99"):
+        match = re.search(rf"^\s+{percentile}(?:\.000)?%\s+(\S+)", output, re.M)
+        figures[f"p{percentile}_ms"] = _milliseconds(match.group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    figures["errors"] = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0)
+    wrong = re.search(r"unexpected answers: (\d+)", output)
+    figures["unexpected"] = int(wrong.group(1)) if wrong else 0
+    wrapped = re.search(r"token list wrapped: (\d+)", output)
+    if wrapped:
+        figures["wrapped"] = int(wrapped.group(1))
+    return figures
+
+
+def start_wrk(url: str, script: str, connections: int, seconds: float, env: dict | None = None) -> subprocess.Popen:
+    """wrk in the background (for a load that runs beside another); finish with finish_wrk."""
+    command = ["wrk", "--latency", "-t", "1", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s",
+               "-s", str(WRK_SCRIPTS / script), url]
+    return subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_wrk(process: subprocess.Popen) -> dict:
+    out, err = process.communicate(timeout=600)
+    return parse_wrk(process.returncode, out, err)
+
+
+def openssl_verify_rate(algorithm: str, cores: int = 2) -> float:
+    """Verifications per second from `openssl speed -multi` for ecdsap256 or ed25519."""
+    name = {"ES256": "ecdsap256", "EdDSA": "ed25519"}[algorithm]
+    command = ["openssl", "speed", "-seconds", "3"] + (["-multi", str(cores)] if cores > 1 else []) + [name]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
+    line = [l for l in output.splitlines() if ("nistp256" in l or "Ed25519" in l) and re.search(r"[\d.]+\s*$", l)][-1]
+    return float(line.split()[-1])
+
+
+def round_figures(value):
+    if isinstance(value, float):
+        return round(value, 3 if abs(value) < 10 else 1)
+    if isinstance(value, dict):
+        return {k: round_figures(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [round_figures(v) for v in value]
+    return value

@@ -1,0 +1,254 @@
+"""BENCHMARKS.md, bench/results.json and bench/verify-latency.png from one run's results."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from . import lib
+
+RESULTS = lib.BENCH / "results.json"
+SOAK = lib.BENCH / "soak.json"
+PLOT = lib.BENCH / "verify-latency.png"
+MARKDOWN = lib.ROOT / "BENCHMARKS.md"
+
+# Figures compared with the last committed run: (path, higher is better).
+WATCHED = [
+    ("verify.ES256.distinct.rps", True), ("verify.ES256.mix.rps", True),
+    ("verify.EdDSA.distinct.rps", True), ("verify.EdDSA.mix.rps", True),
+    ("verify.ES256.distinct.p99_ms", False), ("verify.ES256.mix.p99_ms", False),
+    ("login.login.rps", True), ("login.verify_during_login.p99_ms", False),
+    ("authorize.authorize.rps", True), ("authorize.policy.decide_median_ns", False),
+    ("oauth.portcullis.client_credentials.rps", True), ("oauth.portcullis.introspect.rps", True),
+    ("memory.startup_ms", False), ("memory.rss_idle_kib", False), ("memory.rss_peak_kib", False),
+]
+
+
+def lookup(figures: dict, path: str):
+    value = figures
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value if isinstance(value, (int, float)) else None
+
+
+def previous_results() -> dict | None:
+    """bench/results.json as last committed (git HEAD), if any."""
+    shown = subprocess.run(["git", "-C", str(lib.ROOT), "show", "HEAD:bench/results.json"], capture_output=True, text=True)
+    return json.loads(shown.stdout) if shown.returncode == 0 else None
+
+
+def regressions(current: dict, previous: dict | None) -> list[tuple[str, float, float, float]]:
+    """(path, before, now, change) for every watched figure more than 20 % worse."""
+    if not previous:
+        return []
+    found = []
+    for path, higher_is_better in WATCHED:
+        before, now = lookup(previous["figures"], path), lookup(current["figures"], path)
+        if not before or now is None:
+            continue
+        change = (now - before) / before
+        worse = -change if higher_is_better else change
+        if worse > 0.20:
+            found.append((path, before, now, change))
+    return found
+
+
+def plot(figures: dict) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    sweep = figures.get("verify", {}).get("ES256", {}).get("sweep")
+    if not sweep:
+        return False
+    openssl = figures["baselines"]["openssl_verify_per_s"]["ES256"]
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    for mix, colour in (("distinct", "tab:blue"), ("mix", "tab:green")):
+        points = sweep[mix]
+        label = "every token distinct" if mix == "distinct" else "1,000-token mix (cache)"
+        ax.plot([p["rps"] for p in points], [p["p99_ms"] for p in points], "o-", color=colour, label=f"{label}: p99")
+        ax.plot([p["rps"] for p in points], [p["p50_ms"] for p in points], "s--", color=colour, alpha=0.6, label=f"{label}: p50")
+    ax.axvline(openssl, color="tab:red", linestyle=":", label=f"openssl speed -multi 2 ES256 verify ({openssl:,.0f}/s)")
+    ax.axvline(openssl / 2, color="tab:orange", linestyle=":", label="50 % of it (target rate)")
+    ax.axhline(5, color="grey", linestyle="-.", linewidth=0.8, label="5 ms (p99 target)")
+    ax.set_yscale("log")
+    ax.set_xlabel("throughput under the offered load (requests/s)")
+    ax.set_ylabel("latency (ms, log scale)")
+    ax.set_title("POST /v1/token/verify, ES256, wrk on loopback, 2 cores")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(PLOT)
+    return True
+
+
+def ratio(value, base):
+    return f"{value / base:.2f}×" if value is not None and base else "–"
+
+
+def holds(condition) -> str:
+    return "–" if condition is None else ("**holds**" if condition else "**missed**")
+
+
+def fmt(value, unit="", digits=0):
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool) -> str:
+    f = results["figures"]
+    m = results["machine"]
+    b = f["baselines"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (release build; `bench/run.py` runs one script per scenario in `bench/scenarios/`).",
+        "Every figure below comes from one run on one machine; each is set against a baseline measured in that same run.",
+        "Loads are `wrk` on 127.0.0.1, one wrk thread, bounded in time "
+        f"({results['bench_seconds']:g} s per run unless stated), server and load generator sharing the machine's cores.",
+        "",
+        f"- Date: {results['date']}; whole run {results['duration_s']} s; commit `{m['commit']}`",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}",
+        f"- Tools: {m['openssl']}; {m['nginx']}; {m['wrk']}; glewlwyd {m['glewlwyd']}; Debian `argon2` CLI",
+        "",
+        "## Summary",
+        "",
+        "| Figure | Portcullis | Baseline (same run) | Ratio | Target | |",
+        "|---|---|---|---|---|---|",
+    ]
+    v = f.get("verify", {})
+    for alg in ("ES256", "EdDSA"):
+        if alg not in v:
+            continue
+        rate = b["openssl_verify_per_s"][alg]
+        d, x = v[alg]["distinct"], v[alg]["mix"]
+        target = "≥ 0.50×" if alg == "ES256" else ""
+        lines.append(f"| verify {alg}, every token distinct (req/s) | {fmt(d['rps'])} (p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms) "
+                     f"| openssl speed -multi 2: {fmt(rate)} verify/s | {ratio(d['rps'], rate)} | {target} | "
+                     f"{holds(d['rps'] >= 0.5 * rate) if alg == 'ES256' else ''} |")
+        lines.append(f"| verify {alg}, 1,000-token mix (req/s) | {fmt(x['rps'])} (p50 {x['p50_ms']} ms, p99 {x['p99_ms']} ms) "
+                     f"| openssl speed -multi 2: {fmt(rate)} verify/s | {ratio(x['rps'], rate)} | > 1× | {holds(x['rps'] > rate)} |")
+        lines.append(f"| verify {alg}, distinct, against the HTTP ceiling | {fmt(d['rps'])} | nginx `return 200`: {fmt(b['nginx']['rps'])} req/s "
+                     f"| {ratio(d['rps'], b['nginx']['rps'])} | | |")
+    if "ES256" in v and v["ES256"].get("p99_ms_at_half_openssl") is not None:
+        p99 = v["ES256"]["p99_ms_at_half_openssl"]
+        lines.append(f"| verify ES256 p99 at ≥ 50 % of the OpenSSL rate | {p99} ms at {fmt(v['ES256']['rps_of_that_point'])} req/s "
+                     f"| | | < 5 ms | {holds(p99 < 5)} |")
+    elif "ES256" in v:
+        lines.append("| verify ES256 p99 at ≥ 50 % of the OpenSSL rate | the sweep never reached that rate | | | < 5 ms | **missed** |")
+    if "login" in f:
+        lg = f["login"]
+        lines.append(f"| login, Argon2id m=19 MiB t=2 p=1 (logins/s) | {fmt(lg['login']['rps'], digits=1)} (p50 {lg['login']['p50_ms']} ms) "
+                     f"| `argon2` CLI bound, 2 cores ÷ {b['argon2_cli_ms']:.0f} ms: {fmt(b['argon2_bound_per_s'], digits=1)}/s "
+                     f"| {ratio(lg['login']['rps'], b['argon2_bound_per_s'])} | ≥ 0.90× | {holds(lg['login_vs_argon2_bound'] >= 0.9)} |")
+        lines.append(f"| verify p99 while logins saturate the cores | {lg['verify_during_login']['p99_ms']} ms at "
+                     f"{fmt(lg['verify_during_login']['rps'])} req/s | verify alone at that load: p99 {lg['verify_alone']['p99_ms']} ms | | < 10 ms "
+                     f"| {holds(lg['verify_during_login']['p99_ms'] < 10)} |")
+    if "authorize" in f:
+        a = f["authorize"]
+        lines.append(f"| authorize (req/s) | {fmt(a['authorize']['rps'])} (p99 {a['authorize']['p99_ms']} ms) | nginx `return 200`: "
+                     f"{fmt(b['nginx']['rps'])} | {ratio(a['authorize']['rps'], b['nginx']['rps'])} | ≥ 0.70× | {holds(a['authorize_vs_nginx'] >= 0.7)} |")
+        p = a["policy"]
+        lines.append(f"| policy decision in process, 1,000 roles / 10,000 rules | median {fmt(p['decide_median_ns'])} ns, p99 {fmt(p['decide_p99_ns'])} ns "
+                     f"| linear scan: {fmt(p['linear_scan_median_ns'])} ns | {p['linear_scan_median_ns'] / p['decide_median_ns']:.0f}× faster | < 1 µs median "
+                     f"| {holds(p['decide_median_ns'] < 1000)} |")
+    if "oauth" in f:
+        o = f["oauth"]
+        g = o["glewlwyd"]
+        for endpoint, title in (("client_credentials", "client_credentials token"), ("introspect", "RFC 7662 introspection")):
+            mine = o["portcullis"][endpoint]
+            peer = "not measured" if "error" in g else f"glewlwyd: {fmt(g[endpoint]['rps'])} req/s (p99 {g[endpoint]['p99_ms']} ms)"
+            lines.append(f"| {title} (req/s) | {fmt(mine['rps'])} (p99 {mine['p99_ms']} ms) | {peer} | "
+                         f"{'–' if 'error' in g else ratio(mine['rps'], g[endpoint]['rps'])} | | |")
+    if "memory" in f:
+        mem = f["memory"]
+        lines.append(f"| start-up to /readyz | {fmt(mem['startup_ms'])} ms | | | | |")
+        lines.append(f"| RSS idle / peak under load | {fmt(mem['rss_idle_kib'] / 1024, ' MiB', 1)} / "
+                     f"{fmt((mem['rss_peak_kib'] or 0) / 1024, ' MiB', 1)} | | | | |")
+    lines += ["", "Ratios above 1× mean Portcullis is ahead of the baseline. “holds”/“missed” is the issue's target.", ""]
+
+    if plotted:
+        lines += ["## Latency against load (token verify, ES256)", "",
+                  "![p50 and p99 latency of POST /v1/token/verify against throughput](bench/verify-latency.png)", "",
+                  "Each point is one wrk run of 4 s: N connections, each pausing 5 ms between requests, so the offered load rises with N "
+                  "(4 to 192 connections). Distinct-token points never repeat a token; mix points draw from 1,000 live tokens.", ""]
+        sweep = v["ES256"]["sweep"]
+        lines += ["| connections | distinct req/s | p50 ms | p99 ms | mix req/s | p50 ms | p99 ms |", "|---|---|---|---|---|---|---|"]
+        for dp, xp in zip(sweep["distinct"], sweep["mix"]):
+            lines.append(f"| {dp['connections']} | {fmt(dp['rps'])} | {dp['p50_ms']} | {dp['p99_ms']} | {fmt(xp['rps'])} | {xp['p50_ms']} | {xp['p99_ms']} |")
+        lines.append("")
+
+    if "oauth" in f:
+        g = f["oauth"]["glewlwyd"]
+        lines += ["## OAuth against a real peer: glewlwyd", ""]
+        if "error" in g:
+            lines += [f"glewlwyd could not be measured in this run: {g['error']}", ""]
+        else:
+            lines += [f"glewlwyd {m['glewlwyd']} (Debian's package) on 127.0.0.1:4593 with SQLite, configured from `bench/peers/glewlwyd/` "
+                      "(OIDC plugin, a confidential client with client_secret_basic, JWT access tokens). Same wrk, same connections (64), same run. "
+                      f"Portcullis signs its tokens with {f['oauth']['portcullis']['token_signing_alg']}; glewlwyd with "
+                      f"{g['token_signing_alg']}.", ""]
+
+    if "calibration" in f:
+        c = f["calibration"]
+        t = c["target_250ms"]
+        lines += ["## Argon2 calibration", "",
+                  f"`portcullis hash calibrate --target-ms 250` chose m={t['memory_kib']} KiB, t={t['iterations']}, p={t['parallelism']}: "
+                  f"{t['milliseconds']} ms per hash, {t['logins_per_second_per_core']} logins/s per core.",
+                  f"At the defaults (m=19 MiB, t=2, p=1) one core does {c['default_logins_per_s_per_core_cli']:.1f} hashes/s by the `argon2` CLI"
+                  + (f" and Portcullis served {c['default_logins_per_s_per_core_measured']:.1f} logins/s per core" if c.get('default_logins_per_s_per_core_measured') else "")
+                  + "; Keycloak's published sizing is 15 password logins/s per vCPU.", ""]
+
+    if "scaling" in f:
+        s = f["scaling"]
+        vs, ls = s["verify_ES256_distinct"], s["login"]
+        lines += ["## Scaling", "",
+                  "One core: the server pinned to CPU 0 with `taskset` (wrk runs on the other). Two cores: nothing pinned, wrk shares them.", "",
+                  "| | 1 core | 2 cores | 2 ÷ 1 | OpenSSL 1 → 2 cores |", "|---|---|---|---|---|",
+                  f"| verify ES256, distinct (req/s) | {fmt(vs['1']['rps'])} | {fmt(vs['2']['rps'])} | {vs['2']['rps'] / vs['1']['rps']:.2f}× "
+                  f"| {b['openssl_verify_per_s']['ES256'] / b['openssl_verify_per_s_1core']['ES256']:.2f}× |",
+                  f"| login (logins/s) | {fmt(ls['1']['rps'], digits=1)} | {fmt(ls['2']['rps'], digits=1)} | {ls['2']['rps'] / ls['1']['rps']:.2f}× | |",
+                  "", "Login latency by database size (one connection, so no queueing):", "",
+                  "| users | login p50 ms | p99 ms | logins/s |", "|---|---|---|---|"]
+        for point in s["login_by_users"]:
+            lines.append(f"| {point['users']:,} | {point['p50_ms']} | {point['p99_ms']} | {point['rps']:.1f} |")
+        lines.append("")
+
+    soak = json.loads(SOAK.read_text()) if SOAK.exists() else None
+    lines += ["## Soak (`make soak`, not part of `make bench`)", ""]
+    if soak:
+        lines += [f"{soak['date']}: {soak['seconds'] // 60} minutes of verify load at {fmt(soak['offered_rps'])} req/s "
+                  f"(half of the {fmt(soak['peak_rps'])} req/s peak measured first); {soak['requests']:,} requests, {soak['errors']} errors.",
+                  f"RSS after 1 minute {soak['rss_kib'][1][1] / 1024:.1f} MiB, at the end {soak['rss_kib'][-1][1] / 1024:.1f} MiB "
+                  f"(growth over the last {soak['seconds'] // 60 - 1} minutes: {soak['growth_percent']:+.1f} %; verdict: {soak['verdict']}).", ""]
+    else:
+        lines += ["Not run yet on this machine.", ""]
+
+    lines += ["## Against the last committed run", ""]
+    if previous is None:
+        lines += ["No earlier committed results: this run is the first reference.", ""]
+    elif not flagged:
+        lines += [f"Reference: the run of {previous['date']} (commit `{previous['machine']['commit']}`). No watched figure is more than 20 % worse.", ""]
+    else:
+        lines += [f"Reference: the run of {previous['date']} (commit `{previous['machine']['commit']}`). **Figures more than 20 % worse:**", "",
+                  "| figure | before | now | change |", "|---|---|---|---|"]
+        for path, before, now, change in flagged:
+            lines.append(f"| `{path}` | {before:,} | {now:,} | {change:+.0%} |")
+        lines.append("")
+    lines += ["## Reproduce", "", "```", "make bench          # about 6 minutes; BENCH_SECONDS=N changes the length of each run",
+              "make soak           # 10 minutes at half the peak verify rate; SOAK_SECONDS=N", "```", ""]
+    return "\n".join(lines)
+
+
+def write(results: dict) -> list[str]:
+    previous = previous_results()
+    flagged = regressions(results, previous)
+    plotted = plot(results["figures"])
+    RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    MARKDOWN.write_text(markdown(results, flagged, previous, plotted))
+    return [f"{path}: {before:,} -> {now:,} ({change:+.0%})" for path, before, now, change in flagged]

@@ -1,0 +1,103 @@
+"""`make bench`: every scenario in one run, then BENCHMARKS.md, bench/results.json and the plot.
+
+    python3 -m bench.run [--only baselines,verify,...]
+
+Scenarios run in order (later ones use the baselines). The figures of the last committed
+bench/results.json are the reference: any figure more than 20 % worse is flagged.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+from . import lib, report
+from .scenarios import authorize, baselines, login, oauth, scaling, verify
+
+SCENARIOS = {
+    "baselines": baselines.run,
+    "verify": verify.run,
+    "login": login.run,
+    "authorize": authorize.run,
+    "oauth": oauth.run,
+}
+
+
+def startup_and_memory(context: dict) -> dict:
+    """Start-up to /readyz (median of 5, on an existing database) and RSS idle; peak comes from the loads."""
+    server = lib.Server("memory")
+    server.add_user("bench", roles=("viewer",))
+    times, idle = [], []
+    for _ in range(5):
+        times.append(server.start())
+        time.sleep(1)
+        idle.append(lib.rss_kib(server.pid))
+        server.stop()
+    peaks = [context["verify"][alg]["server_rss_peak_kib"] for alg in context.get("verify", {})]
+    figures = {"startup_ms": statistics.median(times) * 1000, "rss_idle_kib": statistics.median(idle),
+               "rss_peak_kib": max(peaks) if peaks else None}
+    context["memory"] = figures
+    return figures
+
+
+def calibration(context: dict) -> dict:
+    """`portcullis hash calibrate` at 250 ms, and the default parameters' cost per core."""
+    server = lib.Server("calibrate")
+    calibrated = json.loads(server.cli("hash", "calibrate", "--target-ms", "250", "--json"))
+    argon2_ms = context["baselines"]["argon2_cli_ms"]
+    figures = {"target_250ms": calibrated, "default_logins_per_s_per_core_cli": 1000 / argon2_ms,
+               "default_logins_per_s_per_core_measured": context["login"]["login"]["rps"] / 2 if "login" in context else None}
+    context["calibration"] = figures
+    return figures
+
+
+def machine() -> dict:
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    memory_kib = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")))
+    def version(command):
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=10).stdout.strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "not found"
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory_kib / 1048576, 1), "kernel": platform.release(),
+            "openssl": version(["openssl", "version"]), "wrk": version(["wrk", "-v"]) or "wrk",
+            "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
+            "glewlwyd": version(["glewlwyd", "--version"]),
+            "commit": version(["git", "-C", str(lib.ROOT), "rev-parse", "--short", "HEAD"])}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", help="comma-separated scenarios (baselines always run)")
+    arguments = parser.parse_args()
+    chosen = set(arguments.only.split(",")) if arguments.only else None
+    context: dict = {}
+    began = time.time()
+    steps = list(SCENARIOS.items()) + [("memory", startup_and_memory), ("calibration", calibration), ("scaling", scaling.run)]
+    for name, step in steps:
+        if chosen and name != "baselines" and name not in chosen:
+            continue
+        print(f"== {name}", flush=True)
+        step_began = time.time()
+        figures = step(context)
+        print(json.dumps(lib.round_figures(figures), indent=None)[:1500], flush=True)
+        print(f"   ({time.time() - step_began:.0f} s)", flush=True)
+    results = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(), "bench_seconds": lib.SECONDS, "duration_s": round(time.time() - began),
+        "figures": lib.round_figures(context),
+    }
+    flagged = report.write(results)
+    for line in flagged:
+        print("REGRESSION:", line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""POST /v1/token/verify: distinct tokens and a 1,000-token mix, ES256 and EdDSA, and a load sweep."""
+from __future__ import annotations
+
+from .. import lib
+
+CONNECTIONS = 64
+# The sweep: connections, each pausing SWEEP_DELAY_MS between requests, so offered load rises with them.
+SWEEP_CONNECTIONS = (4, 8, 16, 32, 64, 96, 128, 192)
+SWEEP_DELAY_MS = 5
+SWEEP_SECONDS = 4
+
+
+def prepare(algorithm: str, token_count: int) -> tuple[lib.Server, str]:
+    server = lib.Server(f"verify-{algorithm}", env={"PORTCULLIS_SIGNING_ALG": algorithm})
+    server.add_user("bench", roles=("viewer",))
+    server.start()
+    template = server.login("bench")["access_token"]
+    path = lib.write_lines(server.directory / "tokens.txt", server.mint(template, token_count))
+    return server, str(path)
+
+
+def run_one(server: lib.Server, tokens: str, mode: str, offset: int = 0, connections: int = CONNECTIONS,
+            delay_ms: int = 0, seconds: float | None = None) -> dict:
+    env = {"BENCH_TOKENS": tokens, "BENCH_MODE": mode, "BENCH_OFFSET": str(offset), "BENCH_DELAY_MS": str(delay_ms)}
+    return lib.wrk(server.url, "verify.lua", connections=connections, seconds=seconds, env=env)
+
+
+def run(context: dict) -> dict:
+    openssl = context["baselines"]["openssl_verify_per_s"]
+    figures: dict = {}
+    for algorithm in ("ES256", "EdDSA"):
+        sweep = algorithm == "ES256"
+        # Enough tokens that no run sends one twice: the main run plus, for ES256, every sweep point.
+        budget = int(openssl[algorithm] * 1.3)
+        count = budget * int(lib.SECONDS) + (budget * SWEEP_SECONDS * len(SWEEP_CONNECTIONS) if sweep else 0) + 10_000
+        server, tokens = prepare(algorithm, count)
+        try:
+            distinct = run_one(server, tokens, "distinct")
+            offset = distinct["requests"] + CONNECTIONS
+            mix = run_one(server, tokens, "mix")
+            result = {"distinct": distinct, "mix": mix, "tokens_minted": count,
+                      "distinct_vs_openssl": distinct["rps"] / openssl[algorithm],
+                      "mix_vs_openssl": mix["rps"] / openssl[algorithm]}
+            if sweep:
+                points = {"distinct": [], "mix": []}
+                for connections in SWEEP_CONNECTIONS:
+                    point = run_one(server, tokens, "distinct", offset=offset, connections=connections,
+                                    delay_ms=SWEEP_DELAY_MS, seconds=SWEEP_SECONDS)
+                    offset += point["requests"] + connections
+                    points["distinct"].append({"connections": connections, **point})
+                    point = run_one(server, tokens, "mix", connections=connections, delay_ms=SWEEP_DELAY_MS, seconds=SWEEP_SECONDS)
+                    points["mix"].append({"connections": connections, **point})
+                result["sweep"] = points
+                target = openssl[algorithm] * 0.5
+                at_target = next((p for p in points["distinct"] if p["rps"] >= target), None)
+                result["p99_ms_at_half_openssl"] = at_target["p99_ms"] if at_target else None
+                result["rps_of_that_point"] = at_target["rps"] if at_target else None
+            result["server_rss_peak_kib"] = lib.rss_kib(server.pid, "VmHWM")
+            figures[algorithm] = result
+        finally:
+            server.stop()
+    context["verify"] = figures
+    return figures

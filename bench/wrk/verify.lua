@@ -1,0 +1,68 @@
+-- POST /v1/token/verify with tokens read from BENCH_TOKENS (one per line).
+-- BENCH_MODE=distinct sends each token once, in order (a repeat is counted);
+-- BENCH_MODE=mix sends a random one of the first BENCH_MIX tokens (default 1000).
+-- BENCH_OFFSET skips that many lines first, so consecutive runs use disjoint tokens.
+-- BENCH_DELAY_MS pauses between a connection's requests, to offer a fixed load.
+-- Every answer must say "active":true; others are counted as unexpected.
+local mode = os.getenv("BENCH_MODE") or "distinct"
+local mix = tonumber(os.getenv("BENCH_MIX") or "1000")
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+local headers = { ["Content-Type"] = "application/json" }
+
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+local tokens = {}
+local next_index = 1
+unexpected = 0
+repeats = 0
+
+function init(args)
+  local thread_count = tonumber(os.getenv("BENCH_THREADS") or "1")
+  local offset = tonumber(os.getenv("BENCH_OFFSET") or "0")
+  local line_number = 0
+  for line in io.lines(os.getenv("BENCH_TOKENS")) do
+    if line_number >= offset then
+      local position = line_number - offset
+      if mode == "mix" and position >= mix then break end
+      if position % thread_count == (id or 0) then table.insert(tokens, line) end
+    end
+    line_number = line_number + 1
+  end
+  math.randomseed(os.time() + (id or 0))
+end
+
+function request()
+  local token
+  if mode == "mix" then
+    token = tokens[math.random(#tokens)]
+  else
+    token = tokens[next_index]
+    next_index = next_index + 1
+    if next_index > #tokens then next_index = 1; repeats = repeats + 1 end
+  end
+  return wrk.format("POST", "/v1/token/verify", headers, '{"token":"' .. token .. '"}')
+end
+
+if delay_ms > 0 then
+  function delay() return delay_ms end
+end
+
+function response(status, _, text)
+  if status ~= 200 or not string.find(text, '"active":true', 1, true) then unexpected = unexpected + 1 end
+end
+
+function done()
+  local total, wrapped = 0, 0
+  for _, thread in ipairs(threads) do
+    total = total + (thread:get("unexpected") or 0)
+    wrapped = wrapped + (thread:get("repeats") or 0)
+  end
+  io.write(string.format("unexpected answers: %d\n", total))
+  io.write(string.format("token list wrapped: %d\n", wrapped))
+end
