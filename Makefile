@@ -5,12 +5,14 @@
 SWIFT        ?= swift
 BUILD_PACKAGES := libssl-dev libargon2-dev libsqlite3-dev libqrencode-dev pkg-config
 TEST_PACKAGES  := $(BUILD_PACKAGES) zbar-tools librsvg2-bin chromium chromium-driver sqlite3
+# make bench: the load generator, the baselines (OpenSSL, argon2 CLI, nginx) and the peer (glewlwyd).
+BENCH_PACKAGES := $(BUILD_PACKAGES) wrk nginx argon2 openssl glewlwyd
 VENV         := .venv-interop
 PYTHON       := $(VENV)/bin/python
 BIN          := .build/debug/portcullis
 POLICY_BENCH := .build/debug/policy-bench
 
-.PHONY: run test deps test-deps build swift-test interop interop-deps compose-check bench-policy fuzz clean
+.PHONY: run test deps test-deps build swift-test interop interop-deps compose-check bench bench-build bench-deps soak bench-policy fuzz clean
 
 # Installs whichever of the given Debian packages are missing.
 define install-missing
@@ -69,6 +71,26 @@ fuzz: deps
 	    -artifact_prefix=.build-fuzz/crashes/$$t/ .build-fuzz/corpus/$$t 2>&1 | grep -E "^(#[0-9]+ +DONE|==|stat::number_of_executed_units|SUMMARY|artifact_prefix|Test unit written)" || true; \
 	  if ls .build-fuzz/crashes/$$t/* >/dev/null 2>&1; then echo "fuzz-$$t found crashes: $$(ls .build-fuzz/crashes/$$t)"; status=1; fi; \
 	done; exit $$status
+
+# Every benchmark of BENCHMARKS.md in one run (release build, about 6 minutes): writes
+# BENCHMARKS.md, bench/results.json and bench/verify-latency.png, and flags any figure more
+# than 20 % worse than in the last committed bench/results.json. BENCH_SECONDS sets each load's length.
+BENCH_VENV := .venv-bench
+bench-deps:
+	$(call install-missing,$(BENCH_PACKAGES))
+	@test -x $(BENCH_VENV)/bin/python || (python3 -m venv $(BENCH_VENV) && $(BENCH_VENV)/bin/pip install -q --disable-pip-version-check matplotlib)
+
+bench-build: bench-deps
+	$(SWIFT) build -c release --product portcullis
+	$(SWIFT) build -c release --product token-mint
+	$(SWIFT) build -c release --product policy-bench
+
+bench: bench-build
+	$(BENCH_VENV)/bin/python -m bench.run
+
+# Ten minutes of verify load at half the peak rate, sampling the server's RSS (bench/soak.json).
+soak: bench-build
+	$(BENCH_VENV)/bin/python -m bench.soak
 
 # One in-process decision on a generated policy of 1,000 roles and 10,000 rules (release build).
 bench-policy: deps

@@ -224,8 +224,9 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
     if soak:
         lines += [f"{soak['date']}: {soak['seconds'] // 60} minutes of verify load at {fmt(soak['offered_rps'])} req/s "
                   f"(half of the {fmt(soak['peak_rps'])} req/s peak measured first); {soak['requests']:,} requests, {soak['errors']} errors.",
-                  f"RSS after 1 minute {soak['rss_kib'][1][1] / 1024:.1f} MiB, at the end {soak['rss_kib'][-1][1] / 1024:.1f} MiB "
-                  f"(growth over the last {soak['seconds'] // 60 - 1} minutes: {soak['growth_percent']:+.1f} %; verdict: {soak['verdict']}).", ""]
+                  f"RSS at start {soak['rss_kib'][0][1] / 1024:.1f} MiB, after the first minute {soak['rss_after_warmup_kib'] / 1024:.1f} MiB, "
+                  f"at the end {soak['rss_kib'][-1][1] / 1024:.1f} MiB (growth after the first minute: {soak['growth_percent']:+.1f} %; "
+                  f"verdict: {soak['verdict']}); p99 {soak['p99_ms']} ms.", ""]
     else:
         lines += ["Not run yet on this machine.", ""]
 

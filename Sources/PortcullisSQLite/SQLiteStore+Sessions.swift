@@ -102,10 +102,7 @@ extension SQLiteStore {
     }
 
     public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, requireUser: Bool) async throws -> Bool {
-        // Three indexed lookups of a few microseconds: read on the calling thread (GRDB's
-        // synchronous read runs the block there) rather than hop to a reader queue and back,
-        // which cost more than the lookups on every token check.
-        try readOnCallingThread { db in
+        try await pool.read { db in
             // One cached statement: the token's jti is not revoked, its session (if any) is live
             // and the subject's, and (if required) the user exists and is enabled.
             let statement = try db.cachedStatement(sql: """
@@ -115,11 +112,6 @@ extension SQLiteStore {
                 """)
             return try Bool.fetchOne(statement, arguments: [jti, sessionID, subject, requireUser]) ?? false
         }
-    }
-
-    /// GRDB's synchronous read (this function is not async, so overload resolution picks it).
-    private func readOnCallingThread<T>(_ block: (Database) throws -> T) throws -> T {
-        try pool.read(block)
     }
 
     static func insert(_ record: RefreshTokenRecord, familyID: String, db: Database) throws {

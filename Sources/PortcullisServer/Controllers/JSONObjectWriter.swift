@@ -69,9 +69,14 @@ struct JSONObjectWriter {
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 
+    /// The finished object's bytes.
+    consuming func finish() -> ByteBuffer {
+        buffer.writeInteger(UInt8(ascii: "}"))
+        return buffer
+    }
+
     /// The finished object as a 200 (or `status`) JSON response.
     consuming func response(status: HTTPResponse.Status = .ok) -> Response {
-        buffer.writeInteger(UInt8(ascii: "}"))
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: buffer))
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: finish()))
     }
 }
