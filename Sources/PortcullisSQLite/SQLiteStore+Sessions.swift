@@ -102,7 +102,7 @@ extension SQLiteStore {
     }
 
     public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, requireUser: Bool) async throws -> Bool {
-        try await pool.read { db in
+        try hotReaders.read { db in
             // One cached statement: the token's jti is not revoked, its session (if any) is live
             // and the subject's, and (if required) the user exists and is enabled.
             let statement = try db.cachedStatement(sql: """

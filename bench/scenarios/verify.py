@@ -8,6 +8,7 @@ CONNECTIONS = 64
 SWEEP_CONNECTIONS = (4, 8, 16, 32, 64, 96, 128, 192)
 SWEEP_DELAY_MS = 5
 SWEEP_SECONDS = 4
+PROBE_TOKENS = 60_000
 
 
 def prepare(algorithm: str, token_count: int) -> tuple[lib.Server, str]:
@@ -30,10 +31,13 @@ def run(context: dict) -> dict:
     figures: dict = {}
     for algorithm in ("ES256", "EdDSA"):
         sweep = algorithm == "ES256"
-        # Enough tokens that no run sends one twice: the main run plus, for ES256, every sweep point.
-        budget = int(openssl[algorithm] * 1.3)
-        count = budget * int(lib.SECONDS) + (budget * SWEEP_SECONDS * len(SWEEP_CONNECTIONS) if sweep else 0) + 10_000
-        server, tokens = prepare(algorithm, count)
+        server, tokens = prepare(algorithm, PROBE_TOKENS)
+        # A short probe sizes the token pool: enough that no run sends a token twice.
+        probe = run_one(server, tokens, "distinct", seconds=2)["rps"] * 1.5 + 1000
+        count = int(probe * lib.SECONDS)
+        if sweep:
+            count += int(sum(min(c * 1000 / SWEEP_DELAY_MS, probe) for c in SWEEP_CONNECTIONS) * SWEEP_SECONDS)
+        tokens = str(lib.write_lines(server.directory / "tokens.txt", server.mint(server.login("bench")["access_token"], count + 10_000)))
         try:
             distinct = run_one(server, tokens, "distinct")
             offset = distinct["requests"] + CONNECTIONS

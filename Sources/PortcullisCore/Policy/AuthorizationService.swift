@@ -75,6 +75,9 @@ public struct AuthorizationService: Sendable {
 
     private func subjectName(of claims: AccessTokenClaims) async throws -> String {
         if let client = claims.clientID, claims.username == nil { return client }
+        // `introspect` has just checked that this user exists and is enabled, and usernames never
+        // change, so the token's username is the current one.
+        if let username = claims.username { return username }
         guard let user = try await store.user(id: claims.sub) else { throw PortcullisError.invalidToken("token is not valid") }
         return user.username
     }

@@ -24,11 +24,21 @@ public struct AuthorizeController: Sendable {
         let resource: String
     }
 
-    struct AuthorizeResponse: ResponseEncodable {
+    struct AuthorizeResponse: ResponseEncodable, ResponseGenerator {
         let allowed: Bool
         let subject: String
         let roles: [String]
         let reason: String
+
+        /// The `Codable` object, written without `JSONEncoder` (the hot path).
+        func response(from request: Request, context: some RequestContext) throws -> Response {
+            var writer = JSONObjectWriter()
+            writer.add("allowed", allowed)
+            writer.add("subject", subject)
+            writer.add("roles", roles)
+            writer.add("reason", reason)
+            return writer.response()
+        }
     }
 
     @Sendable func authorize(_ request: Request, context: PortcullisRequestContext) async throws -> AuthorizeResponse {
