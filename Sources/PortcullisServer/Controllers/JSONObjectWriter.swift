@@ -52,6 +52,12 @@ struct JSONObjectWriter {
 
     private mutating func writeString(_ value: String) {
         buffer.writeInteger(UInt8(ascii: "\""))
+        // Most strings (ids, roles, URLs) need no escaping: copy them whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            buffer.writeString(value)
+            buffer.writeInteger(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
