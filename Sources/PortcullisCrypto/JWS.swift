@@ -56,13 +56,19 @@ public enum JWS {
             throw CryptoError.malformed("not base64url")
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any],
-              object["alg"] is String else {
+              let alg = object["alg"] as? String else {
             throw CryptoError.malformed("header is not a JSON object with alg")
         }
         guard object["crit"] == nil else { throw CryptoError.malformed("unsupported crit header") }
-        guard let header = try? JSONDecoder().decode(JWSHeader.self, from: Data(headerBytes)) else {
-            throw CryptoError.malformed("header members have wrong types")
+        // One parse: `kid` and `typ` are strings when present (null counts as absent).
+        func optionalString(_ name: String) throws -> String? {
+            switch object[name] {
+            case nil, is NSNull: return nil
+            case let value as String: return value
+            default: throw CryptoError.malformed("header members have wrong types")
+            }
         }
+        let header = JWSHeader(alg: alg, kid: try optionalString("kid"), typ: try optionalString("typ"))
         let signingInput = Array(compact.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
         return Parsed(header: header, payload: payload, signingInput: signingInput, signature: signature)
     }
@@ -72,7 +78,11 @@ public enum JWS {
     /// `keyFor` picks the key from the header (normally by `kid`); the token's `alg` must be
     /// that key's algorithm, so `none`, HMAC and algorithm substitution are all rejected.
     public static func verify(_ compact: String, keyFor: (JWSHeader) -> SigningKey?) throws -> [UInt8] {
-        let parsed = try parse(compact)
+        try verify(try parse(compact), keyFor: keyFor)
+    }
+
+    /// Verifies a token parsed before and returns its payload (same rules as `verify(_:keyFor:)`).
+    public static func verify(_ parsed: Parsed, keyFor: (JWSHeader) -> SigningKey?) throws -> [UInt8] {
         let alg = parsed.header.alg
         guard alg.lowercased() != "none", !alg.uppercased().hasPrefix("HS") else {
             throw CryptoError.unsupportedAlgorithm("alg \(alg) is never accepted")

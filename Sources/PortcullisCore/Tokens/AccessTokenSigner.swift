@@ -46,7 +46,7 @@ public struct AccessTokenSigner: Sendable {
         let parsed: JWS.Parsed
         do {
             parsed = try JWS.parse(token)
-            payload = try JWS.verify(token) { header in header.kid.flatMap { ring.key(kid: $0) } }
+            payload = try JWS.verify(parsed) { header in header.kid.flatMap { ring.key(kid: $0) } }
         } catch let error as CryptoError {
             throw PortcullisError.invalidToken("token rejected: \(error)")
         }
