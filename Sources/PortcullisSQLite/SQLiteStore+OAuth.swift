@@ -38,8 +38,9 @@ extension SQLiteStore {
     }
 
     public func client(id: String) async throws -> OAuthClient? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM oauth_clients WHERE id = ?", arguments: [id]).map(Self.client)
+        // Read at every client authentication (token, introspect, revoke): one row on a hot reader.
+        try hotReaders.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM oauth_clients WHERE id = ?"), arguments: [id]).map(Self.client)
         }
     }
 
