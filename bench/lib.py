@@ -174,16 +174,27 @@ def _milliseconds(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(url: str, script: str, connections: int = 64, seconds: float | None = None, threads: int = 1,
-        env: dict | None = None, cpus: str | None = None) -> dict:
-    """Runs wrk with `--latency` and a script from bench/wrk; returns rps, p50/p90/p99 ms, errors."""
+        env: dict | None = None, cpus: str | None = None, server_pid: int | None = None) -> dict:
+    """Runs wrk with `--latency` and a script from bench/wrk; returns rps, p50/p90/p99 ms, errors,
+    and with `server_pid` the server's CPU microseconds per request."""
     seconds = seconds or SECONDS
     command = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
                "--timeout", "10s", "-s", str(WRK_SCRIPTS / script), url]
     if cpus:
         command = ["taskset", "-c", cpus, *command]
+    before = cpu_seconds(server_pid) if server_pid else 0
     result = subprocess.run(command, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=seconds + 60)
-    return parse_wrk(result.returncode, result.stdout, result.stderr)
+    figures = parse_wrk(result.returncode, result.stdout, result.stderr)
+    if server_pid and figures["requests"]:
+        figures["server_cpu_us_per_request"] = (cpu_seconds(server_pid) - before) / figures["requests"] * 1e6
+    return figures
 
 
 def parse_wrk(returncode: int, output: str, errors: str = "") -> dict:

@@ -135,6 +135,10 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
                      f"| openssl speed -multi 2: {fmt(rate)} verify/s | {ratio(x['rps'], rate)} | > 1× | {holds(x['rps'] > rate)} |")
         lines.append(f"| verify {alg}, distinct, against the HTTP ceiling | {fmt(d['rps'])} | nginx `return 200`: {fmt(b['nginx']['rps'])} req/s "
                      f"| {ratio(d['rps'], b['nginx']['rps'])} | | |")
+    if "ES256" in v and "healthz" in v["ES256"]:
+        h = v["ES256"]["healthz"]
+        lines.append(f"| GET /healthz on the same server (the HTTP framework's ceiling here) | {fmt(h['rps'])} (p99 {h['p99_ms']} ms) "
+                     f"| nginx `return 200`: {fmt(b['nginx']['rps'])} req/s | {ratio(h['rps'], b['nginx']['rps'])} | | |")
     if "ES256" in v and v["ES256"].get("p99_ms_at_half_openssl") is not None:
         p99 = v["ES256"]["p99_ms_at_half_openssl"]
         lines.append(f"| verify ES256 p99 at ≥ 50 % of the OpenSSL rate | {p99} ms at {fmt(v['ES256']['rps_of_that_point'])} req/s "
@@ -172,6 +176,18 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
         lines.append(f"| RSS idle / peak under load | {fmt(mem['rss_idle_kib'] / 1024, ' MiB', 1)} / "
                      f"{fmt((mem['rss_peak_kib'] or 0) / 1024, ' MiB', 1)} | | | | |")
     lines += ["", "Ratios above 1× mean Portcullis is ahead of the baseline. “holds”/“missed” is the issue's target.", ""]
+    if "ES256" in v and "server_cpu_us_per_request" in v["ES256"].get("healthz", {}):
+        cpu = lambda figures: fmt(figures.get("server_cpu_us_per_request"), " µs")
+        e = v["ES256"]
+        lines += ["### Where the time goes: server CPU per request (same run)", "",
+                  "| request | server CPU per request | req/s |", "|---|---|---|",
+                  f"| GET /healthz (routing, middleware, HTTP/1.1 on NIO, no work) | {cpu(e['healthz'])} | {fmt(e['healthz']['rps'])} |",
+                  f"| verify ES256, 1,000-token mix (cache hit + revocation read) | {cpu(e['mix'])} | {fmt(e['mix']['rps'])} |",
+                  f"| verify ES256, distinct (signature check + revocation read) | {cpu(e['distinct'])} | {fmt(e['distinct']['rps'])} |"]
+        if "authorize" in f and "server_cpu_us_per_request" in f["authorize"]["authorize"]:
+            lines.append(f"| authorize (cache hit, revocation and roles reads, policy) | {cpu(f['authorize']['authorize'])} | {fmt(f['authorize']['authorize']['rps'])} |")
+        lines += ["", f"One ES256 verification costs OpenSSL {1e6 / b['openssl_verify_per_s_1core']['ES256']:.0f} µs of one core here "
+                  f"(`openssl speed`, single core). wrk runs on the same two cores.", ""]
 
     if plotted:
         lines += ["## Latency against load (token verify, ES256)", "",

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PortcullisCore
 import PortcullisSQLite
+import Synchronization
 import Testing
 
 /// A fresh database file in a temporary directory.
@@ -141,6 +142,64 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         try await store.revokeAccessToken(jti: "j1", expiresAt: now.addingTimeInterval(900), at: now)
         #expect(try await store.isAccessTokenRevoked(jti: "j1"))
         #expect(try await store.isAccessTokenRevoked(jti: "j2") == false)
+    }
+
+    @Test func tokenLivenessSeesEachRevocationCommittedBeforeIt() async throws {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        func live(_ jti: String = "j1", session: String? = "fam", subject: String? = nil, requireUser: Bool = true) async throws -> Bool {
+            try await store.isAccessTokenLive(jti: jti, sessionID: session, subject: subject ?? user.id, requireUser: requireUser)
+        }
+        #expect(try await live())
+        #expect(try await live(session: "other") == false, "unknown session")
+        #expect(try await live(subject: "someone-else") == false, "session of another user")
+        #expect(try await live(session: nil, subject: "client-7", requireUser: false), "a client token needs no user")
+        #expect(try await live(session: nil, subject: "client-7") == false, "a missing user")
+        try await store.revokeAccessToken(jti: "j1", expiresAt: now.addingTimeInterval(900), at: now)
+        #expect(try await live() == false, "jti revoked")
+        #expect(try await live("j2"))
+        _ = try await store.setDisabled(userID: user.id, disabled: true, at: now)
+        #expect(try await live("j2") == false, "user disabled")
+        _ = try await store.setDisabled(userID: user.id, disabled: false, at: now)
+        #expect(try await live("j2"))
+        _ = try await store.revokeFamily(id: "fam", reason: "logout", at: now)
+        #expect(try await live("j2") == false, "session revoked")
+    }
+
+    @Test func manyConcurrentHotReadsBesideAsyncReadsAndWritesAllFinish() async throws {
+        // The pool's synchronous read deadlocked here once: cooperative threads blocked waiting
+        // for a reader while async reads holding readers waited for a cooperative thread. A
+        // deadlock starves Swift Testing's own time limit, so a plain thread ends the run instead.
+        let done = Atomic<Bool>(false)
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 60)
+            if !done.load(ordering: .acquiring) {
+                FileHandle.standardError.write(Data("manyConcurrentHotReadsBesideAsyncReadsAndWritesAllFinish: deadlocked for 60 s\n".utf8))
+                exit(1)
+            }
+        }
+        defer { done.store(true, ordering: .releasing) }
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        let finished = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<600 {
+                group.addTask {
+                    switch index % 3 {
+                    case 0: _ = try await store.isAccessTokenLive(jti: "j\(index)", sessionID: "fam", subject: user.id, requireUser: true)
+                    case 1: _ = try await store.family(id: "fam")
+                    default: try await store.revokeAccessToken(jti: "r\(index)", expiresAt: self.now.addingTimeInterval(900), at: self.now)
+                    }
+                    return 1
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(finished == 600)
+        #expect(try await store.isAccessTokenLive(jti: "r2", sessionID: "fam", subject: user.id, requireUser: true) == false)
     }
 
     @Test func lockoutCountsFailuresAndClears() async throws {

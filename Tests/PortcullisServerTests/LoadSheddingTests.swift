@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import PortcullisCore
-import PortcullisServer
+@testable import PortcullisServer
 import Synchronization
 import Testing
 
@@ -66,4 +66,22 @@ final class FinishedFlag: Sendable {
     private let flag = Mutex(false)
     var value: Bool { flag.withLock { $0 } }
     func set() { flag.withLock { $0 = true } }
+}
+
+@Suite struct RequestDeadlinesTests {
+    @Test func aTaskPastItsDeadlineIsCancelledAndItsTicketSaysSo() async throws {
+        let deadlines = RequestDeadlines(tick: .milliseconds(10))
+        let late = try await Task {
+            let ticket = withUnsafeCurrentTask { deadlines.register($0!, deadline: .now + .milliseconds(30)) }
+            try? await Task.sleep(for: .seconds(30))
+            return (Task.isCancelled, deadlines.finish(ticket))
+        }.value
+        #expect(late.0 && late.1, "cancelled by the watchdog, and finish reports it")
+        let onTime = await Task {
+            let ticket = withUnsafeCurrentTask { deadlines.register($0!, deadline: .now + .seconds(30)) }
+            try? await Task.sleep(for: .milliseconds(50))
+            return (Task.isCancelled, deadlines.finish(ticket))
+        }.value
+        #expect(!onTime.0 && !onTime.1, "a request within its time is left alone")
+    }
 }

@@ -30,7 +30,7 @@ def run(context: dict) -> dict:
         status, answer = lib.post_json(server.url + "/v1/authorize", json.loads(body))
         assert status == 200 and answer.get("allowed") is True, answer
         env = {"BENCH_PATH": "/v1/authorize", "BENCH_BODY": body, "BENCH_EXPECT": '"allowed":true'}
-        http = lib.wrk(server.url, "post.lua", connections=64, env=env)
+        http = lib.wrk(server.url, "post.lua", connections=64, env=env, server_pid=server.pid)
     finally:
         server.stop()
     nginx = context["baselines"]["nginx"]["rps"]
