@@ -1,4 +1,6 @@
 public import Hummingbird
+import NIOPosix
+import Synchronization
 import HummingbirdCore
 import NIOCore
 public import Foundation
@@ -106,5 +108,22 @@ public func buildApplication(_ services: PortcullisServices, logger: Logger) -> 
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "Portcullis"),
         services: [BackgroundTasks(services: services, logger: logger)],
+        eventLoopGroupProvider: .shared(IOThreads.group(threads: configuration.resolvedEventLoopThreads(cores: System.coreCount))),
         logger: logger)
+}
+
+/// The process's network I/O threads: NIO's singleton when one per core is wanted, else one
+/// group of the requested size, made once and kept for the life of the process.
+enum IOThreads {
+    private static let sized = Mutex<(threads: Int, group: MultiThreadedEventLoopGroup)?>(nil)
+
+    static func group(threads: Int) -> MultiThreadedEventLoopGroup {
+        if threads == System.coreCount { return .singleton }
+        return sized.withLock { state in
+            if let state, state.threads == threads { return state.group }
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            state = (threads, group)
+            return group
+        }
+    }
 }

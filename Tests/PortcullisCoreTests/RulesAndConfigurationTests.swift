@@ -110,3 +110,15 @@ import Testing
         #expect(result.milliseconds > 50)
     }
 }
+
+@Suite struct EventLoopThreadsTests {
+    @Test func zeroMeansHalfTheCoresAndAtLeastOne() throws {
+        var configuration = PortcullisConfiguration()
+        #expect(configuration.resolvedEventLoopThreads(cores: 1) == 1)
+        #expect(configuration.resolvedEventLoopThreads(cores: 2) == 1)
+        #expect(configuration.resolvedEventLoopThreads(cores: 16) == 8)
+        try configuration.apply(environment: ["PORTCULLIS_EVENT_LOOP_THREADS": "3"])
+        #expect(configuration.resolvedEventLoopThreads(cores: 16) == 3)
+        #expect(throws: PortcullisError.self) { try configuration.apply(environment: ["PORTCULLIS_EVENT_LOOP_THREADS": "-1"]) }
+    }
+}
