@@ -25,9 +25,8 @@ struct Serve: AsyncParsableCommand {
             try configuration.apply(key: "PORTCULLIS_ISSUER", value: "http://\(configuration.host):\(configuration.port)")
         }
 
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        var logger = Logger(label: "portcullis")
-        logger.logLevel = .info
+        PortcullisLogHandler.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
+        let logger = Logger(label: "portcullis")
 
         let store = try SQLiteStore(path: configuration.databasePath)
         let directory = KeyDirectory(path: configuration.keysDirectory)

@@ -78,6 +78,15 @@ import Testing
             try configuration.apply(environment: ["PORTCULLIS_PROT": "1"])
         }
         #expect(throws: PortcullisError.self) { try configuration.apply(key: "PORTCULLIS_ISSUER", value: "ftp://x") }
+        #expect(throws: PortcullisError.invalidRequest("PORTCULLIS_LOG_FORMAT=xml: expected text or json")) {
+            try configuration.apply(environment: ["PORTCULLIS_LOG_FORMAT": "xml"])
+        }
+        #expect(throws: PortcullisError.invalidRequest("PORTCULLIS_LOG_LEVEL=verbose: expected trace, debug, info, notice, warning, error or critical")) {
+            try configuration.apply(environment: ["PORTCULLIS_LOG_LEVEL": "verbose"])
+        }
+        #expect(configuration.logFormat == .text && configuration.logLevel == .info)
+        try? configuration.apply(environment: ["PORTCULLIS_LOG_FORMAT": "json", "PORTCULLIS_LOG_LEVEL": "warning"])
+        #expect(configuration.logFormat == .json && configuration.logLevel == .warning)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PortcullisCrypto
 
 extension PortcullisConfiguration {
@@ -10,7 +11,7 @@ extension PortcullisConfiguration {
         "PORTCULLIS_ARGON2_PARALLELISM", "PORTCULLIS_SIGNING_ALG", "PORTCULLIS_ACCOUNT_FAILURE_LIMIT",
         "PORTCULLIS_ADDRESS_FAILURE_LIMIT", "PORTCULLIS_TOTP_ISSUER", "PORTCULLIS_DECISION_LOG_SIZE",
         "PORTCULLIS_MAX_CONCURRENT_REQUESTS", "PORTCULLIS_REQUEST_TIMEOUT", "PORTCULLIS_IDLE_TIMEOUT",
-        "PORTCULLIS_TOKEN_CACHE_SIZE", "PORTCULLIS_EVENT_LOOP_THREADS",
+        "PORTCULLIS_TOKEN_CACHE_SIZE", "PORTCULLIS_EVENT_LOOP_THREADS", "PORTCULLIS_LOG_FORMAT", "PORTCULLIS_LOG_LEVEL",
     ]
 
     /// Names the configuration file; read by the CLI, not a setting itself.
@@ -61,6 +62,7 @@ extension PortcullisConfiguration {
             "PORTCULLIS_DECISION_LOG_SIZE": String(decisionLogSize), "PORTCULLIS_MAX_CONCURRENT_REQUESTS": String(maxConcurrentRequests),
             "PORTCULLIS_REQUEST_TIMEOUT": String(Int(requestTimeout)), "PORTCULLIS_IDLE_TIMEOUT": String(Int(idleTimeout)),
             "PORTCULLIS_TOKEN_CACHE_SIZE": String(tokenCacheSize), "PORTCULLIS_EVENT_LOOP_THREADS": String(eventLoopThreads),
+            "PORTCULLIS_LOG_FORMAT": logFormat.rawValue, "PORTCULLIS_LOG_LEVEL": logLevel.rawValue,
         ]
         return Self.environmentKeys.map { ($0, values[$0] ?? "", sources[$0] ?? .defaults) }
     }
@@ -105,6 +107,16 @@ extension PortcullisConfiguration {
         case "PORTCULLIS_IDLE_TIMEOUT": idleTimeout = TimeInterval(try integer(1...3600))
         case "PORTCULLIS_TOKEN_CACHE_SIZE": tokenCacheSize = try integer(0...10_000_000)
         case "PORTCULLIS_EVENT_LOOP_THREADS": eventLoopThreads = try integer(0...256)
+        case "PORTCULLIS_LOG_FORMAT":
+            guard let format = LogFormat(rawValue: value) else {
+                throw PortcullisError.invalidRequest("\(key)=\(value): expected text or json")
+            }
+            logFormat = format
+        case "PORTCULLIS_LOG_LEVEL":
+            guard let level = Logger.Level(rawValue: value) else {
+                throw PortcullisError.invalidRequest("\(key)=\(value): expected trace, debug, info, notice, warning, error or critical")
+            }
+            logLevel = level
         case "PORTCULLIS_TOTP_ISSUER":
             guard (1...64).contains(value.count), !value.contains(":") else {
                 throw PortcullisError.invalidRequest("\(key)=\(value): expected 1-64 characters without ':'")

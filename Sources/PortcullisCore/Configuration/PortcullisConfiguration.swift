@@ -1,5 +1,14 @@
 public import Foundation
+public import Logging
 public import PortcullisCrypto
+
+/// How log lines are written: `key=value` text or one JSON object per line.
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// `2026-11-25T10:45:17.123Z info portcullis: request key=value …`
+    case text
+    /// `{"ts":…,"level":…,"label":…,"msg":…, metadata…}`
+    case json
+}
 
 /// The effective settings of a Portcullis process (DESIGN.md section 3).
 public struct PortcullisConfiguration: Sendable, Equatable {
@@ -44,6 +53,10 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     /// Threads doing network I/O (0: half the cores, at least one). Handlers run on Swift's own
     /// thread pool; on two cores one I/O thread measured 4-10 % more verifies/s than two.
     public var eventLoopThreads: Int = 0
+    /// Log line format.
+    public var logFormat: LogFormat = .text
+    /// Lowest level logged; `notice` drops the one-line-per-request log.
+    public var logLevel: Logger.Level = .info
 
     /// `eventLoopThreads` with 0 resolved for a machine of `cores` cores.
     public func resolvedEventLoopThreads(cores: Int) -> Int {

@@ -48,31 +48,8 @@ struct JSONObjectWriter {
         buffer.writeInteger(UInt8(ascii: "]"))
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
     private mutating func writeString(_ value: String) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        // Most strings (ids, roles, URLs) need no escaping: copy them whole.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            buffer.writeString(value)
-            buffer.writeInteger(UInt8(ascii: "\""))
-            return
-        }
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
-            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-            case 0x0A: buffer.writeStaticString("\\n")
-            case 0x0D: buffer.writeStaticString("\\r")
-            case 0x09: buffer.writeStaticString("\\t")
-            case 0..<0x20:
-                buffer.writeStaticString("\\u00")
-                buffer.writeInteger(Self.hex[Int(byte >> 4)])
-                buffer.writeInteger(Self.hex[Int(byte & 0x0F)])
-            default: buffer.writeInteger(byte)
-            }
-        }
-        buffer.writeInteger(UInt8(ascii: "\""))
+        buffer.writeJSONString(value)
     }
 
     /// The finished object's bytes.
@@ -84,5 +61,36 @@ struct JSONObjectWriter {
     /// The finished object as a 200 (or `status`) JSON response.
     consuming func response(status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: finish()))
+    }
+}
+
+extension ByteBuffer {
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Writes `value` as a JSON string (RFC 8259): quoted, with quote, backslash and every
+    /// control character escaped.
+    mutating func writeJSONString(_ value: String) {
+        writeInteger(UInt8(ascii: "\""))
+        // Most strings (ids, roles, URLs) need no escaping: copy them whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            writeString(value)
+            writeInteger(UInt8(ascii: "\""))
+            return
+        }
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): writeStaticString("\\\"")
+            case UInt8(ascii: "\\"): writeStaticString("\\\\")
+            case 0x0A: writeStaticString("\\n")
+            case 0x0D: writeStaticString("\\r")
+            case 0x09: writeStaticString("\\t")
+            case 0..<0x20:
+                writeStaticString("\\u00")
+                writeInteger(Self.hexDigits[Int(byte >> 4)])
+                writeInteger(Self.hexDigits[Int(byte & 0x0F)])
+            default: writeInteger(byte)
+            }
+        }
+        writeInteger(UInt8(ascii: "\""))
     }
 }
