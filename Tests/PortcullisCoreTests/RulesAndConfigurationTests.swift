@@ -69,7 +69,7 @@ import Testing
         #expect(configuration.argon2.memoryKiB == 65536)
     }
 
-    @Test func badOrUnknownSettingsAreNamedInTheError() {
+    @Test func badOrUnknownSettingsAreNamedInTheError() throws {
         var configuration = PortcullisConfiguration()
         #expect(throws: PortcullisError.invalidRequest("PORTCULLIS_PORT=http: expected an integer in 0...65535")) {
             try configuration.apply(environment: ["PORTCULLIS_PORT": "http"])
@@ -85,7 +85,7 @@ import Testing
             try configuration.apply(environment: ["PORTCULLIS_LOG_LEVEL": "verbose"])
         }
         #expect(configuration.logFormat == .text && configuration.logLevel == .info)
-        try? configuration.apply(environment: ["PORTCULLIS_LOG_FORMAT": "json", "PORTCULLIS_LOG_LEVEL": "warning"])
+        try configuration.apply(environment: ["PORTCULLIS_LOG_FORMAT": "json", "PORTCULLIS_LOG_LEVEL": "warning"])
         #expect(configuration.logFormat == .json && configuration.logLevel == .warning)
     }
 }

@@ -22,6 +22,16 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
 @Suite struct SQLiteStoreTests {
     let now = Date(timeIntervalSince1970: 1_700_000_000)
 
+    /// A fresh store with one user and their session "fam", whose first refresh token is "t1".
+    func makeStoreWithSession(firstTokenTTL: TimeInterval = 3600) async throws -> (SQLiteStore, User) {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now),
+                                     firstToken: record("t1", at: now, ttl: firstTokenTTL))
+        return (store, user)
+    }
+
     @Test func usernamesAreUniqueWithoutRegardToCase() async throws {
         let store = try makeStore()
         try await store.createUser(makeUser("Alice"))
@@ -58,10 +68,7 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
     }
 
     @Test func rotationConsumesTheTokenAndReuseRevokesTheFamily() async throws {
-        let store = try makeStore()
-        let user = makeUser()
-        try await store.createUser(user)
-        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        let (store, user) = try await makeStoreWithSession()
 
         let first = try await store.rotate(presentedHash: "t1", successor: record("t2", at: now), at: now, graceWindow: 0)
         guard case .rotated(let family, graceRetry: false) = first else { Issue.record("expected rotation, got \(first)"); return }
@@ -75,10 +82,7 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
     }
 
     @Test func concurrentRotationsOfOneTokenLetExactlyOneWin() async throws {
-        let store = try makeStore()
-        let user = makeUser()
-        try await store.createUser(user)
-        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        let (store, user) = try await makeStoreWithSession()
         let outcomes = try await withThrowingTaskGroup(of: RotationOutcome.self) { group in
             for index in 0..<8 {
                 group.addTask { try await store.rotate(presentedHash: "t1", successor: record("next-\(index)", at: now), at: now, graceWindow: 0) }
@@ -91,10 +95,7 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
     }
 
     @Test func graceWindowRetryReplacesTheUnseenSuccessor() async throws {
-        let store = try makeStore()
-        let user = makeUser()
-        try await store.createUser(user)
-        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        let (store, user) = try await makeStoreWithSession()
         _ = try await store.rotate(presentedHash: "t1", successor: record("t2", at: now), at: now, graceWindow: 10)
 
         let retry = try await store.rotate(presentedHash: "t1", successor: record("t2b", at: now), at: now.addingTimeInterval(5), graceWindow: 10)
@@ -104,19 +105,13 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
     }
 
     @Test func retryAfterTheGraceWindowIsReuse() async throws {
-        let store = try makeStore()
-        let user = makeUser()
-        try await store.createUser(user)
-        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        let (store, user) = try await makeStoreWithSession()
         _ = try await store.rotate(presentedHash: "t1", successor: record("t2", at: now), at: now, graceWindow: 10)
         #expect(try await store.rotate(presentedHash: "t1", successor: record("t3", at: now), at: now.addingTimeInterval(11), graceWindow: 10) == .reused(familyID: "fam"))
     }
 
     @Test func expiredAndUnknownTokensChangeNothing() async throws {
-        let store = try makeStore()
-        let user = makeUser()
-        try await store.createUser(user)
-        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now, ttl: 10))
+        let (store, user) = try await makeStoreWithSession(firstTokenTTL: 10)
         #expect(try await store.rotate(presentedHash: "nope", successor: record("a", at: now), at: now, graceWindow: 0) == .unknown)
         #expect(try await store.rotate(presentedHash: "t1", successor: record("b", at: now), at: now.addingTimeInterval(11), graceWindow: 0) == .expired)
         #expect(try await store.family(id: "fam")?.revokedAt == nil)
@@ -145,10 +140,7 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
     }
 
     @Test func tokenLivenessSeesEachRevocationCommittedBeforeIt() async throws {
-        let store = try makeStore()
-        let user = makeUser()
-        try await store.createUser(user)
-        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        let (store, user) = try await makeStoreWithSession()
         func live(_ jti: String = "j1", session: String? = "fam", subject: String? = nil, requireUser: Bool = true) async throws -> Bool {
             try await store.isAccessTokenLive(jti: jti, sessionID: session, subject: subject ?? user.id, requireUser: requireUser)
         }
@@ -181,10 +173,7 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
             }
         }
         defer { done.store(true, ordering: .releasing) }
-        let store = try makeStore()
-        let user = makeUser()
-        try await store.createUser(user)
-        try await store.createFamily(TokenFamily(id: "fam", userID: user.id, scope: "s", createdAt: now), firstToken: record("t1", at: now))
+        let (store, user) = try await makeStoreWithSession()
         let finished = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<600 {
                 group.addTask {

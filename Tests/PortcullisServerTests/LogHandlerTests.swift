@@ -54,6 +54,22 @@ import Testing
         #expect(text.hasSuffix(#" empty="" eq="k=v" method=GET path="/a b\n2026-01-01T00:00:00.000Z info portcullis: forged" status=200"# + "\n"))
     }
 
+    struct RejectedInput: Error, CustomStringConvertible {
+        let input: String
+        var description: String { "rejected \(input)" }
+    }
+
+    @Test func anAttachedErrorIsLoggedByItsTypeNeverByItsDescription() {
+        let event = LogEvent(level: .error, message: "failed", error: RejectedInput(input: "hunter2-password"), metadata: ["route": "/v1/login"],
+                             source: nil, file: #fileID, function: #function, line: #line)
+        let metadata = PortcullisLogHandler.merged(["request_id": "r1"], event)
+        #expect(metadata["error.type"]?.description.hasSuffix("RejectedInput") == true)
+        #expect(metadata["request_id"] == "r1" && metadata["route"] == "/v1/login")
+        let line = String(buffer: PortcullisLogHandler.line(format: .json, time: Self.time, level: .error, label: "portcullis",
+                                                            message: "failed", metadata: metadata))
+        #expect(!line.contains("hunter2"))
+    }
+
     @Test func concurrentLinesReachTheFileWholeAndBelowTheLevelNothingIsWritten() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-log-\(UUID().uuidString)").path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o600)

@@ -34,7 +34,7 @@ struct JSONObjectWriter {
     mutating func add(_ name: StaticString, _ value: String?) {
         guard let value else { return }
         key(name)
-        writeString(value)
+        buffer.writeJSONString(value)
     }
 
     mutating func add(_ name: StaticString, _ values: [String]?) {
@@ -43,13 +43,9 @@ struct JSONObjectWriter {
         buffer.writeInteger(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            writeString(value)
+            buffer.writeJSONString(value)
         }
         buffer.writeInteger(UInt8(ascii: "]"))
-    }
-
-    private mutating func writeString(_ value: String) {
-        buffer.writeJSONString(value)
     }
 
     /// The finished object's bytes.
@@ -71,10 +67,15 @@ extension ByteBuffer {
     /// control character escaped.
     mutating func writeJSONString(_ value: String) {
         writeInteger(UInt8(ascii: "\""))
+        writeJSONStringContents(value)
+        writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// Writes `value` escaped as inside a JSON string, without the quotes.
+    mutating func writeJSONStringContents(_ value: String) {
         // Most strings (ids, roles, URLs) need no escaping: copy them whole.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        guard value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
             writeString(value)
-            writeInteger(UInt8(ascii: "\""))
             return
         }
         for byte in value.utf8 {
@@ -91,6 +92,5 @@ extension ByteBuffer {
             default: writeInteger(byte)
             }
         }
-        writeInteger(UInt8(ascii: "\""))
     }
 }

@@ -1,6 +1,6 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
+#else
 import Darwin
 #endif
 public import Logging
@@ -27,12 +27,12 @@ public struct PortcullisLogHandler: LogHandler {
             self.descriptor = descriptor
         }
 
-        func write(_ line: ByteBuffer) {
+        func writeLine(_ line: ByteBuffer) {
             lock.withLock { _ in
                 line.withUnsafeReadableBytes { bytes in
                     var offset = 0
                     while offset < bytes.count {
-                        let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                        let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                         if written > 0 {
                             offset += written
                         } else if written < 0 && errno == EINTR {
@@ -72,11 +72,18 @@ public struct PortcullisLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
-        var merged = metadata
-        if let extra { merged.merge(extra) { $1 } }
-        output.write(Self.line(format: format, time: Self.now(), level: level, label: label, message: message.description, metadata: merged))
+    public func log(event: LogEvent) {
+        output.writeLine(Self.line(format: format, time: Self.now(), level: event.level, label: label,
+                                   message: event.message.description, metadata: Self.merged(metadata, event)))
+    }
+
+    /// The logger's metadata with the event's on top, and an attached error's type (never its
+    /// description, which may quote input).
+    static func merged(_ base: Logger.Metadata, _ event: LogEvent) -> Logger.Metadata {
+        var merged = base
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        if let error = event.error { merged["error.type"] = .string(String(reflecting: type(of: error))) }
+        return merged
     }
 
     /// Wall-clock time as (seconds, milliseconds) since 1970.
@@ -118,7 +125,10 @@ public struct PortcullisLogHandler: LogHandler {
             for key in keys {
                 buffer.writeInteger(UInt8(ascii: ","))
                 // A metadata key never overwrites the line's own fields.
-                buffer.writeJSONString(["ts", "level", "label", "msg"].contains(key) ? "fields." + key : key)
+                switch key {
+                case "ts", "level", "label", "msg": buffer.writeJSONString("fields." + key)
+                default: buffer.writeJSONString(key)
+                }
                 buffer.writeInteger(UInt8(ascii: ":"))
                 writeJSONValue(metadata[key]!, into: &buffer)
             }
@@ -172,15 +182,11 @@ public struct PortcullisLogHandler: LogHandler {
 
     /// A free-text message: spaces kept, control characters and backslashes escaped (no quotes).
     static func writeTextEscaped(_ value: String, into buffer: inout ByteBuffer) {
-        guard value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }) else {
+        if value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\\") }) {
+            buffer.writeJSONStringContents(value)
+        } else {
             buffer.writeString(value)
-            return
         }
-        var escaped = ByteBufferAllocator().buffer(capacity: value.utf8.count + 16)
-        escaped.writeJSONString(value)
-        // Drop the quotes the JSON form adds; a quote inside a message needs no escaping here.
-        let view = escaped.readableBytesView.dropFirst().dropLast()
-        buffer.writeBytes(view)
     }
 
     static func writeJSONValue(_ value: Logger.Metadata.Value, into buffer: inout ByteBuffer) {
