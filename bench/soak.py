@@ -55,9 +55,7 @@ def main() -> int:
     print(json.dumps({k: v for k, v in result.items() if k != "rss_kib"}, indent=1))
     # Refresh BENCHMARKS.md's soak section from the committed results, if there are any.
     if report.RESULTS.exists():
-        results = json.loads(report.RESULTS.read_text())
-        previous = report.previous_results()
-        report.MARKDOWN.write_text(report.markdown(results, report.regressions(results, previous), previous, report.PLOT.exists()))
+        report.rerender()
     return 0 if result["verdict"] == "flat" and result["errors"] == 0 else 1
 
 
