@@ -164,6 +164,17 @@ enum Migrations {
                 try db.execute(sql: "UPDATE audit_events SET content_hash = ?, chain_hash = ? WHERE id = ?", arguments: [content, previous, id])
             }
         }
+        migrator.registerMigration("v6-trust-model") { db in
+            // Issue 13: RFC 8707 resources on clients, codes and families; PKCE required for
+            // confidential clients unless registered optional (RFC 9700 section 2.1.1).
+            try db.execute(sql: """
+                ALTER TABLE oauth_clients ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE oauth_clients ADD COLUMN pkce_required INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE oauth_codes ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE token_families ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';
+                CREATE INDEX browser_sessions_user ON browser_sessions(user_id);
+                """)
+        }
         return migrator
     }
 }

@@ -16,7 +16,8 @@ extension SQLiteStore {
         OAuthClient(
             id: row["id"], name: row["name"], secretHash: row["secret_hash"],
             redirectURIs: strings(row["redirect_uris"]), postLogoutRedirectURIs: strings(row["post_logout_redirect_uris"]),
-            scopes: strings(row["scopes"]), grantTypes: strings(row["grant_types"]),
+            scopes: strings(row["scopes"]), grantTypes: strings(row["grant_types"]).compactMap(GrantType.init(rawValue:)),
+            resources: strings(row["resources"]), pkceRequired: row["pkce_required"],
             idTokenAlgorithm: JWSAlgorithm(rawValue: row["id_token_alg"]) ?? .rs256,
             firstParty: row["first_party"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
     }
@@ -28,12 +29,13 @@ extension SQLiteStore {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO oauth_clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, scopes, grant_types, id_token_alg, first_party, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO oauth_clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, scopes, grant_types,
+                                               resources, pkce_required, id_token_alg, first_party, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [client.id, client.name, client.secretHash, Self.json(client.redirectURIs), Self.json(client.postLogoutRedirectURIs),
-                            Self.json(client.scopes), Self.json(client.grantTypes), client.idTokenAlgorithm.rawValue, client.firstParty,
-                            client.createdAt.timeIntervalSince1970])
+                            Self.json(client.scopes), Self.json(client.grantTypes.map(\.rawValue)), Self.json(client.resources),
+                            client.pkceRequired, client.idTokenAlgorithm.rawValue, client.firstParty, client.createdAt.timeIntervalSince1970])
         }
     }
 
@@ -62,36 +64,47 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM oauth_codes WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970 - 3600])
             try db.execute(
                 sql: """
-                    INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr,
+                                             resources, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [record.codeHash, record.clientID, record.userID, record.redirectURI, record.scope, record.nonce,
                             record.codeChallenge, record.authTime.timeIntervalSince1970, Self.json(record.amr),
-                            record.expiresAt.timeIntervalSince1970])
+                            Self.json(record.resources), record.expiresAt.timeIntervalSince1970])
         }
     }
 
-    public func redeemAuthorizationCode(hash: String, familyID: String, accessTokenID: String, at: Date) async throws -> CodeRedemption {
+    public func redeemAuthorizationCode(hash: String, familyID: String, accessTokenID: String, at: Date,
+                                        check: @Sendable (AuthorizationCodeRecord) -> OAuthError?) async throws -> CodeRedemption {
         try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM oauth_codes WHERE code_hash = ?", arguments: [hash]) else { return .unknown }
+            let nonce: String? = row["nonce"]
+            let challenge: String? = row["code_challenge"]
+            let usedAt: Double? = row["used_at"]
+            let record = AuthorizationCodeRecord(
+                codeHash: hash, clientID: row["client_id"], userID: row["user_id"], redirectURI: row["redirect_uri"],
+                scope: row["scope"], nonce: nonce, codeChallenge: challenge, authTime: Date(timeIntervalSince1970: row["auth_time"]),
+                amr: Self.strings(row["amr"]), resources: Self.strings(row["resources"]),
+                expiresAt: Date(timeIntervalSince1970: row["expires_at"]), familyID: row["family_id"], accessTokenID: row["access_jti"])
+            if usedAt != nil {
+                try db.execute(sql: "UPDATE oauth_codes SET replayed_at = ? WHERE code_hash = ?", arguments: [at.timeIntervalSince1970, hash])
+                if let family = record.familyID {
+                    try Self.revoke(familyID: family, reason: "code_replay", at: at.timeIntervalSince1970, db: db)
+                }
+                return .replayed(record)
+            }
+            // The request is checked against the code before it is consumed: a holder of a leaked
+            // code with the wrong client, redirect URI or verifier cannot burn it.
+            if let problem = check(record) { return .rejected(problem) }
             // Compare-and-set: only the request that flips used_at from NULL redeems the code.
             try db.execute(
                 sql: "UPDATE oauth_codes SET used_at = ?, family_id = ?, access_jti = ? WHERE code_hash = ? AND used_at IS NULL",
                 arguments: [at.timeIntervalSince1970, familyID, accessTokenID, hash])
-            let redeemed = db.changesCount == 1
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM oauth_codes WHERE code_hash = ?", arguments: [hash]) else { return .unknown }
-            let nonce: String? = row["nonce"]
-            let challenge: String? = row["code_challenge"]
-            let record = AuthorizationCodeRecord(
-                codeHash: hash, clientID: row["client_id"], userID: row["user_id"], redirectURI: row["redirect_uri"],
-                scope: row["scope"], nonce: nonce, codeChallenge: challenge, authTime: Date(timeIntervalSince1970: row["auth_time"]),
-                amr: Self.strings(row["amr"]), expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
-                familyID: row["family_id"], accessTokenID: row["access_jti"])
-            if redeemed { return .redeemed(record) }
-            try db.execute(sql: "UPDATE oauth_codes SET replayed_at = ? WHERE code_hash = ?", arguments: [at.timeIntervalSince1970, hash])
-            if let family: String = row["family_id"] {
-                try Self.revoke(familyID: family, reason: "code_replay", at: at.timeIntervalSince1970, db: db)
-            }
-            return .replayed(record)
+            guard db.changesCount == 1 else { return .unknown }
+            var redeemed = record
+            redeemed.familyID = familyID
+            redeemed.accessTokenID = accessTokenID
+            return .redeemed(redeemed)
         }
     }
 
@@ -142,31 +155,6 @@ extension SQLiteStore {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM browser_sessions WHERE id_hash = ?", arguments: [idHash])
             return db.changesCount == 1
-        }
-    }
-
-    public func createClientFamily(_ family: TokenFamily, clientID: String, firstToken: RefreshTokenRecord?) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO token_families (id, user_id, scope, created_at, client_id) VALUES (?, ?, ?, ?, ?)",
-                arguments: [family.id, family.userID, family.scope, family.createdAt.timeIntervalSince1970, clientID])
-            if let firstToken { try Self.insert(firstToken, familyID: family.id, db: db) }
-        }
-    }
-
-    public func clientID(ofFamily familyID: String) async throws -> String? {
-        try await pool.read { db in
-            try String.fetchOne(db, sql: "SELECT client_id FROM token_families WHERE id = ?", arguments: [familyID])
-        }
-    }
-
-    public func liveFamily(ofRefreshTokenHash hash: String, at: Date) async throws -> TokenFamily? {
-        try await pool.read { db in
-            guard let familyID = try String.fetchOne(
-                db, sql: "SELECT family_id FROM refresh_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
-                arguments: [hash, at.timeIntervalSince1970]) else { return nil }
-            guard let family = try Self.family(id: familyID, db: db), family.revokedAt == nil else { return nil }
-            return family
         }
     }
 }

@@ -3,16 +3,17 @@ import GRDB
 public import PortcullisCore
 
 extension SQLiteStore {
-    public func createFamily(_ family: TokenFamily, firstToken: RefreshTokenRecord) async throws {
+    public func createFamily(_ family: TokenFamily, firstToken: RefreshTokenRecord?) async throws {
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT INTO token_families (id, user_id, scope, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [family.id, family.userID, family.scope, family.createdAt.timeIntervalSince1970])
-            try Self.insert(firstToken, familyID: family.id, db: db)
+                sql: "INSERT INTO token_families (id, user_id, client_id, scope, resources, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [family.id, family.userID, family.clientID, family.scope, Self.json(family.resources),
+                            family.createdAt.timeIntervalSince1970])
+            if let firstToken { try Self.insert(firstToken, familyID: family.id, db: db) }
         }
     }
 
-    public func rotate(presentedHash: String, successor: RefreshTokenRecord, at: Date, graceWindow: TimeInterval) async throws -> RotationOutcome {
+    public func rotate(presentedHash: String, owner: FamilyOwner, successor: RefreshTokenRecord, at: Date, graceWindow: TimeInterval) async throws -> RotationOutcome {
         let now = at.timeIntervalSince1970
         return try await pool.write { db in
             guard let token = try Row.fetchOne(
@@ -20,7 +21,10 @@ extension SQLiteStore {
                 arguments: [presentedHash])
             else { return .unknown }
             let familyID: String = token["family_id"]
-            guard let family = try Self.family(id: familyID, db: db), family.revokedAt == nil else { return .revoked }
+            guard let family = try Self.family(id: familyID, db: db) else { return .revoked }
+            // Ownership first: another owner's token is refused before anything about it changes.
+            guard family.clientID == owner.clientID else { return .wrongOwner }
+            guard family.revokedAt == nil else { return .revoked }
             let expiresAt: Double = token["expires_at"]
             guard expiresAt > now else { return .expired }
 
@@ -74,7 +78,17 @@ extension SQLiteStore {
         }
     }
 
-    public func revokeFamilies(ofUserID userID: String, except exceptFamilyID: String?, reason: String, at: Date) async throws -> Int {
+    public func liveFamily(ofRefreshTokenHash hash: String, at: Date) async throws -> TokenFamily? {
+        try await pool.read { db in
+            guard let familyID = try String.fetchOne(
+                db, sql: "SELECT family_id FROM refresh_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+                arguments: [hash, at.timeIntervalSince1970]) else { return nil }
+            guard let family = try Self.family(id: familyID, db: db), family.revokedAt == nil else { return nil }
+            return family
+        }
+    }
+
+    public func endSessions(ofUserID userID: String, exceptFamily exceptFamilyID: String?, reason: String, at: Date) async throws -> EndedSessions {
         try await pool.write { db in
             try db.execute(
                 sql: """
@@ -82,7 +96,9 @@ extension SQLiteStore {
                     WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?
                     """,
                 arguments: [at.timeIntervalSince1970, reason, userID, exceptFamilyID])
-            return db.changesCount
+            let families = db.changesCount
+            try db.execute(sql: "DELETE FROM browser_sessions WHERE user_id = ?", arguments: [userID])
+            return EndedSessions(families: families, browserSessions: db.changesCount)
         }
     }
 
@@ -101,16 +117,18 @@ extension SQLiteStore {
         }
     }
 
-    public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, requireUser: Bool) async throws -> Bool {
+    public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool {
         try hotReaders.read { db in
             // One cached statement: the token's jti is not revoked, its session (if any) is live
-            // and the subject's, and (if required) the user exists and is enabled.
+            // and the subject's, its client (if any) still exists, and (if required) the user
+            // exists and is enabled.
             let statement = try db.cachedStatement(sql: """
                 SELECT NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1)
                    AND (?2 IS NULL OR EXISTS (SELECT 1 FROM token_families WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL))
                    AND (?4 = 0 OR EXISTS (SELECT 1 FROM users WHERE id = ?3 AND disabled = 0))
+                   AND (?5 IS NULL OR EXISTS (SELECT 1 FROM oauth_clients WHERE id = ?5))
                 """)
-            return try Bool.fetchOne(statement, arguments: [jti, sessionID, subject, requireUser]) ?? false
+            return try Bool.fetchOne(statement, arguments: [jti, sessionID, subject, requireUser, clientID]) ?? false
         }
     }
 
@@ -130,8 +148,8 @@ extension SQLiteStore {
         try Row.fetchOne(db, sql: "SELECT * FROM token_families WHERE id = ?", arguments: [id]).map { row in
             let revokedAt: Double? = row["revoked_at"]
             return TokenFamily(
-                id: row["id"], userID: row["user_id"], scope: row["scope"],
-                createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                id: row["id"], userID: row["user_id"], clientID: row["client_id"], scope: row["scope"],
+                resources: strings(row["resources"]), createdAt: Date(timeIntervalSince1970: row["created_at"]),
                 revokedAt: revokedAt.map(Date.init(timeIntervalSince1970:)), revokedReason: row["revoked_reason"])
         }
     }

@@ -202,9 +202,18 @@ public final class SQLiteStore: PortcullisStore {
         }
     }
 
-    public func recordFailure(key: String, at: Date, lockout: @Sendable (Int) -> TimeInterval?) async throws -> AccountLockoutState {
-        try await pool.write { db in
-            let failures = (try Int.fetchOne(db, sql: "SELECT failures FROM account_lockouts WHERE key = ?", arguments: [key]) ?? 0) + 1
+    public func reserveAttempt(key: String, at: Date, lockout: @Sendable (Int) -> TimeInterval?) async throws -> AttemptReservation {
+        let now = at.timeIntervalSince1970
+        // A locked account is refused on a read: no write transaction, no fsync.
+        if let until = try hotReaders.read({ db in
+            try Double.fetchOne(db.cachedStatement(sql: "SELECT locked_until FROM account_lockouts WHERE key = ?"), arguments: [key])
+        }), until > now {
+            return .locked(until: Date(timeIntervalSince1970: until))
+        }
+        return try await pool.write { db in
+            let row = try Row.fetchOne(db, sql: "SELECT failures, locked_until FROM account_lockouts WHERE key = ?", arguments: [key])
+            if let until: Double = row?["locked_until"], until > now { return .locked(until: Date(timeIntervalSince1970: until)) }
+            let failures = (row?["failures"] as Int? ?? 0) + 1
             let until = lockout(failures).map { at.addingTimeInterval($0) }
             try db.execute(
                 sql: """
@@ -212,7 +221,23 @@ public final class SQLiteStore: PortcullisStore {
                     ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until
                     """,
                 arguments: [key, failures, until?.timeIntervalSince1970])
-            return AccountLockoutState(failures: failures, lockedUntil: until)
+            return .reserved(AccountLockoutState(failures: failures, lockedUntil: until))
+        }
+    }
+
+    public func releaseAttempt(key: String, clearFailures: Bool, threshold: Int) async throws {
+        try await pool.write { db in
+            if clearFailures {
+                try db.execute(sql: "DELETE FROM account_lockouts WHERE key = ?", arguments: [key])
+            } else {
+                try db.execute(
+                    sql: """
+                        UPDATE account_lockouts SET failures = MAX(failures - 1, 0),
+                               locked_until = CASE WHEN failures - 1 < ? THEN NULL ELSE locked_until END
+                        WHERE key = ?
+                        """,
+                    arguments: [threshold, key])
+            }
         }
     }
 

@@ -26,7 +26,7 @@ public struct PortcullisServices: Sendable {
     /// Permission checks.
     public let authorization: AuthorizationService
     /// The OAuth 2.0 / OpenID Connect provider.
-    public let oauth: OAuthService
+    public let oauth: OAuthProvider
     /// Keys the CSRF tokens of the pages.
     let secretsKey: [UInt8]
     /// Where the metrics are collected; `/metrics` prints it.
@@ -53,7 +53,7 @@ public struct PortcullisServices: Sendable {
             configuration: configuration, secretsKey: secretsKey, policies: policies, metrics: metrics, clock: clock)
         self.decisionLog = configuration.decisionLogSize > 0 ? DecisionLog(store: store, capacity: configuration.decisionLogSize) : nil
         self.authorization = AuthorizationService(auth: auth, store: store, policies: policies, decisionLog: decisionLog)
-        self.oauth = OAuthService(auth: auth, keys: keys)
+        self.oauth = OAuthProvider(auth: auth)
         self.secretsKey = secretsKey
     }
 }

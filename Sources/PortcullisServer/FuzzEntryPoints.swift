@@ -7,7 +7,8 @@ public enum FuzzEntryPoints {
     public static func decodeRequest(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         if let form = try? FormParameters(parsing: text) {
-            _ = WebController.canonicalQuery(form.values)
+            _ = WebController.canonicalQuery(form)
+            _ = try? OAuthController.tokenRequest(form)
         }
         let decoder = JSONDecoder()
         let data = Data(bytes)

@@ -16,6 +16,8 @@ struct ClientCommand: AsyncParsableCommand {
         let post_logout_redirect_uris: [String]
         let scopes: [String]
         let grant_types: [String]
+        let resources: [String]
+        let pkce: String
         let id_token_signed_response_alg: String
         let first_party: Bool
         let created_at: Date
@@ -27,7 +29,9 @@ struct ClientCommand: AsyncParsableCommand {
             redirect_uris = client.redirectURIs
             post_logout_redirect_uris = client.postLogoutRedirectURIs
             scopes = client.scopes
-            grant_types = client.grantTypes
+            grant_types = client.grantTypes.map(\.rawValue)
+            resources = client.resources
+            pkce = client.pkceRequired ? "required" : "optional"
             id_token_signed_response_alg = client.idTokenAlgorithm.rawValue
             first_party = client.firstParty
             created_at = client.createdAt
@@ -42,6 +46,8 @@ struct ClientCommand: AsyncParsableCommand {
                 logout URIs:   \(post_logout_redirect_uris.isEmpty ? "-" : post_logout_redirect_uris.joined(separator: " "))
                 scopes:        \(scopes.joined(separator: " "))
                 grant types:   \(grant_types.joined(separator: " "))
+                resources:     \(resources.isEmpty ? "-" : resources.joined(separator: " "))
+                PKCE:          \(pkce)
                 ID token alg:  \(id_token_signed_response_alg)
                 """)
         }
@@ -57,16 +63,26 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(name: .customLong("scope"), help: "Extra scope the client may ask for (repeatable; openid profile email offline_access always).") var scopes: [String] = []
         @Option(name: .customLong("grant-type"), help: "authorization_code, refresh_token, client_credentials (repeatable; default: all a client of its type may use).") var grantTypes: [String] = []
         @Option(name: .customLong("id-token-alg"), help: "ES256, EdDSA or RS256 (default RS256).") var idTokenAlgorithm = "RS256"
-        @Flag(name: .customLong("first-party"), help: "Skip the consent page.") var firstParty = false
+        @Option(name: .customLong("resource"), help: "RFC 8707 resource (API) URI the client may ask tokens for; it becomes their aud (repeatable).") var resources: [String] = []
+        @Option(name: .customLong("pkce"), help: "required (default) or optional; optional only for confidential clients (RFC 9700 2.1.1).") var pkce = "required"
+        @Flag(name: .customLong("first-party"), help: "Skip the consent page; its tokens carry the issuer as audience and reach the account API.") var firstParty = false
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
             guard let algorithm = JWSAlgorithm(rawValue: idTokenAlgorithm) else {
                 throw PortcullisError.invalidRequest("--id-token-alg must be ES256, EdDSA or RS256")
             }
+            guard ["required", "optional"].contains(pkce) else { throw PortcullisError.invalidRequest("--pkce must be required or optional") }
+            let grants = try grantTypes.map { name in
+                guard let grant = GrantType(rawValue: name) else {
+                    throw PortcullisError.invalidRequest("--grant-type must be among \(GrantType.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return grant
+            }
             let (client, secret) = try await ClientAdministration(store: try options.openStore()).register(
                 id: id, name: name, isPublic: isPublic, redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs,
-                scopes: scopes, grantTypes: grantTypes, idTokenAlgorithm: algorithm, firstParty: firstParty)
+                scopes: scopes, grantTypes: grants, resources: resources, pkceRequired: pkce == "required",
+                idTokenAlgorithm: algorithm, firstParty: firstParty)
             if options.json {
                 var object = ["client_id": client.id]
                 if let secret { object["client_secret"] = secret }

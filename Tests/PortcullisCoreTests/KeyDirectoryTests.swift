@@ -85,7 +85,7 @@ func temporaryDirectory() -> String {
     }
 
     func claims(iss: String = "https://id.example", exp: Int64 = 1_800_000_900, nbf: Int64 = 1_800_000_000) -> AccessTokenClaims {
-        AccessTokenClaims(iss: iss, sub: "u1", aud: "https://id.example", exp: exp, iat: nbf, nbf: nbf, jti: "j", username: "alice", roles: ["r"], scope: "openid", sid: "s")
+        AccessTokenClaims(iss: iss, sub: "u1", aud: Audience(["https://id.example"]), exp: exp, iat: nbf, nbf: nbf, jti: "j", username: "alice", roles: ["r"], scope: "openid", sid: "s")
     }
 
     @Test func signedTokenVerifiesWithItsClaims() throws {
@@ -141,7 +141,7 @@ func temporaryDirectory() -> String {
     }
 
     func claims(jti: String = "j", exp: Int64 = 1_800_000_900) -> AccessTokenClaims {
-        AccessTokenClaims(iss: "https://id.example", sub: "u1", aud: "https://id.example", exp: exp, iat: 1_800_000_000, nbf: 1_800_000_000, jti: jti, username: "alice", roles: ["r"], scope: "openid", sid: "s")
+        AccessTokenClaims(iss: "https://id.example", sub: "u1", aud: Audience(["https://id.example"]), exp: exp, iat: 1_800_000_000, nbf: 1_800_000_000, jti: jti, username: "alice", roles: ["r"], scope: "openid", sid: "s")
     }
 
     @Test func aRepeatedTokenIsAnsweredFromTheCacheWithTheSameClaims() throws {

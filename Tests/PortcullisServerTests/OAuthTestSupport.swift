@@ -25,10 +25,11 @@ extension Harness {
     /// Registers a client; returns its secret (nil for public clients).
     @discardableResult
     func addClient(_ id: String = "app", name: String = "Example App", isPublic: Bool = false, redirectURIs: [String] = [redirectURI],
-                   postLogout: [String] = [], firstParty: Bool = false, grantTypes: [String] = [], algorithm: JWSAlgorithm = .rs256) async throws -> String? {
+                   postLogout: [String] = [], firstParty: Bool = false, grantTypes: [GrantType] = [], resources: [String] = [], pkceRequired: Bool = true,
+                   algorithm: JWSAlgorithm = .rs256) async throws -> String? {
         try await ClientAdministration(store: store).register(
             id: id, name: name, isPublic: isPublic, redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogout,
-            scopes: ["documents"], grantTypes: grantTypes, idTokenAlgorithm: algorithm, firstParty: firstParty).1
+            scopes: ["documents"], grantTypes: grantTypes, resources: resources, pkceRequired: pkceRequired, idTokenAlgorithm: algorithm, firstParty: firstParty).1
     }
 }
 

@@ -76,13 +76,13 @@ public struct UserAdministration: Sendable {
         try await summary(of: try await existingUser(username))
     }
 
-    /// Sets a new password and ends the user's sessions.
+    /// Sets a new password and ends the user's sessions (token families and browser sessions).
     public func setPassword(_ username: String, password: String) async throws {
         try AccountRules.validatePassword(password)
         let user = try await existingUser(username)
         let now = clock()
         try await store.updatePasswordHash(userID: user.id, hash: try await hasher.hash(password), at: now)
-        _ = try await store.revokeFamilies(ofUserID: user.id, except: nil, reason: "password_reset", at: now)
+        _ = try await store.endSessions(ofUserID: user.id, exceptFamily: nil, reason: "password_reset", at: now)
         try await audit("user.passwd", subject: username)
     }
 
@@ -91,11 +91,11 @@ public struct UserAdministration: Sendable {
         let user = try await existingUser(username)
         let now = clock()
         _ = try await store.setDisabled(userID: user.id, disabled: disabled, at: now)
-        if disabled { _ = try await store.revokeFamilies(ofUserID: user.id, except: nil, reason: "user_disabled", at: now) }
+        if disabled { _ = try await store.endSessions(ofUserID: user.id, exceptFamily: nil, reason: "user_disabled", at: now) }
         try await audit(disabled ? "user.disable" : "user.enable", subject: username)
     }
 
-    /// Deletes a user with their grants and sessions.
+    /// Deletes a user with their grants and sessions (the rows cascade, browser sessions included).
     public func deleteUser(_ username: String) async throws {
         let user = try await existingUser(username)
         _ = try await store.deleteUser(id: user.id)
@@ -118,10 +118,11 @@ public struct UserAdministration: Sendable {
         AuditChain.verify(try await store.auditEntries())
     }
 
-    /// Removes a user's second factor and recovery codes (for a lost phone).
+    /// Removes a user's second factor and recovery codes (for a lost phone) and ends their sessions.
     public func resetMFA(_ username: String) async throws -> Bool {
         let user = try await existingUser(username)
         let removed = try await store.deleteTOTP(userID: user.id)
+        _ = try await store.endSessions(ofUserID: user.id, exceptFamily: nil, reason: "mfa_reset", at: clock())
         try await audit("mfa.reset", subject: username, detail: removed ? "removed" : "nothing enrolled")
         return removed
     }

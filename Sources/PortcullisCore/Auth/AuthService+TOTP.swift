@@ -46,11 +46,12 @@ extension AuthService {
             _ = try await store.deleteTOTP(userID: user.id)
             throw PortcullisError.invalidRequest("the enrolment expired; start again")
         }
+        let attempt = try await reserveAttempt(accountKey: user.username.lowercased(), now: now)
         guard let step = try matchingStep(credential, code: code, now: now) else {
-            try await recordFailure(accountKey: user.username.lowercased(), address: remoteAddress, now: now)
-            try await audit("mfa.confirm.failure", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+            try await attemptFailed(attempt, action: "mfa.confirm.failure", actor: user.id, subject: user.username, address: remoteAddress, now: now)
             throw PortcullisError.invalidRequest("invalid code")
         }
+        try await releaseAttempt(attempt, clearFailures: false)
         let codes = (0..<Self.recoveryCodeCount).map { _ in Self.makeRecoveryCode() }
         guard try await store.confirmTOTP(userID: user.id, at: now, step: step, recoveryCodeHashes: codes.map(Self.recoveryCodeHash)) else {
             throw PortcullisError.conflict("TOTP was confirmed or removed concurrently")
@@ -59,28 +60,31 @@ extension AuthService {
         return codes
     }
 
-    /// Removes TOTP after checking a current code or the password.
-    public func removeTOTP(user: User, code: String?, password: String?, remoteAddress: String) async throws {
+    /// Removes TOTP after checking the password and a current code or a recovery code, under the
+    /// account lockout; ends the user's other token sessions and every browser session.
+    public func removeTOTP(user: User, currentSessionID: String?, code: String?, password: String?, remoteAddress: String) async throws {
         let now = clock()
+        guard let password, !password.isEmpty, password.utf8.count <= AccountRules.maximumPasswordBytes,
+              let code, !code.isEmpty, code.utf8.count <= 64 else {
+            throw PortcullisError.invalidRequest("the password and a current code or a recovery code are required")
+        }
         try checkAddress(remoteAddress, now: now)
         guard let credential = try await store.totpCredential(userID: user.id) else {
             throw PortcullisError.notFound("TOTP is not enrolled")
         }
-        let proven: Bool
-        if let code, !code.isEmpty {
-            proven = try await acceptCode(credential, code: code, now: now)
-        } else if let password, !password.isEmpty, password.utf8.count <= AccountRules.maximumPasswordBytes {
-            proven = try await hasher.verify(password, against: user.passwordHash)
-        } else {
-            throw PortcullisError.invalidRequest("a current code or the password is required")
-        }
+        let attempt = try await reserveAttempt(accountKey: user.username.lowercased(), now: now)
+        // The password first: a wrong one must not spend the code.
+        var proven = try await hasher.verify(password, against: user.passwordHash)
+        if proven { proven = try await acceptSecondFactor(credential, code: code, now: now) != nil }
         guard proven else {
-            try await recordFailure(accountKey: user.username.lowercased(), address: remoteAddress, now: now)
-            try await audit("mfa.remove.failure", actor: user.id, subject: user.username, address: remoteAddress, at: now)
-            throw PortcullisError.invalidRequest("invalid code or password")
+            try await attemptFailed(attempt, action: "mfa.remove.failure", actor: user.id, subject: user.username, address: remoteAddress, now: now)
+            throw PortcullisError.invalidCredentials
         }
+        try await releaseAttempt(attempt, clearFailures: true)
         _ = try await store.deleteTOTP(userID: user.id)
-        try await audit("mfa.remove", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+        let ended = try await store.endSessions(ofUserID: user.id, exceptFamily: currentSessionID, reason: "mfa_removed", at: now)
+        try await audit("mfa.remove", actor: user.id, subject: user.username, address: remoteAddress,
+                        detail: "ended \(ended.families) other sessions and \(ended.browserSessions) browser sessions", at: now)
     }
 
     /// The second login step: a TOTP code or a recovery code for a live `mfa_token`.
@@ -108,29 +112,17 @@ extension AuthService {
             addressThrottle.recordFailure(address: remoteAddress, now: now)
             throw PortcullisError.invalidToken("mfa_token is not valid")
         }
-        let accountKey = user.username.lowercased()
-        if let until = try await store.lockoutState(key: accountKey).lockedUntil, until > now {
-            throw PortcullisError.throttled(retryAfter: secondsUntil(until, from: now))
-        }
-        let usedRecoveryCode: Bool
-        let accepted: Bool
-        if code.allSatisfy(\.isNumber), code.count == credential.parameters.digits {
-            usedRecoveryCode = false
-            accepted = try await acceptCode(credential, code: code, now: now)
-        } else {
-            usedRecoveryCode = true
-            accepted = try await store.consumeRecoveryCode(userID: user.id, codeHash: Self.recoveryCodeHash(code), at: now)
-        }
-        guard accepted else {
+        let attempt = try await reserveAttempt(accountKey: user.username.lowercased(), now: now)
+        guard let method = try await acceptSecondFactor(credential, code: code, now: now) else {
             _ = try await store.recordMFAChallengeFailure(tokenHash: tokenHash, maxFailures: Self.challengeMaxFailures)
-            try await recordFailure(accountKey: accountKey, address: remoteAddress, now: now)
-            try await audit("mfa.failure", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+            try await attemptFailed(attempt, action: "mfa.failure", actor: user.id, subject: user.username, address: remoteAddress, now: now)
             throw PortcullisError.invalidCode
         }
+        let usedRecoveryCode = method == .recoveryCode
         guard try await store.consumeMFAChallenge(tokenHash: tokenHash) else {
             throw PortcullisError.invalidToken("mfa_token is not valid")
         }
-        _ = try await store.clearLockout(key: accountKey)
+        try await releaseAttempt(attempt, clearFailures: true)
         if usedRecoveryCode {
             let left = try await store.remainingRecoveryCodes(userID: user.id)
             try await audit("mfa.recovery_code", actor: user.id, subject: user.username, address: remoteAddress, detail: "\(left) left", at: now)
@@ -150,6 +142,20 @@ extension AuthService {
         let token = SecureRandom.token()
         try await store.createMFAChallenge(MFAChallenge(tokenHash: Self.hash(token), userID: user.id, expiresAt: now.addingTimeInterval(Self.challengeLifetime)))
         return token
+    }
+
+    /// How a second factor was proven.
+    enum SecondFactorMethod {
+        case totp
+        case recoveryCode
+    }
+
+    /// Accepts a current TOTP code (claiming its step) or an unused recovery code (consuming it); nil if neither.
+    func acceptSecondFactor(_ credential: TOTPCredential, code: String, now: Date) async throws -> SecondFactorMethod? {
+        if code.allSatisfy(\.isNumber), code.count == credential.parameters.digits {
+            return try await acceptCode(credential, code: code, now: now) ? .totp : nil
+        }
+        return try await store.consumeRecoveryCode(userID: credential.userID, codeHash: Self.recoveryCodeHash(code), at: now) ? .recoveryCode : nil
     }
 
     /// Checks a code in the ±1 step window and claims its step atomically (the replay guard).

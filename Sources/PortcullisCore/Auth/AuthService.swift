@@ -12,6 +12,8 @@ public final class AuthService: Sendable {
     let store: any PortcullisStore
     let hasher: PasswordHasher
     let signer: AccessTokenSigner
+    /// Mints every access, ID and refresh token.
+    public let tokens: TokenIssuer
     let configuration: PortcullisConfiguration
     let addressThrottle: AddressThrottle
     let accountPolicy: LockoutPolicy
@@ -43,6 +45,7 @@ public final class AuthService: Sendable {
         self.addressThrottle = AddressThrottle(limitPerMinute: configuration.addressFailureLimit)
         self.accountPolicy = LockoutPolicy(threshold: configuration.accountFailureLimit)
         self.clock = clock
+        self.tokens = TokenIssuer(signer: signer, keys: signer.keys, store: store, policies: policies, configuration: configuration, clock: clock)
     }
 
     /// Checks a username and password; starts a session, or asks for the second factor.
@@ -70,6 +73,9 @@ public final class AuthService: Sendable {
 
     /// The first login step shared by the REST login and the browser login page: throttles,
     /// a dummy hash for unknown users, rehash-on-login, and the MFA challenge when TOTP is active.
+    ///
+    /// The attempt is reserved on the account before the password is checked, so concurrent
+    /// guesses never evaluate more than the lockout threshold.
     public func checkPassword(username: String, password: String, remoteAddress: String) async throws -> PasswordCheck {
         let now = clock()
         guard !username.isEmpty, !password.isEmpty else {
@@ -79,12 +85,14 @@ public final class AuthService: Sendable {
             throw PortcullisError.invalidRequest("username or password too long")
         }
         try checkAddress(remoteAddress, now: now)
-        let accountKey = username.lowercased()
-        let lockout = try await store.lockoutState(key: accountKey)
-        if let until = lockout.lockedUntil, until > now {
-            try await audit("login.throttled", actor: "anonymous", subject: username, address: remoteAddress, at: now)
-            throw PortcullisError.throttled(retryAfter: secondsUntil(until, from: now))
+        // No account can have such a name, so refusing it says nothing about who exists; it is
+        // refused before any audit row, so control characters never reach the log.
+        guard (try? AccountRules.validateUsername(username)) != nil else {
+            addressThrottle.recordFailure(address: remoteAddress, now: now)
+            throw PortcullisError.invalidCredentials
         }
+        let accountKey = username.lowercased()
+        let attempt = try await reserveAttempt(accountKey: accountKey, now: now)
 
         let user = try await store.user(username: username)
         let passwordMatches: Bool
@@ -95,8 +103,7 @@ public final class AuthService: Sendable {
         }
         guard let user, passwordMatches, !user.disabled else {
             let reason = user == nil ? "unknown user" : (passwordMatches ? "user disabled" : "wrong password")
-            try await recordFailure(accountKey: accountKey, address: remoteAddress, now: now)
-            try await audit("login.failure", actor: "anonymous", subject: username, address: remoteAddress, detail: reason, at: now)
+            try await attemptFailed(attempt, action: "login.failure", actor: "anonymous", subject: username, address: remoteAddress, detail: reason, now: now)
             throw PortcullisError.invalidCredentials
         }
         if hasher.needsRehash(user.passwordHash) {
@@ -105,40 +112,43 @@ public final class AuthService: Sendable {
             try await audit("password.rehash", actor: user.id, subject: user.username, address: remoteAddress, at: now)
         }
         if let credential = try await store.totpCredential(userID: user.id), credential.isActive {
+            // Half a login: only this attempt is given back; earlier failures stand until the second factor.
+            try await releaseAttempt(attempt, clearFailures: false)
             let token = try await startMFAChallenge(for: user, now: now)
             try await audit("login.password_ok", actor: user.id, subject: user.username, address: remoteAddress, detail: "mfa required", at: now)
             return .secondFactorRequired(user, mfaToken: token)
         }
-        if lockout.failures > 0 { _ = try await store.clearLockout(key: accountKey) }
+        try await releaseAttempt(attempt, clearFailures: true)
         return .authenticated(user)
     }
 
-    /// Rotates a refresh token: the old one dies, a new pair of the same family is returned.
+    /// Rotates a first-party refresh token: the old one dies, a new pair of the same family is returned.
     ///
-    /// Presenting a token that was already used revokes the whole family.
+    /// Presenting a token that was already used revokes the whole family. A token of an OAuth
+    /// client's family is refused with `invalid_grant` and nothing is consumed (RFC 9700 section 4.14).
     public func refresh(refreshToken: String, remoteAddress: String) async throws -> TokenPair {
         let now = clock()
         guard !refreshToken.isEmpty, refreshToken.utf8.count <= 512 else {
             throw PortcullisError.invalidRequest("refresh_token is required")
         }
         try checkAddress(remoteAddress, now: now)
-        let newToken = SecureRandom.token()
-        let successor = RefreshTokenRecord(
-            tokenHash: Self.hash(newToken), familyID: "", issuedAt: now,
-            expiresAt: now.addingTimeInterval(configuration.refreshTokenTTL))
-        let outcome = try await store.rotate(
-            presentedHash: Self.hash(refreshToken), successor: successor, at: now,
-            graceWindow: configuration.refreshGraceWindow)
-        switch outcome {
+        let rotation = try await tokens.families.rotate(refreshToken, owner: .firstParty)
+        switch rotation.outcome {
         case .rotated(let family, let graceRetry):
             guard let user = try await store.user(id: family.userID), !user.disabled else {
                 _ = try await store.revokeFamily(id: family.id, reason: "user_unavailable", at: now)
                 throw PortcullisError.invalidToken("refresh token is not valid")
             }
-            let access = try await accessToken(for: user, familyID: family.id, scope: family.scope, now: now)
+            let scope = Scope(parsing: family.scope)
+            let access = try await tokens.accessToken(for: user, client: nil, scope: scope, resources: [], familyID: family.id)
             metrics.tokenIssued(grant: "refresh_token")
             try await audit(graceRetry ? "token.refresh.grace" : "token.refresh", actor: user.id, subject: family.id, address: remoteAddress, at: now)
-            return TokenPair(accessToken: access, expiresIn: Int(configuration.accessTokenTTL), refreshToken: newToken, scope: family.scope)
+            return TokenPair(accessToken: access, expiresIn: tokens.expiresIn, refreshToken: rotation.successor, scope: family.scope)
+        case .wrongOwner:
+            addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await audit("token.refresh.wrong_client", actor: "anonymous", subject: nil, address: remoteAddress,
+                            detail: "an OAuth client's refresh token at the REST refresh", at: now)
+            throw PortcullisError.invalidGrant("this refresh token was issued to an OAuth client; redeem it at its token endpoint")
         case .reused(let familyID):
             addressThrottle.recordFailure(address: remoteAddress, now: now)
             try await audit("token.reuse", actor: "anonymous", subject: familyID, address: remoteAddress, detail: "family revoked", at: now)
@@ -157,7 +167,7 @@ public final class AuthService: Sendable {
         guard !refreshToken.isEmpty, refreshToken.utf8.count <= 512 else {
             throw PortcullisError.invalidRequest("refresh_token is required")
         }
-        guard let family = try await store.family(ofTokenHash: Self.hash(refreshToken)) else { return }
+        guard let family = try await store.family(ofTokenHash: Self.hash(refreshToken)), family.clientID == nil else { return }
         if try await store.revokeFamily(id: family.id, reason: "logout", at: now) {
             try await audit("logout", actor: family.userID, subject: family.id, address: remoteAddress, at: now)
         }
@@ -166,41 +176,52 @@ public final class AuthService: Sendable {
     /// The claims of a valid, live access token, or nil for anything else (garbage included).
     ///
     /// Live means: good signature under a live key, right type and issuer, in its time
-    /// window, not revoked by `jti`, its session not revoked, its user present and enabled.
+    /// window, not revoked by `jti`, its session not revoked, its client not deleted, its user
+    /// present and enabled.
     public func introspect(_ token: String) async throws -> AccessTokenClaims? {
         guard let claims = try? signer.verify(token, now: clock()) else { return nil }
         guard try await isLive(claims) else { return nil }
         return claims
     }
 
-    /// The user behind a bearer access token of the REST login; throws `invalidToken` unless it is live.
+    /// `introspect`, and when `audience` is given, a token whose `aud` lacks it is inactive with that reason.
+    public func verify(_ token: String, audience: String?) async throws -> TokenVerdict {
+        guard let claims = try await introspect(token) else { return .inactive(reason: nil) }
+        if let audience, !claims.aud.contains(audience) {
+            return .inactive(reason: "the token's audience does not include \(audience)")
+        }
+        return .active(claims)
+    }
+
+    /// The user behind a bearer access token for the account API (`/v1/me*`); throws `invalidToken`
+    /// unless it is a live user token whose `aud` holds the issuer (a first-party token).
     public func authenticate(bearer token: String) async throws -> (user: User, claims: AccessTokenClaims) {
-        guard let claims = try await introspect(token), claims.clientID == nil, claims.username != nil,
-              let user = try await store.user(id: claims.sub) else {
+        guard let claims = try await introspect(token), claims.isUserToken, let user = try await store.user(id: claims.sub) else {
             throw PortcullisError.invalidToken("access token is not valid")
+        }
+        guard claims.aud.contains(configuration.issuer) else {
+            throw PortcullisError.invalidToken("the account API takes first-party tokens only (aud must hold the issuer)")
         }
         return (user, claims)
     }
 
-    /// Changes a password after checking the current one; ends the user's other sessions.
+    /// Changes a password after checking the current one; ends the user's other token sessions and every browser session.
     public func changePassword(user: User, currentSessionID: String?, currentPassword: String, newPassword: String, remoteAddress: String) async throws {
         let now = clock()
         try checkAddress(remoteAddress, now: now)
-        let accountKey = user.username.lowercased()
-        if let until = try await store.lockoutState(key: accountKey).lockedUntil, until > now {
-            throw PortcullisError.throttled(retryAfter: secondsUntil(until, from: now))
-        }
+        let attempt = try await reserveAttempt(accountKey: user.username.lowercased(), now: now)
         guard currentPassword.utf8.count <= AccountRules.maximumPasswordBytes,
               try await hasher.verify(currentPassword, against: user.passwordHash) else {
-            try await recordFailure(accountKey: accountKey, address: remoteAddress, now: now)
-            try await audit("password.change.failure", actor: user.id, subject: user.username, address: remoteAddress, at: now)
+            try await attemptFailed(attempt, action: "password.change.failure", actor: user.id, subject: user.username, address: remoteAddress, now: now)
             throw PortcullisError.invalidCredentials
         }
+        try await releaseAttempt(attempt, clearFailures: true)
         try AccountRules.validatePassword(newPassword)
         let hash = try await hasher.hash(newPassword)
         try await store.updatePasswordHash(userID: user.id, hash: hash, at: now)
-        let ended = try await store.revokeFamilies(ofUserID: user.id, except: currentSessionID, reason: "password_change", at: now)
-        try await audit("password.change", actor: user.id, subject: user.username, address: remoteAddress, detail: "ended \(ended) other sessions", at: now)
+        let ended = try await store.endSessions(ofUserID: user.id, exceptFamily: currentSessionID, reason: "password_change", at: now)
+        try await audit("password.change", actor: user.id, subject: user.username, address: remoteAddress,
+                        detail: "ended \(ended.families) other sessions and \(ended.browserSessions) browser sessions", at: now)
     }
 
     /// The user's effective roles now: database grants plus static bindings, closed under inheritance.
@@ -216,32 +237,19 @@ public final class AuthService: Sendable {
     // MARK: - Internals
 
     func startSession(for user: User, scope: String, now: Date) async throws -> TokenPair {
-        let refreshToken = SecureRandom.token()
-        let family = TokenFamily(id: SecureRandom.token(byteCount: 16), userID: user.id, scope: scope, createdAt: now)
-        let record = RefreshTokenRecord(
-            tokenHash: Self.hash(refreshToken), familyID: family.id, issuedAt: now,
-            expiresAt: now.addingTimeInterval(configuration.refreshTokenTTL))
-        try await store.createFamily(family, firstToken: record)
-        let access = try await accessToken(for: user, familyID: family.id, scope: scope, now: now)
+        let granted = Scope(parsing: scope)
+        let (family, refreshToken) = try await tokens.families.start(userID: user.id, owner: .firstParty, scope: granted, resources: [],
+                                                                      issueRefreshToken: true)
+        let access = try await tokens.accessToken(for: user, client: nil, scope: granted, resources: [], familyID: family.id)
         metrics.tokenIssued(grant: "password")
-        return TokenPair(accessToken: access, expiresIn: Int(configuration.accessTokenTTL), refreshToken: refreshToken, scope: scope)
-    }
-
-    func accessToken(for user: User, familyID: String, scope: String, now: Date) async throws -> String {
-        let issuedAt = Int64(now.timeIntervalSince1970)
-        let claims = AccessTokenClaims(
-            iss: configuration.issuer, sub: user.id, aud: configuration.audience,
-            exp: issuedAt + Int64(configuration.accessTokenTTL), iat: issuedAt, nbf: issuedAt,
-            jti: SecureRandom.token(byteCount: 16), username: user.username,
-            roles: try await roles(of: user), scope: scope, sid: familyID)
-        return try signer.sign(claims)
+        return TokenPair(accessToken: access, expiresIn: tokens.expiresIn, refreshToken: refreshToken ?? "", scope: scope)
     }
 
     func isLive(_ claims: AccessTokenClaims) async throws -> Bool {
         // User tokens carry a username; client-credentials tokens (subject = client id) do not.
         try await store.isAccessTokenLive(
-            jti: claims.jti, sessionID: claims.sid, subject: claims.sub,
-            requireUser: claims.username != nil || claims.clientID == nil)
+            jti: claims.jti, sessionID: claims.sid, subject: claims.sub, clientID: claims.clientID,
+            requireUser: claims.isUserToken || claims.clientID == nil)
     }
 
     func checkAddress(_ address: String, now: Date) throws {
@@ -250,10 +258,41 @@ public final class AuthService: Sendable {
         }
     }
 
-    func recordFailure(accountKey: String, address: String, now: Date) async throws {
-        addressThrottle.recordFailure(address: address, now: now)
+    /// One reserved attempt on an account (see `AccountLockoutStore`).
+    struct ReservedAttempt {
+        let accountKey: String
+        /// The counter with this attempt in it; `lockedUntil` set when it reached the threshold.
+        let state: AccountLockoutState
+    }
+
+    /// Reserves an attempt before any secret is checked. A locked account is refused here, costing
+    /// no Argon2 and no audit row: it is counted in the metrics, and the lock was audited once when set.
+    func reserveAttempt(accountKey: String, now: Date) async throws -> ReservedAttempt {
         let policy = accountPolicy
-        _ = try await store.recordFailure(key: accountKey, at: now) { policy.lockout(afterFailures: $0) }
+        switch try await store.reserveAttempt(key: accountKey, at: now, lockout: { policy.lockout(afterFailures: $0) }) {
+        case .reserved(let state):
+            return ReservedAttempt(accountKey: accountKey, state: state)
+        case .locked(let until):
+            metrics.event("account.throttled")
+            throw PortcullisError.throttled(retryAfter: secondsUntil(until, from: now))
+        }
+    }
+
+    /// The check of a reserved attempt succeeded: give it back (clearing the counter after a full login).
+    func releaseAttempt(_ attempt: ReservedAttempt, clearFailures: Bool) async throws {
+        try await store.releaseAttempt(key: attempt.accountKey, clearFailures: clearFailures, threshold: accountPolicy.threshold)
+    }
+
+    /// The check of a reserved attempt failed: it stays counted; the address is charged, the failure
+    /// audited, and the lock it set (if any) audited once.
+    func attemptFailed(_ attempt: ReservedAttempt, action: String, actor: String, subject: String, address: String,
+                       detail: String? = nil, now: Date) async throws {
+        addressThrottle.recordFailure(address: address, now: now)
+        try await audit(action, actor: actor, subject: subject, address: address, detail: detail, at: now)
+        if let until = attempt.state.lockedUntil {
+            try await audit("account.locked", actor: "system", subject: subject, address: address,
+                            detail: "\(attempt.state.failures) failures; locked for \(secondsUntil(until, from: now)) s", at: now)
+        }
     }
 
     func audit(_ action: String, actor: String, subject: String?, address: String?, detail: String? = nil, at: Date) async throws {

@@ -10,10 +10,12 @@ public struct TokenPair: Sendable, Equatable {
     public var scope: String
 }
 
-/// What a verified, live access token says (the `/v1/token/verify` answer).
-public struct ActiveToken: Sendable, Equatable {
-    /// The verified claims.
-    public var claims: AccessTokenClaims
+/// The `/v1/token/verify` verdict on a token.
+public enum TokenVerdict: Sendable, Equatable {
+    /// Valid and live (and of the asked-for audience, if one was given).
+    case active(AccessTokenClaims)
+    /// Anything else; `reason` only when the token is live but not for the asked-for audience.
+    case inactive(reason: String?)
 }
 
 /// The answer to a password login: tokens, or a request for the second factor.

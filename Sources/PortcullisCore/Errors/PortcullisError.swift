@@ -11,6 +11,8 @@ public enum PortcullisError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidToken(String)
     /// A refresh token that was already used: its family is now revoked.
     case refreshTokenReused
+    /// A grant (refresh token) presented where it does not belong; nothing was consumed.
+    case invalidGrant(String)
     /// A wrong, reused or expired one-time code at the second login step.
     case invalidCode
     /// Too many failures: try again after the given number of seconds.
@@ -32,7 +34,7 @@ public enum PortcullisError: Error, Equatable, Sendable, CustomStringConvertible
         case .invalidRequest: "invalid_request"
         case .invalidCredentials: "invalid_credentials"
         case .invalidToken: "invalid_token"
-        case .refreshTokenReused: "invalid_grant"
+        case .refreshTokenReused, .invalidGrant: "invalid_grant"
         case .invalidCode: "invalid_code"
         case .throttled: "too_many_requests"
         case .forbidden: "forbidden"
@@ -50,6 +52,7 @@ public enum PortcullisError: Error, Equatable, Sendable, CustomStringConvertible
         case .invalidCredentials: "invalid username or password"
         case .invalidToken(let text): text
         case .refreshTokenReused: "refresh token was already used; its session is revoked"
+        case .invalidGrant(let text): text
         case .invalidCode: "invalid or already used code"
         case .throttled(let seconds): "too many failed attempts; retry after \(seconds) s"
         case .forbidden(let text): text

@@ -16,6 +16,7 @@ public enum OAuthErrorCode: String, Sendable {
     case requestURINotSupported = "request_uri_not_supported"
     case unsupportedTokenType = "unsupported_token_type"
     case insufficientScope = "insufficient_scope"
+    case invalidTarget = "invalid_target"
 }
 
 /// An error of the OAuth endpoints, answered in RFC 6749's shape.
@@ -56,6 +57,8 @@ public struct AuthorizationRequest: Sendable, Equatable {
     public let prompt: Set<String>
     /// `max_age` in seconds.
     public let maxAge: Int?
+    /// RFC 8707 `resource` values, each registered on the client.
+    public let resources: [String]
     /// The query string it came from, to carry through the login, MFA and consent forms.
     public let query: String
 
@@ -107,8 +110,14 @@ extension OAuthClient {
         }
     }
 
-    /// Checks a client's registration data.
-    public static func validate(redirectURIs: [String], scopes: [String]) throws {
+    /// Checks a client's registration data; resources must be absolute URIs without a fragment (RFC 8707 section 2).
+    public static func validate(redirectURIs: [String], scopes: [String], resources: [String] = []) throws {
+        for resource in resources {
+            guard let components = URLComponents(string: resource), components.scheme != nil, components.host?.isEmpty == false,
+                  components.fragment == nil, resource.utf8.count <= 512 else {
+                throw PortcullisError.invalidRequest("resource \(resource) is not an absolute URI without a fragment")
+            }
+        }
         for uri in redirectURIs {
             guard let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(), components.fragment == nil else {
                 throw PortcullisError.invalidRequest("redirect URI \(uri) is not an absolute URI without a fragment")
@@ -132,11 +141,12 @@ extension AuthorizationRequest {
     /// Largest accepted value of any one parameter.
     static let maximumParameterLength = 2048
 
-    /// Validates `/oauth2/authorize` parameters (already split; a repeated parameter is refused by the caller).
+    /// Validates `/oauth2/authorize` parameters (already split; a repeated parameter other than
+    /// `resource` is refused by the caller, which passes the `resource` values apart).
     ///
     /// - Throws: `AuthorizationRequestRejected` while the client or redirect URI is unknown (an error page,
     ///   never a redirect); `AuthorizationErrorRedirect` for every later problem.
-    public static func validate(_ parameters: [String: String], query: String, issuer: String,
+    public static func validate(_ parameters: [String: String], resources: [String] = [], query: String, issuer: String,
                                 client lookup: (String) async throws -> OAuthClient?) async throws -> AuthorizationRequest {
         guard parameters.values.allSatisfy({ $0.utf8.count <= maximumParameterLength }) else {
             throw AuthorizationRequestRejected(message: "A parameter is too long.")
@@ -163,7 +173,7 @@ extension AuthorizationRequest {
         if parameters["request_uri"] != nil { throw fail(.requestURINotSupported, "request_uri is not supported") }
         guard let responseType = parameters["response_type"] else { throw fail(.invalidRequest, "response_type is required") }
         guard responseType == "code" else { throw fail(.unsupportedResponseType, "only response_type=code is supported") }
-        guard client.grantTypes.contains("authorization_code") else {
+        guard client.grantTypes.contains(.authorizationCode) else {
             throw fail(.unauthorizedClient, "this client may not use the authorization code grant")
         }
         var scopes: [String] = []
@@ -183,7 +193,10 @@ extension AuthorizationRequest {
             }
         } else {
             guard method == nil else { throw fail(.invalidRequest, "code_challenge_method without code_challenge") }
-            guard !client.isPublic else { throw fail(.invalidRequest, "PKCE (code_challenge with S256) is required for public clients") }
+            // RFC 9700 section 2.1.1: PKCE for every client, unless a confidential one is registered `--pkce optional`.
+            guard !client.isPublic, !client.pkceRequired else {
+                throw fail(.invalidRequest, "PKCE (code_challenge with S256) is required for this client")
+            }
         }
         let prompt = Set((parameters["prompt"] ?? "").split(separator: " ").map(String.init))
         guard prompt.isSubset(of: ["none", "login", "consent", "select_account"]) else { throw fail(.invalidRequest, "unknown prompt value") }
@@ -193,9 +206,13 @@ extension AuthorizationRequest {
             guard let value = Int(text), value >= 0 else { throw fail(.invalidRequest, "max_age must be a non-negative integer") }
             maxAge = value
         }
+        guard resources.allSatisfy({ $0.utf8.count <= maximumParameterLength }) else { throw fail(.invalidRequest, "resource is too long") }
+        if let bad = resources.first(where: { !client.resources.contains($0) }) {
+            throw fail(.invalidTarget, "resource \(bad) is not registered for this client")
+        }
         let nonce = parameters["nonce"]
         return AuthorizationRequest(client: client, redirectURI: redirectURI, state: state, scopes: scopes, nonce: nonce,
-                                    codeChallenge: challenge, prompt: prompt, maxAge: maxAge, query: query)
+                                    codeChallenge: challenge, prompt: prompt, maxAge: maxAge, resources: resources, query: query)
     }
 
     /// The redirect for an error after validation.

@@ -16,31 +16,32 @@ public struct ClientAdministration: Sendable {
     ///
     /// The secret is 256 random bits; only its SHA-256 is stored (DESIGN.md section 7).
     public func register(id: String?, name: String, isPublic: Bool, redirectURIs: [String], postLogoutRedirectURIs: [String],
-                         scopes: [String], grantTypes: [String], idTokenAlgorithm: JWSAlgorithm, firstParty: Bool) async throws -> (OAuthClient, String?) {
+                         scopes: [String], grantTypes: [GrantType], resources: [String] = [], pkceRequired: Bool = true,
+                         idTokenAlgorithm: JWSAlgorithm, firstParty: Bool) async throws -> (OAuthClient, String?) {
         let clientID = id ?? SecureRandom.token(byteCount: 16)
         guard !clientID.isEmpty, clientID.utf8.count <= 128, clientID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._~".contains($0)) }) else {
             throw PortcullisError.invalidRequest("client id may use letters, digits and -._~ (at most 128)")
         }
         guard !name.isEmpty, name.count <= 200 else { throw PortcullisError.invalidRequest("client name must be 1 to 200 characters") }
-        var allScopes = OAuthService.standardScopes
+        var allScopes = OAuthProvider.standardScopes
         for scope in scopes where !allScopes.contains(scope) { allScopes.append(scope) }
-        try OAuthClient.validate(redirectURIs: redirectURIs + postLogoutRedirectURIs, scopes: allScopes)
-        let grants = grantTypes.isEmpty ? (isPublic ? ["authorization_code", "refresh_token"] : OAuthService.grantTypes) : grantTypes
-        guard grants.allSatisfy(OAuthService.grantTypes.contains) else {
-            throw PortcullisError.invalidRequest("grant types must be among \(OAuthService.grantTypes.joined(separator: ", "))")
-        }
-        if grants.contains("authorization_code"), redirectURIs.isEmpty {
+        try OAuthClient.validate(redirectURIs: redirectURIs + postLogoutRedirectURIs, scopes: allScopes, resources: resources)
+        let grants = grantTypes.isEmpty ? (isPublic ? [.authorizationCode, .refreshToken] : GrantType.allCases) : grantTypes
+        if grants.contains(.authorizationCode), redirectURIs.isEmpty {
             throw PortcullisError.invalidRequest("the authorization code grant needs at least one --redirect-uri")
         }
-        if isPublic, grants.contains("client_credentials") {
+        if isPublic, grants.contains(.clientCredentials) {
             throw PortcullisError.invalidRequest("a public client cannot use client credentials")
+        }
+        if isPublic, !pkceRequired {
+            throw PortcullisError.invalidRequest("PKCE cannot be optional for a public client")
         }
         let now = clock()
         let secret = isPublic ? nil : SecureRandom.token(byteCount: 32)
         let client = OAuthClient(
             id: clientID, name: name, secretHash: secret.map(AuthService.hash), redirectURIs: redirectURIs,
             postLogoutRedirectURIs: postLogoutRedirectURIs, scopes: allScopes, grantTypes: grants,
-            idTokenAlgorithm: idTokenAlgorithm, firstParty: firstParty, createdAt: now)
+            resources: Array(Set(resources)).sorted(), pkceRequired: pkceRequired, idTokenAlgorithm: idTokenAlgorithm, firstParty: firstParty, createdAt: now)
         try await store.createClient(client)
         try await store.appendAudit(AuditEvent(at: now, action: "client.add", actor: "admin", subject: clientID, remoteAddress: nil, detail: isPublic ? "public" : "confidential"))
         return (client, secret)

@@ -16,8 +16,12 @@ public struct OAuthClient: Sendable, Equatable, Codable {
     public var postLogoutRedirectURIs: [String]
     /// Scopes the client may ask for.
     public var scopes: [String]
-    /// `authorization_code`, `refresh_token`, `client_credentials`.
-    public var grantTypes: [String]
+    /// The grants it may use.
+    public var grantTypes: [GrantType]
+    /// RFC 8707 resource indicators it may ask for; they become its access tokens' audience.
+    public var resources: [String]
+    /// PKCE is required (the default, RFC 9700 section 2.1.1); only a confidential client may be registered without.
+    public var pkceRequired: Bool
     /// `id_token_signed_response_alg`.
     public var idTokenAlgorithm: JWSAlgorithm
     /// First-party clients skip the consent page.
@@ -30,7 +34,8 @@ public struct OAuthClient: Sendable, Equatable, Codable {
 
     /// Creates a client.
     public init(id: String, name: String, secretHash: String?, redirectURIs: [String], postLogoutRedirectURIs: [String],
-                scopes: [String], grantTypes: [String], idTokenAlgorithm: JWSAlgorithm, firstParty: Bool, createdAt: Date) {
+                scopes: [String], grantTypes: [GrantType], resources: [String] = [], pkceRequired: Bool = true,
+                idTokenAlgorithm: JWSAlgorithm, firstParty: Bool, createdAt: Date) {
         self.id = id
         self.name = name
         self.secretHash = secretHash
@@ -38,6 +43,8 @@ public struct OAuthClient: Sendable, Equatable, Codable {
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.scopes = scopes
         self.grantTypes = grantTypes
+        self.resources = resources
+        self.pkceRequired = pkceRequired
         self.idTokenAlgorithm = idTokenAlgorithm
         self.firstParty = firstParty
         self.createdAt = createdAt
@@ -64,6 +71,8 @@ public struct AuthorizationCodeRecord: Sendable, Equatable {
     public var authTime: Date
     /// Authentication methods (`pwd`, `otp`).
     public var amr: [String]
+    /// RFC 8707 resources of the authorization request (registered on the client).
+    public var resources: [String]
     /// Expiry (60 s after issue).
     public var expiresAt: Date
     /// The token family and access-token jti this code's redemption issues, fixed at redemption time.
@@ -73,7 +82,8 @@ public struct AuthorizationCodeRecord: Sendable, Equatable {
 
     /// Creates a record.
     public init(codeHash: String, clientID: String, userID: String, redirectURI: String, scope: String, nonce: String?,
-                codeChallenge: String?, authTime: Date, amr: [String], expiresAt: Date, familyID: String? = nil, accessTokenID: String? = nil) {
+                codeChallenge: String?, authTime: Date, amr: [String], resources: [String] = [], expiresAt: Date,
+                familyID: String? = nil, accessTokenID: String? = nil) {
         self.codeHash = codeHash
         self.clientID = clientID
         self.userID = userID
@@ -83,6 +93,7 @@ public struct AuthorizationCodeRecord: Sendable, Equatable {
         self.codeChallenge = codeChallenge
         self.authTime = authTime
         self.amr = amr
+        self.resources = resources
         self.expiresAt = expiresAt
         self.familyID = familyID
         self.accessTokenID = accessTokenID
@@ -93,6 +104,9 @@ public struct AuthorizationCodeRecord: Sendable, Equatable {
 public enum CodeRedemption: Sendable, Equatable {
     /// First use: the record, now marked used with the family and jti to issue.
     case redeemed(AuthorizationCodeRecord)
+    /// The code is live but the request does not match it (client, redirect URI, PKCE, expiry):
+    /// nothing was consumed, so a stolen code cannot be burned by whoever holds it.
+    case rejected(OAuthError)
     /// Used before: the record of the first redemption (its tokens are to be revoked).
     case replayed(AuthorizationCodeRecord)
     /// No such code.
@@ -135,8 +149,11 @@ public protocol OAuthStore: Sendable {
 
     /// Stores a fresh code.
     func createAuthorizationCode(_ record: AuthorizationCodeRecord) async throws
-    /// Marks a code used in one transaction, recording the family and jti about to be issued.
-    func redeemAuthorizationCode(hash: String, familyID: String, accessTokenID: String, at: Date) async throws -> CodeRedemption
+    /// In one transaction: a used code is a replay (its family is revoked); otherwise `check` runs
+    /// on the record, and only when it finds nothing wrong is the code marked used, recording the
+    /// family and jti about to be issued.
+    func redeemAuthorizationCode(hash: String, familyID: String, accessTokenID: String, at: Date,
+                                 check: @Sendable (AuthorizationCodeRecord) -> OAuthError?) async throws -> CodeRedemption
     /// True once a replay of the code was seen (checked again after issuing, to close the race).
     func wasAuthorizationCodeReplayed(hash: String) async throws -> Bool
 
@@ -151,11 +168,4 @@ public protocol OAuthStore: Sendable {
     func browserSession(idHash: String, at: Date) async throws -> BrowserSession?
     /// Ends a session; false if absent.
     func deleteBrowserSession(idHash: String) async throws -> Bool
-
-    /// Creates a token family of an OAuth client (a user's refresh-token session for one app).
-    func createClientFamily(_ family: TokenFamily, clientID: String, firstToken: RefreshTokenRecord?) async throws
-    /// The client of a family, nil for REST-login families.
-    func clientID(ofFamily familyID: String) async throws -> String?
-    /// The family of a refresh token that is unused, unexpired and not revoked.
-    func liveFamily(ofRefreshTokenHash hash: String, at: Date) async throws -> TokenFamily?
 }

@@ -9,8 +9,14 @@ public struct AuthorizationAnswer: Sendable, Equatable {
     public var subject: String
     /// The effective roles considered.
     public var roles: [String]
-    /// The deciding rule as FILE:LINE with the rule, or "no rule matched".
+    /// The deciding rule as FILE:LINE with the rule, "no rule matched", or why the subject or token may not.
     public var reason: String
+    /// Token form: the token's client (nil for REST-login tokens).
+    public var clientID: String?
+    /// Token form: the token's scope.
+    public var scope: String?
+    /// Token form: the token's audience.
+    public var audience: Audience?
 }
 
 /// "May this subject do this action on this resource?", on the subject's current roles.
@@ -34,25 +40,49 @@ public struct AuthorizationService: Sendable {
     }
 
     /// Token form: decides for the token's own subject, on its current roles (not the token's snapshot).
-    public func authorize(token: String, action: String, resource: String) async throws -> AuthorizationAnswer {
-        guard let claims = try await auth.introspect(token) else {
+    ///
+    /// With `audience`, a token whose `aud` lacks it is not allowed, whatever the policy says.
+    public func authorize(token: String, action: String, resource: String, audience: String? = nil) async throws -> AuthorizationAnswer {
+        try Self.validate(action: action, resource: resource)
+        switch try await auth.verify(token, audience: audience) {
+        case .inactive(nil):
             throw PortcullisError.invalidToken("token is not valid")
+        case .inactive(let reason?):
+            guard let claims = try await auth.introspect(token) else { throw PortcullisError.invalidToken("token is not valid") }
+            auth.metrics.decision(allowed: false)
+            return AuthorizationAnswer(allowed: false, subject: try await subjectName(of: claims), roles: [], reason: reason,
+                                       clientID: claims.clientID, scope: claims.scope, audience: claims.aud)
+        case .active(let claims):
+            var answer = try await decide(subject: try await subjectName(of: claims), userID: claims.isUserToken ? claims.sub : nil,
+                                          action: action, resource: resource)
+            answer.clientID = claims.clientID
+            answer.scope = claims.scope
+            answer.audience = claims.aud
+            return answer
         }
-        return try await decide(subject: try await subjectName(of: claims), userID: claims.username != nil ? claims.sub : nil, action: action, resource: resource)
     }
 
-    /// Subject form: the caller's token must itself be allowed `check` on `portcullis/authz`.
-    public func authorize(callerToken: String, subject: String, action: String, resource: String) async throws -> AuthorizationAnswer {
-        guard let claims = try await auth.introspect(callerToken) else {
-            throw PortcullisError.invalidToken("bearer token is not valid")
+    /// Subject form: the caller's token must itself be allowed `check` on `portcullis/authz` (and,
+    /// with `audience`, carry it). A disabled user is never allowed.
+    public func authorize(callerToken: String, subject: String, action: String, resource: String, audience: String? = nil) async throws -> AuthorizationAnswer {
+        try Self.validate(action: action, resource: resource)
+        let claims: AccessTokenClaims
+        switch try await auth.verify(callerToken, audience: audience) {
+        case .active(let verified): claims = verified
+        case .inactive(nil): throw PortcullisError.invalidToken("bearer token is not valid")
+        case .inactive(let reason?): throw PortcullisError.forbidden("the caller's token may not be used here: \(reason)")
         }
-        let caller = try await decide(subject: try await subjectName(of: claims), userID: claims.username != nil ? claims.sub : nil,
+        let caller = try await decide(subject: try await subjectName(of: claims), userID: claims.isUserToken ? claims.sub : nil,
                                       action: Self.checkAction, resource: Self.checkResource)
         guard caller.allowed else {
             throw PortcullisError.forbidden("the caller may not check other subjects (needs \(Self.checkAction) on \(Self.checkResource))")
         }
         let user = try await store.user(username: subject)
-        return try await decide(subject: user?.username ?? subject, userID: user.flatMap { $0.disabled ? nil : $0.id }, action: action, resource: resource)
+        if let user, user.disabled {
+            auth.metrics.decision(allowed: false)
+            return AuthorizationAnswer(allowed: false, subject: user.username, roles: [], reason: "subject disabled")
+        }
+        return try await decide(subject: user?.username ?? subject, userID: user?.id, action: action, resource: resource)
     }
 
     /// The effective roles of a user (grants + static bindings, closed under inheritance).
@@ -74,7 +104,7 @@ public struct AuthorizationService: Sendable {
     }
 
     private func subjectName(of claims: AccessTokenClaims) async throws -> String {
-        if let client = claims.clientID, claims.username == nil { return client }
+        if let client = claims.clientID, !claims.isUserToken { return client }
         // `introspect` has just checked that this user exists and is enabled, and usernames never
         // change, so the token's username is the current one.
         if let username = claims.username { return username }

@@ -32,43 +32,76 @@ public protocol RoleGrantStore: Sendable {
     func roles(ofUserID userID: String) async throws -> [String]
 }
 
-/// Refresh-token families, their tokens (by hash) and revoked access tokens.
+/// Refresh-token families, their tokens (by hash), revoked access tokens and the user's sessions.
 public protocol SessionStore: Sendable {
-    /// Stores a new family with its first refresh token.
-    func createFamily(_ family: TokenFamily, firstToken: RefreshTokenRecord) async throws
+    /// Stores a new family (with its owner) and its first refresh token, if any.
+    func createFamily(_ family: TokenFamily, firstToken: RefreshTokenRecord?) async throws
     /// Atomically consumes the token with `presentedHash` and stores `successor` in its family.
     ///
-    /// In one transaction: unknown, expired or revoked tokens change nothing; a token used
-    /// before revokes the whole family, unless it was used less than `graceWindow` seconds
-    /// ago, in which case the earlier successor is invalidated and `successor` replaces it.
-    /// Two concurrent calls with one token cannot both rotate.
-    func rotate(presentedHash: String, successor: RefreshTokenRecord, at: Date, graceWindow: TimeInterval) async throws -> RotationOutcome
+    /// In one transaction: unknown, expired or revoked tokens, and tokens of a family that `owner`
+    /// does not own, change nothing; a token used before revokes the whole family, unless it was
+    /// used less than `graceWindow` seconds ago, in which case the earlier successor is invalidated
+    /// and `successor` replaces it. Two concurrent calls with one token cannot both rotate.
+    func rotate(presentedHash: String, owner: FamilyOwner, successor: RefreshTokenRecord, at: Date, graceWindow: TimeInterval) async throws -> RotationOutcome
     /// The family with this id.
     func family(id: String) async throws -> TokenFamily?
     /// The family of the refresh token with this hash.
     func family(ofTokenHash hash: String) async throws -> TokenFamily?
+    /// The family of a refresh token that is unused, unexpired and not revoked.
+    func liveFamily(ofRefreshTokenHash hash: String, at: Date) async throws -> TokenFamily?
     /// Revokes one family; false when it does not exist or was revoked already.
     func revokeFamily(id: String, reason: String, at: Date) async throws -> Bool
-    /// Revokes every live family of a user except `exceptFamilyID`; returns how many.
-    func revokeFamilies(ofUserID userID: String, except exceptFamilyID: String?, reason: String, at: Date) async throws -> Int
+    /// In one transaction, ends every session of a user: revokes each live token family except
+    /// `exceptFamilyID` and deletes every browser session. Returns how many families and browser sessions ended.
+    func endSessions(ofUserID userID: String, exceptFamily exceptFamilyID: String?, reason: String, at: Date) async throws -> EndedSessions
     /// Revokes one access token by `jti` until it would have expired anyway.
     func revokeAccessToken(jti: String, expiresAt: Date, at: Date) async throws
     /// True when the access token with this `jti` was revoked.
     func isAccessTokenRevoked(jti: String) async throws -> Bool
     /// In one read: true unless the access token's `jti` is revoked, its session (`sessionID`,
-    /// when given) is missing, revoked or not `subject`'s, or — when `requireUser` — user
-    /// `subject` is missing or disabled.
-    func isAccessTokenLive(jti: String, sessionID: String?, subject: String, requireUser: Bool) async throws -> Bool
+    /// when given) is missing, revoked or not `subject`'s, its client (`clientID`, when given) is
+    /// deleted, or — when `requireUser` — user `subject` is missing or disabled.
+    func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool
 }
 
-/// Failed-login counters per account key, shared by the server and the CLI.
+/// How many sessions `endSessions` ended.
+public struct EndedSessions: Sendable, Equatable {
+    /// Token families revoked.
+    public var families: Int
+    /// Browser sessions deleted.
+    public var browserSessions: Int
+    /// Creates a count.
+    public init(families: Int, browserSessions: Int) {
+        self.families = families
+        self.browserSessions = browserSessions
+    }
+}
+
+/// Attempt counters per account key, shared by the server and the CLI.
+///
+/// Every password, TOTP or recovery-code check first reserves an attempt; the reservation is
+/// counted as a failure until the check succeeds and releases it, so concurrent guesses can
+/// never evaluate more than the threshold.
 public protocol AccountLockoutStore: Sendable {
     /// Current failures and lock expiry for `key`.
     func lockoutState(key: String) async throws -> AccountLockoutState
-    /// Adds one failure in one transaction and sets the lock `lockout(failures)` computes.
-    func recordFailure(key: String, at: Date, lockout: @Sendable (Int) -> TimeInterval?) async throws -> AccountLockoutState
+    /// In one write transaction: refuses when `key` is locked at `at`; else counts one attempt and
+    /// sets the lock `lockout(failures)` computes (the attempt that reaches the threshold still runs).
+    func reserveAttempt(key: String, at: Date, lockout: @Sendable (Int) -> TimeInterval?) async throws -> AttemptReservation
+    /// Gives back one reserved attempt that succeeded: with `clearFailures` the counter and lock
+    /// are cleared (a full login); otherwise only this attempt is uncounted, and the lock is
+    /// lifted only if the count falls below `threshold`.
+    func releaseAttempt(key: String, clearFailures: Bool, threshold: Int) async throws
     /// Clears the counter and any lock; false when there was nothing to clear.
     func clearLockout(key: String) async throws -> Bool
+}
+
+/// What reserving an attempt found.
+public enum AttemptReservation: Sendable, Equatable {
+    /// The attempt may run; `failures` counts it, and `lockedUntil` is set when it reached the threshold.
+    case reserved(AccountLockoutState)
+    /// The account is locked until then: nothing may be checked.
+    case locked(until: Date)
 }
 
 /// Failures and lock of one account.

@@ -4,8 +4,8 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     public var iss: String
     /// Subject: the user id (or a client id for client-credentials tokens).
     public var sub: String
-    /// Audience.
-    public var aud: String
+    /// Audience: the issuer for first-party tokens, else the client's resources or its id.
+    public var aud: Audience
     /// Expiry, seconds since 1970.
     public var exp: Int64
     /// Issued at.
@@ -31,7 +31,7 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     }
 
     /// Creates claims.
-    public init(iss: String, sub: String, aud: String, exp: Int64, iat: Int64, nbf: Int64, jti: String, username: String?, roles: [String], scope: String, sid: String?, clientID: String? = nil) {
+    public init(iss: String, sub: String, aud: Audience, exp: Int64, iat: Int64, nbf: Int64, jti: String, username: String?, roles: [String], scope: String, sid: String?, clientID: String? = nil) {
         self.iss = iss
         self.sub = sub
         self.aud = aud
@@ -45,4 +45,12 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
         self.sid = sid
         self.clientID = clientID
     }
+}
+
+extension AccessTokenClaims {
+    /// True for a token of a user (REST login or an OAuth grant on a user's behalf), false for a client's own token.
+    public var isUserToken: Bool { username != nil }
+
+    /// The scopes, split.
+    public var scopes: [String] { scope.split(separator: " ").map(String.init) }
 }

@@ -41,6 +41,8 @@ public struct AuthController: Sendable {
 
     struct VerifyRequest: Decodable {
         let token: String
+        /// When given, a token whose `aud` lacks it is inactive, with a reason.
+        let audience: String?
     }
 
     @Sendable func login(_ request: Request, context: PortcullisRequestContext) async throws -> LoginResponse {
@@ -69,10 +71,14 @@ public struct AuthController: Sendable {
 
     @Sendable func verify(_ request: Request, context: PortcullisRequestContext) async throws -> VerifyResponse {
         let body = try await request.decode(as: VerifyRequest.self, context: context)
-        guard body.token.utf8.count <= 16 * 1024, let claims = try await auth.introspect(body.token) else {
-            return VerifyResponse(active: false)
+        guard body.token.utf8.count <= 16 * 1024, (body.audience?.utf8.count ?? 0) <= 2048 else { return VerifyResponse(active: false) }
+        switch try await auth.verify(body.token, audience: body.audience) {
+        case .active(let claims): return VerifyResponse(claims)
+        case .inactive(let reason):
+            var response = VerifyResponse(active: false)
+            response.reason = reason
+            return response
         }
-        return VerifyResponse(claims)
     }
 }
 
@@ -124,15 +130,16 @@ struct TokenResponse: ResponseEncodable {
     }
 }
 
-/// `{active:false}` or `{active:true, sub, username, roles, scope, iss, aud, exp, iat, jti, ...}`.
+/// `{active:false[, reason]}` or `{active:true, sub, username, roles, scope, iss, aud, exp, iat, jti, client_id, ...}`.
 struct VerifyResponse: ResponseEncodable, ResponseGenerator {
     let active: Bool
+    var reason: String?
     var sub: String?
     var username: String?
     var roles: [String]?
     var scope: String?
     var iss: String?
-    var aud: String?
+    var aud: Audience?
     var exp: Int64?
     var iat: Int64?
     var nbf: Int64?
@@ -161,7 +168,7 @@ struct VerifyResponse: ResponseEncodable, ResponseGenerator {
     }
 
     enum CodingKeys: String, CodingKey {
-        case active, sub, username, roles, scope, iss, aud, exp, iat, nbf, jti, sid
+        case active, reason, sub, username, roles, scope, iss, aud, exp, iat, nbf, jti, sid
         case clientID = "client_id"
     }
 
@@ -169,6 +176,7 @@ struct VerifyResponse: ResponseEncodable, ResponseGenerator {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var writer = JSONObjectWriter()
         writer.add("active", active)
+        writer.add("reason", reason)
         writer.add("sub", sub)
         writer.add("username", username)
         writer.add("roles", roles)

@@ -22,6 +22,8 @@ public struct AuthorizeController: Sendable {
         let subject: String?
         let action: String
         let resource: String
+        /// When given, a token whose `aud` lacks it is not allowed.
+        let audience: String?
     }
 
     struct AuthorizeResponse: ResponseEncodable, ResponseGenerator {
@@ -29,6 +31,14 @@ public struct AuthorizeController: Sendable {
         let subject: String
         let roles: [String]
         let reason: String
+        var clientID: String?
+        var scope: String?
+        var aud: Audience?
+
+        enum CodingKeys: String, CodingKey {
+            case allowed, subject, roles, reason, scope, aud
+            case clientID = "client_id"
+        }
 
         /// The `Codable` object, written without `JSONEncoder` (the hot path).
         func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -37,6 +47,9 @@ public struct AuthorizeController: Sendable {
             writer.add("subject", subject)
             writer.add("roles", roles)
             writer.add("reason", reason)
+            writer.add("client_id", clientID)
+            writer.add("scope", scope)
+            writer.add("aud", aud)
             return writer.response()
         }
     }
@@ -46,14 +59,16 @@ public struct AuthorizeController: Sendable {
         let answer: AuthorizationAnswer
         switch (body.token, body.subject) {
         case (let token?, nil):
-            answer = try await authorization.authorize(token: token, action: body.action, resource: body.resource)
+            answer = try await authorization.authorize(token: token, action: body.action, resource: body.resource, audience: body.audience)
         case (nil, let subject?):
             guard !subject.isEmpty else { throw PortcullisError.invalidRequest("subject is empty") }
             answer = try await authorization.authorize(
-                callerToken: try BearerToken.extract(from: request), subject: subject, action: body.action, resource: body.resource)
+                callerToken: try BearerToken.extract(from: request), subject: subject, action: body.action, resource: body.resource,
+                audience: body.audience)
         default:
             throw PortcullisError.invalidRequest("give exactly one of token or subject")
         }
-        return AuthorizeResponse(allowed: answer.allowed, subject: answer.subject, roles: answer.roles, reason: answer.reason)
+        return AuthorizeResponse(allowed: answer.allowed, subject: answer.subject, roles: answer.roles, reason: answer.reason,
+                                 clientID: answer.clientID, scope: answer.scope, aud: answer.audience)
     }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import PortcullisCore
 
 /// Writes one flat JSON object straight into a buffer, for the hottest answers
 /// (`/v1/token/verify`, `/v1/authorize`), where Foundation's `JSONEncoder` cost more than the
@@ -46,6 +47,12 @@ struct JSONObjectWriter {
             buffer.writeJSONString(value)
         }
         buffer.writeInteger(UInt8(ascii: "]"))
+    }
+
+    /// `aud` as the token carries it: a string for one audience, else an array.
+    mutating func add(_ name: StaticString, _ audience: Audience?) {
+        guard let audience else { return }
+        if audience.values.count == 1 { add(name, audience.values[0]) } else { add(name, audience.values) }
     }
 
     /// The finished object's bytes.

@@ -85,9 +85,10 @@ public struct MFAController: Sendable {
     }
 
     @Sendable func remove(_ request: Request, context: PortcullisRequestContext) async throws -> HTTPResponse.Status {
-        let (user, _) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
+        let (user, claims) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
         let body = try await request.decode(as: RemoveRequest.self, context: context)
-        try await auth.removeTOTP(user: user, code: body.code, password: body.password, remoteAddress: context.clientAddress)
+        try await auth.removeTOTP(user: user, currentSessionID: claims.sid, code: body.code, password: body.password,
+                                  remoteAddress: context.clientAddress)
         return .noContent
     }
 }

@@ -6,11 +6,11 @@ import PortcullisCrypto
 /// The machine side of the OAuth provider: token, revocation (RFC 7009), introspection (RFC 7662),
 /// userinfo, and discovery (RFC 8414, OIDC Discovery).
 public struct OAuthController: Sendable {
-    let oauth: OAuthService
+    let oauth: OAuthProvider
     let issuer: String
 
     /// A controller over `oauth` for tokens of `issuer`.
-    public init(oauth: OAuthService, issuer: String) {
+    public init(oauth: OAuthProvider, issuer: String) {
         self.oauth = oauth
         self.issuer = issuer
     }
@@ -49,25 +49,35 @@ public struct OAuthController: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
+    /// The typed token request of a form; an unknown `grant_type` is `unsupported_grant_type`.
+    static func tokenRequest(_ form: FormParameters) throws(OAuthError) -> TokenRequest {
+        guard let name = form["grant_type"] else { throw OAuthError(.invalidRequest, "grant_type is required") }
+        guard let grantType = GrantType(rawValue: name) else { throw OAuthError(.unsupportedGrantType, "unsupported grant_type") }
+        return TokenRequest(
+            grantType: grantType, code: form["code"], redirectURI: form["redirect_uri"], codeVerifier: form["code_verifier"],
+            refreshToken: form["refresh_token"], scope: form["scope"].map(Scope.init(parsing:)), resources: form.resources)
+    }
+
     @Sendable func token(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
         let form = try await FormParameters.body(of: request, context: context)
-        let client = try await oauth.authenticateClient(try Self.credentials(request, form: form), remoteAddress: context.clientAddress)
-        return try Self.json(try await oauth.token(client: client, form: form.values, remoteAddress: context.clientAddress))
+        let client = try await oauth.clients.authenticate(try Self.credentials(request, form: form), remoteAddress: context.clientAddress)
+        let tokenRequest = try Self.tokenRequest(form)
+        return try Self.json(try await oauth.tokenEndpoint.token(tokenRequest, client: client, remoteAddress: context.clientAddress))
     }
 
     @Sendable func revoke(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
         let form = try await FormParameters.body(of: request, context: context)
-        let client = try await oauth.authenticateClient(try Self.credentials(request, form: form), remoteAddress: context.clientAddress)
+        let client = try await oauth.clients.authenticate(try Self.credentials(request, form: form), remoteAddress: context.clientAddress)
         guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
-        try await oauth.revoke(client: client, token: token, remoteAddress: context.clientAddress)
+        try await oauth.introspection.revoke(client: client, token: token, remoteAddress: context.clientAddress)
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }
 
     @Sendable func introspect(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
         let form = try await FormParameters.body(of: request, context: context)
-        let client = try await oauth.authenticateClient(try Self.credentials(request, form: form), remoteAddress: context.clientAddress, allowPublic: false)
+        let client = try await oauth.clients.authenticate(try Self.credentials(request, form: form), remoteAddress: context.clientAddress, allowPublic: false)
         guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
-        return try Self.json(try await oauth.introspect(client: client, token: token) ?? ["active": .bool(false)])
+        return try Self.json(try await oauth.introspection.introspect(client: client, token: token) ?? ["active": .bool(false)])
     }
 
     @Sendable func userinfo(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
@@ -75,7 +85,7 @@ public struct OAuthController: Sendable {
             return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer realm=\"\(issuer)\"", .cacheControl: "no-store"])
         }
         do {
-            return try Self.json(try await oauth.userinfo(accessToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)))
+            return try Self.json(try await oauth.introspection.userinfo(accessToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)))
         } catch let error as OAuthError {
             let insufficient = error.code == .insufficientScope
             return Response(status: insufficient ? .forbidden : .unauthorized, headers: [
@@ -95,10 +105,10 @@ public struct OAuthController: Sendable {
         let revocation_endpoint: String
         let introspection_endpoint: String
         let end_session_endpoint: String
-        let scopes_supported = OAuthService.standardScopes
+        let scopes_supported = OAuthProvider.standardScopes
         let response_types_supported = ["code"]
         let response_modes_supported = ["query"]
-        let grant_types_supported = OAuthService.grantTypes
+        let grant_types_supported = GrantType.allCases.map(\.rawValue)
         let subject_types_supported = ["public"]
         let id_token_signing_alg_values_supported = JWSAlgorithm.allCases.map(\.rawValue)
         let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]

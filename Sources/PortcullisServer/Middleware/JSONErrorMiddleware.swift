@@ -63,7 +63,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case .throttled(let seconds):
             response.headers[.retryAfter] = String(seconds)
-        case .invalidToken, .invalidCredentials, .refreshTokenReused:
+        case .invalidToken, .invalidCredentials, .refreshTokenReused, .invalidGrant:
             response.headers[.wwwAuthenticate] = "Bearer"
         default:
             break
@@ -79,7 +79,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public static func status(of error: PortcullisError) -> HTTPResponse.Status {
         switch error {
         case .invalidRequest: .badRequest
-        case .invalidCredentials, .invalidToken, .refreshTokenReused, .invalidCode: .unauthorized
+        case .invalidCredentials, .invalidToken, .refreshTokenReused, .invalidGrant, .invalidCode: .unauthorized
         case .throttled: .tooManyRequests
         case .forbidden: .forbidden
         case .notFound: .notFound

@@ -6,24 +6,43 @@ import PortcullisCore
 ///
 /// A repeated parameter is an error (RFC 6749 section 3.1: parameters must not be included more than once).
 struct FormParameters: Sendable {
-    let values: [String: String]
+    /// Parameters that may repeat (RFC 8707 section 2: one `resource` per target).
+    static let repeatable: Set<String> = ["resource"]
 
-    /// Parses `text`; throws `invalid_request` for a repeated name or bad percent-encoding.
+    let values: [String: String]
+    /// The values of each repeatable parameter, in order.
+    let repeated: [String: [String]]
+
+    /// Parses `text`; throws `invalid_request` for a repeated name (other than `resource`) or bad percent-encoding.
     init(parsing text: String) throws(OAuthError) {
         var values: [String: String] = [:]
+        var repeated: [String: [String]] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = Self.decode(parts[0]), let value = Self.decode(parts.count > 1 ? parts[1] : "") else {
                 throw OAuthError(.invalidRequest, "malformed form encoding")
+            }
+            if Self.repeatable.contains(name) {
+                guard !value.isEmpty else { continue }
+                guard (repeated[name]?.count ?? 0) < 16 else { throw OAuthError(.invalidRequest, "too many \(name) parameters") }
+                repeated[name, default: []].append(value)
+                continue
             }
             guard values[name] == nil else { throw OAuthError(.invalidRequest, "parameter \(name) is repeated") }
             // Empty values count as absent (RFC 6749 section 3.1).
             if !value.isEmpty { values[name] = value }
         }
         self.values = values
+        self.repeated = repeated
     }
 
     subscript(name: String) -> String? { values[name] }
+
+    /// The `resource` values (RFC 8707), without duplicates.
+    var resources: [String] {
+        var seen = Set<String>()
+        return (repeated["resource"] ?? []).filter { seen.insert($0).inserted }
+    }
 
     static func decode(_ text: Substring) -> String? {
         text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding

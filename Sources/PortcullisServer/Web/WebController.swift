@@ -18,22 +18,27 @@ public struct WebController: Sendable {
         case page(Response)
     }
 
-    static let sessionCookie = "portcullis_session"
-    static let csrfCookie = "portcullis_csrf"
+    /// Cookie names; on https issuers they carry the `__Host-` prefix (RFC 6265bis section 4.1.3.2:
+    /// Secure, Path=/, no Domain, so no sibling host can set or shadow them).
+    let sessionCookie: String
+    let csrfCookie: String
 
-    let oauth: OAuthService
+    let oauth: OAuthProvider
     let auth: AuthService
     let issuer: String
     let csrfKey: [UInt8]
     let secureCookies: Bool
 
     /// A controller over `oauth` and `auth`; `secretsKey` keys the CSRF tokens.
-    public init(oauth: OAuthService, auth: AuthService, issuer: String, secretsKey: [UInt8]) {
+    public init(oauth: OAuthProvider, auth: AuthService, issuer: String, secretsKey: [UInt8]) {
         self.oauth = oauth
         self.auth = auth
         self.issuer = issuer
         self.csrfKey = HMAC.authenticationCode(.sha256, key: secretsKey, message: Array("portcullis-csrf-v1".utf8))
-        self.secureCookies = issuer.lowercased().hasPrefix("https://")
+        let secure = issuer.lowercased().hasPrefix("https://")
+        self.secureCookies = secure
+        self.sessionCookie = (secure ? "__Host-" : "") + "portcullis_session"
+        self.csrfCookie = (secure ? "__Host-" : "") + "portcullis_csrf"
     }
 
     /// Adds the routes to `router`.
@@ -60,9 +65,9 @@ public struct WebController: Sendable {
 
     /// The browser's CSRF cookie value (a new one if it has none) and the cookie to set.
     func csrfCookieValue(_ request: Request) -> (value: String, setCookie: String?) {
-        if let value = request.cookies[Self.csrfCookie]?.value, value.count >= 32, value.count <= 64 { return (value, nil) }
+        if let value = request.cookies[csrfCookie]?.value, value.count >= 32, value.count <= 64 { return (value, nil) }
         let value = SecureRandom.token()
-        return (value, cookie(Self.csrfCookie, value))
+        return (value, cookie(csrfCookie, value))
     }
 
     func csrfToken(for cookieValue: String) -> String {
@@ -70,7 +75,7 @@ public struct WebController: Sendable {
     }
 
     func csrfIsValid(_ request: Request, form: FormParameters) -> Bool {
-        guard let cookieValue = request.cookies[Self.csrfCookie]?.value, let presented = form["csrf"] else { return false }
+        guard let cookieValue = request.cookies[csrfCookie]?.value, let presented = form["csrf"] else { return false }
         return ConstantTime.equals(Array(csrfToken(for: cookieValue).utf8), Array(presented.utf8))
     }
 
@@ -97,8 +102,10 @@ public struct WebController: Sendable {
     }
 
     /// The canonical query string of a parameter set (carried through the forms).
-    static func canonicalQuery(_ parameters: [String: String]) -> String {
-        parameters.sorted { $0.key < $1.key }.map { "\(AuthorizationResponse.formEncode($0.key))=\(AuthorizationResponse.formEncode($0.value))" }
+    static func canonicalQuery(_ parameters: FormParameters) -> String {
+        let pairs = parameters.values.map { ($0.key, $0.value) } + parameters.resources.map { ("resource", $0) }
+        return pairs.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            .map { "\(AuthorizationResponse.formEncode($0.0))=\(AuthorizationResponse.formEncode($0.1))" }
             .joined(separator: "&")
     }
 
@@ -106,7 +113,9 @@ public struct WebController: Sendable {
     func validate(_ parameters: FormParameters) async throws -> Outcome<AuthorizationRequest> {
         do {
             let request = try await AuthorizationRequest.validate(
-                parameters.values, query: Self.canonicalQuery(parameters.values), issuer: issuer) { try await oauth.client(id: $0) }
+                parameters.values, resources: parameters.resources, query: Self.canonicalQuery(parameters), issuer: issuer) {
+                    try await oauth.client(id: $0)
+                }
             return .value(request)
         } catch let rejected as AuthorizationRequestRejected {
             return .page(Pages.error(rejected.message))
@@ -121,13 +130,13 @@ public struct WebController: Sendable {
         case .value(let value): authorization = value
         case .page(let response): return response
         }
-        let current = try await oauth.browserSession(cookie: request.cookies[Self.sessionCookie]?.value)
-        let step = try await oauth.nextStep(for: authorization, session: current?.0, user: current?.1, justLoggedIn: false,
+        let current = try await oauth.browserSessions.session(cookie: request.cookies[sessionCookie]?.value)
+        let step = try await oauth.authorization.nextStep(for: authorization, session: current?.0, user: current?.1, justLoggedIn: false,
                                             remoteAddress: context.clientAddress)
         return render(step, authorization, user: current?.1, request: request)
     }
 
-    func render(_ step: OAuthService.NextStep, _ authorization: AuthorizationRequest, user: User?, request: Request,
+    func render(_ step: AuthorizationFlow.NextStep, _ authorization: AuthorizationRequest, user: User?, request: Request,
                 error: String? = nil, cookies: [String] = []) -> Response {
         let csrf = csrfCookieValue(request)
         let allCookies = cookies + [csrf.setCookie].compactMap { $0 }
@@ -235,15 +244,15 @@ public struct WebController: Sendable {
 
     /// A new session (the old one ends: the cookie rotates at every login), then on to consent or the code.
     func loggedIn(user: User, amr: [String], next: Continuation, request: Request, context: PortcullisRequestContext) async throws -> Response {
-        try await oauth.endBrowserSession(cookie: request.cookies[Self.sessionCookie]?.value)
-        let value = try await oauth.startBrowserSession(user: user, amr: amr)
-        let sessionCookie = cookie(Self.sessionCookie, value)
+        try await oauth.browserSessions.end(cookie: request.cookies[sessionCookie]?.value)
+        let value = try await oauth.browserSessions.start(user: user, amr: amr)
+        let sessionCookie = cookie(sessionCookie, value)
         switch next {
         case .account:
             return Self.redirect("/account/totp", cookies: [sessionCookie])
         case .authorization(let authorization):
-            guard let (session, _) = try await oauth.browserSession(cookie: value) else { return Pages.error("The session could not be started.") }
-            let step = try await oauth.nextStep(for: authorization, session: session, user: user, justLoggedIn: true, remoteAddress: context.clientAddress)
+            guard let (session, _) = try await oauth.browserSessions.session(cookie: value) else { return Pages.error("The session could not be started.") }
+            let step = try await oauth.authorization.nextStep(for: authorization, session: session, user: user, justLoggedIn: true, remoteAddress: context.clientAddress)
             return render(step, authorization, user: user, request: request, cookies: [sessionCookie])
         }
     }
@@ -260,11 +269,11 @@ public struct WebController: Sendable {
         case .value(.account): return Pages.error("Nothing to consent to.")
         case .page(let response): return response
         }
-        guard let (session, user) = try await oauth.browserSession(cookie: request.cookies[Self.sessionCookie]?.value) else {
+        guard let (session, user) = try await oauth.browserSessions.session(cookie: request.cookies[sessionCookie]?.value) else {
             return loginPage(.authorization(authorization), request: request, error: "Please sign in again.")
         }
         guard let decision = form["decision"], ["allow", "deny"].contains(decision) else { return Pages.error("Choose Allow or Deny.") }
-        let location = try await oauth.answerConsent(authorization, session: session, user: user, approved: decision == "allow",
+        let location = try await oauth.authorization.answerConsent(authorization, session: session, user: user, approved: decision == "allow",
                                                      remoteAddress: context.clientAddress)
         return Self.redirect(location)
     }
@@ -274,7 +283,7 @@ public struct WebController: Sendable {
     /// Checks `post_logout_redirect_uri` against the client named by `client_id` or `id_token_hint`.
     func logoutTarget(_ parameters: FormParameters) async throws -> Outcome<String?> {
         guard let uri = parameters["post_logout_redirect_uri"] else { return .value(nil) }
-        let clientID = parameters["client_id"] ?? parameters["id_token_hint"].flatMap(oauth.audience(ofIDTokenHint:))
+        let clientID = parameters["client_id"] ?? parameters["id_token_hint"].flatMap(oauth.tokens.audience(ofIDTokenHint:))
         guard let clientID, let client = try await oauth.client(id: clientID), client.postLogoutRedirectURIs.contains(uri) else {
             return .page(Pages.error("The post_logout_redirect_uri is not registered for this application."))
         }
@@ -300,8 +309,8 @@ public struct WebController: Sendable {
         case .value(let value): target = value
         case .page(let page): return page
         }
-        try await oauth.endBrowserSession(cookie: request.cookies[Self.sessionCookie]?.value)
-        let cleared = cookie(Self.sessionCookie, "", maxAge: 0)
+        try await oauth.browserSessions.end(cookie: request.cookies[sessionCookie]?.value)
+        let cleared = cookie(sessionCookie, "", maxAge: 0)
         if let target { return Self.redirect(target, cookies: [cleared]) }
         return Pages.signedOut(cookies: [cleared])
     }
@@ -309,7 +318,7 @@ public struct WebController: Sendable {
     // MARK: - TOTP enrolment in the browser
 
     @Sendable func totpGet(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
-        guard let (_, user) = try await oauth.browserSession(cookie: request.cookies[Self.sessionCookie]?.value) else {
+        guard let (_, user) = try await oauth.browserSessions.session(cookie: request.cookies[sessionCookie]?.value) else {
             return loginPage(.account, request: request, error: nil)
         }
         if try await auth.hasActiveTOTP(user) {
@@ -327,7 +336,7 @@ public struct WebController: Sendable {
         let form: FormParameters
         do { form = try await FormParameters.body(of: request, context: context) } catch let error as OAuthError { return Pages.error(error.description) }
         guard csrfIsValid(request, form: form) else { return Pages.error(Self.expiredForm, status: .forbidden) }
-        guard let (_, user) = try await oauth.browserSession(cookie: request.cookies[Self.sessionCookie]?.value) else {
+        guard let (_, user) = try await oauth.browserSessions.session(cookie: request.cookies[sessionCookie]?.value) else {
             return loginPage(.account, request: request, error: "Please sign in again.")
         }
         do {

@@ -1,0 +1,39 @@
+/// The OAuth 2.0 / OpenID Connect provider, as its parts: client authentication, the browser
+/// sessions and authorization flow of the pages, the token endpoint with one grant per type,
+/// and revocation/introspection/userinfo. HTTP-free; every token comes from `AuthService.tokens`.
+public struct OAuthProvider: Sendable {
+    /// Scopes every deployment knows (DESIGN.md section 6).
+    public static let standardScopes = ["openid", "profile", "email", "offline_access"]
+
+    /// Client authentication.
+    public let clients: ClientAuthenticator
+    /// Browser sessions of the pages.
+    public let browserSessions: BrowserSessions
+    /// Login/consent/code decisions.
+    public let authorization: AuthorizationFlow
+    /// `/oauth2/token`.
+    public let tokenEndpoint: TokenEndpoint
+    /// Revocation, introspection, userinfo.
+    public let introspection: TokenIntrospection
+    /// Mints the tokens (shared with the REST API).
+    public let tokens: TokenIssuer
+    let auth: AuthService
+
+    /// The provider over `auth`.
+    public init(auth: AuthService) {
+        self.auth = auth
+        self.clients = ClientAuthenticator(auth: auth)
+        self.browserSessions = BrowserSessions(auth: auth)
+        self.authorization = AuthorizationFlow(auth: auth)
+        self.tokenEndpoint = TokenEndpoint(grants: [
+            AuthorizationCodeGrant(auth: auth), RefreshTokenGrant(auth: auth), ClientCredentialsGrant(auth: auth),
+        ])
+        self.introspection = TokenIntrospection(auth: auth)
+        self.tokens = auth.tokens
+    }
+
+    /// A client by id.
+    public func client(id: String) async throws -> OAuthClient? {
+        try await auth.store.client(id: id)
+    }
+}

@@ -1,0 +1,91 @@
+public import Foundation
+import PortcullisCrypto
+
+/// Revocation (RFC 7009), introspection (RFC 7662) and OIDC userinfo.
+public struct TokenIntrospection: Sendable {
+    let auth: AuthService
+
+    /// Over `auth`'s store and signer.
+    public init(auth: AuthService) {
+        self.auth = auth
+    }
+
+    /// RFC 7009: revokes a refresh token's family or an access token of this client. Unknown tokens are not an error.
+    public func revoke(client: OAuthClient, token: String, remoteAddress: String) async throws {
+        guard !token.isEmpty, token.utf8.count <= JWS.maximumLength else { throw OAuthError(.invalidRequest, "token is required") }
+        let now = auth.clock()
+        if let family = try await auth.store.family(ofTokenHash: AuthService.hash(token)) {
+            if family.clientID == client.id, try await auth.store.revokeFamily(id: family.id, reason: "revoked_by_client", at: now) {
+                try await auth.audit("oauth.revoke", actor: client.id, subject: family.id, address: remoteAddress, detail: "refresh token family", at: now)
+            }
+            return
+        }
+        if let claims = try? auth.signer.verify(token, now: now), claims.clientID == client.id {
+            try await auth.store.revokeAccessToken(jti: claims.jti, expiresAt: Date(timeIntervalSince1970: TimeInterval(claims.exp + AccessTokenSigner.leeway)), at: now)
+            try await auth.audit("oauth.revoke", actor: client.id, subject: claims.jti, address: remoteAddress, detail: "access token", at: now)
+        }
+    }
+
+    /// RFC 7662 member set for a live token, or nil (`active:false`). Refresh tokens only for their own client.
+    public func introspect(client: OAuthClient, token: String) async throws -> [String: IntrospectionValue]? {
+        guard !token.isEmpty, token.utf8.count <= JWS.maximumLength else { return nil }
+        if let claims = try await auth.introspect(token) {
+            var answer: [String: IntrospectionValue] = [
+                "active": .bool(true), "token_type": .string("Bearer"), "scope": .string(claims.scope), "sub": .string(claims.sub),
+                "aud": claims.aud.values.count == 1 ? .string(claims.aud.values[0]) : .strings(claims.aud.values),
+                "iss": .string(claims.iss), "exp": .int(claims.exp), "iat": .int(claims.iat),
+                "nbf": .int(claims.nbf), "jti": .string(claims.jti), "roles": .strings(claims.roles),
+            ]
+            if let clientID = claims.clientID { answer["client_id"] = .string(clientID) }
+            if let username = claims.username { answer["username"] = .string(username) }
+            if let sid = claims.sid { answer["sid"] = .string(sid) }
+            return answer
+        }
+        if let family = try await auth.store.liveFamily(ofRefreshTokenHash: AuthService.hash(token), at: auth.clock()),
+           family.clientID == client.id, let user = try await auth.store.user(id: family.userID), !user.disabled {
+            return ["active": .bool(true), "token_type": .string("refresh_token"), "scope": .string(family.scope),
+                    "client_id": .string(client.id), "sub": .string(user.id), "username": .string(user.username),
+                    "iss": .string(auth.configuration.issuer)]
+        }
+        return nil
+    }
+
+    /// OIDC userinfo for a live user access token carrying `openid`.
+    public func userinfo(accessToken: String) async throws -> [String: IntrospectionValue] {
+        guard let claims = try await auth.introspect(accessToken), claims.isUserToken,
+              let user = try await auth.store.user(id: claims.sub) else {
+            throw OAuthError(.invalidRequest, "invalid_token")
+        }
+        let scope = Scope(parsing: claims.scope)
+        guard scope.contains("openid") else { throw OAuthError(.insufficientScope, "the token lacks the openid scope") }
+        var answer: [String: IntrospectionValue] = ["sub": .string(user.id)]
+        if scope.contains("profile") {
+            answer["preferred_username"] = .string(user.username)
+            answer["name"] = .string(user.username)
+            answer["updated_at"] = .int(Int64(user.updatedAt.timeIntervalSince1970))
+        }
+        if scope.contains("email"), let email = user.email {
+            answer["email"] = .string(email)
+            answer["email_verified"] = .bool(false)
+        }
+        return answer
+    }
+}
+
+/// A JSON value of an introspection or userinfo answer.
+public enum IntrospectionValue: Sendable, Equatable, Encodable {
+    case bool(Bool)
+    case string(String)
+    case int(Int64)
+    case strings([String])
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .bool(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .strings(let value): try container.encode(value)
+        }
+    }
+}
