@@ -124,11 +124,13 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         for id in ["a", "b", "c"] {
             try await store.createFamily(TokenFamily(id: id, userID: user.id, clientID: nil, scope: "s", createdAt: now), firstToken: record("h-\(id)", at: now))
         }
+        // Browser sessions are purged by wall-clock expiry, so these live an hour from the real now.
         for cookie in ["k1", "k2"] {
-            try await store.createBrowserSession(BrowserSession(idHash: cookie, userID: user.id, authTime: now, amr: ["pwd"], expiresAt: now.addingTimeInterval(3600)))
+            try await store.createBrowserSession(BrowserSession(idHash: cookie, userID: user.id, authTime: now, amr: ["pwd"], expiresAt: Date().addingTimeInterval(3600)))
         }
+        #expect(try await store.browserSession(idHash: "k1", at: Date()) != nil)
         #expect(try await store.endSessions(ofUserID: user.id, exceptFamily: "b", reason: "password_change", at: now) == EndedSessions(families: 2, browserSessions: 2))
-        #expect(try await store.browserSession(idHash: "k1", at: now) == nil)
+        #expect(try await store.browserSession(idHash: "k1", at: Date()) == nil)
         #expect(try await store.family(id: "a")?.revokedAt != nil)
         #expect(try await store.family(id: "b")?.revokedAt == nil)
         #expect(try await store.revokeFamily(id: "b", reason: "logout", at: now))
