@@ -48,6 +48,8 @@ struct PolicyCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            // The server refuses such a resource before deciding; explaining a decision it never makes would mislead.
+            if let violation = ResourcePath.canonicalityViolation(resource) { throw PortcullisError.invalidRequest(violation) }
             let configuration = try options.configuration()
             let policy = try options.loadPolicy(configuration.policiesDirectory)
             let store = try options.openStore()

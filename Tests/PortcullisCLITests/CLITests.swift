@@ -141,6 +141,21 @@ struct CLI {
         #expect((explained["reason"] as? String)?.contains("main.yaml:7") == true)
     }
 
+    @Test func policyExplainRefusesANonCanonicalResourceNamingTheRule() throws {
+        let cli = CLI()
+        #expect(try cli.run(["user", "add", "erin", "--role", "viewer", "--password-stdin"], stdin: "long enough pw\n").status == 0)
+        #expect(try cli.run(["policy", "explain", "erin", "read", "documents/secret/x"]).status == 0)
+        for resource in ["documents/./secret/x", "documents//secret/x", "documents/a/../secret/x", "..", "", "/documents/x"] {
+            for json in [[], ["--json"]] {
+                let refused = try cli.run(["policy", "explain", "erin", "read", resource] + json)
+                #expect(refused.status != 0, "\(resource) must be refused")
+                #expect(refused.stdout.isEmpty, "no decision is printed for \(resource)")
+                #expect(refused.stderr.contains(#"resource "\#(resource)" is not canonical"#), "\(refused.stderr)")
+                #expect(refused.stderr.contains(#"resources may not have empty, "." or ".." segments"#), "\(refused.stderr)")
+            }
+        }
+    }
+
     @Test func policyCheckPrintsEachErrorWithItsLine() throws {
         let cli = CLI()
         #expect(try cli.run(["policy", "check"]).status == 0)

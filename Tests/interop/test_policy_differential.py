@@ -138,6 +138,12 @@ def oracle(policy):
     return enforcer
 
 
+def canonical(resource):
+    """ResourcePath's rule (Sources/PortcullisPolicy/ResourcePath.swift): no empty, "." or ".." segment
+    between the "/"s, so no leading, trailing or doubled "/" and no empty resource either."""
+    return all(segment not in ("", ".", "..") for segment in resource.split("/"))
+
+
 def casbin_subject(query):
     return query["roles"][0] if query["roles"] else query["subject"]
 
@@ -167,6 +173,8 @@ def library_answers(directory, batch):
 
 @pytest.mark.parametrize("grammar", ["csv", "yaml"])
 def test_library_agrees_with_pycasbin_on_random_policies(grammar):
+    # Non-canonical resources stay in: the library's decide() is keyMatch on any bytes; only the
+    # server and `policy explain` refuse them before deciding (see the live test below).
     rng = random.Random(f"portcullis-{grammar}")
     compared = 0
     outcomes = {"allowed": 0, "denied by a rule": 0, "no rule matched": 0}
@@ -242,8 +250,13 @@ def test_live_server_agrees_with_pycasbin_through_v1_authorize(differential_serv
         os.replace(os.path.join(policies, "generated.csv.tmp"), os.path.join(policies, "generated.csv"))
         version = wait_for_version(server, version)
         # Subject form with subjects bound by g lines: the server sees no database grants for them.
-        for query in queries(rng, 300):
+        for query in queries(rng, 500):
             if query["roles"]:
+                continue
+            # A documented departure from Casbin (issue 13; ResourcePath.swift): the server refuses a
+            # resource with an empty, "." or ".." segment instead of keyMatching it, so Casbin is the
+            # oracle for canonical resources only; on those keyMatch stays byte-for-byte Casbin's.
+            if not canonical(query["resource"]):
                 continue
             response = session.post(server.url + "/v1/authorize", json={
                 "subject": query["subject"], "action": query["action"], "resource": query["resource"]}, timeout=10)
