@@ -169,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PortcullisCLITests",
-            dependencies: ["PortcullisCrypto"],
+            dependencies: ["PortcullisCrypto", "PortcullisCore", "PortcullisSQLite"],
             swiftSettings: testSwiftSettings
         ),
     ]

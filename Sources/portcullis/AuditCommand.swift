@@ -17,9 +17,11 @@ struct AuditCommand: AsyncParsableCommand {
             if options.json { try printJSON(events); return }
             let formatter = ISO8601DateFormatter()
             for event in events {
-                let fields = [formatter.string(from: event.at), event.action, "actor=\(event.actor)", event.subject.map { "subject=\($0)" },
-                              event.remoteAddress.map { "from=\($0)" }, event.detail.map { "(\($0))" }]
-                print(fields.compactMap { $0 }.joined(separator: " "))
+                // Actor, subject, address and detail may come from a client (a failed login's username): each is escaped.
+                let fields: [TerminalText?] = [
+                    "\(formatter.string(from: event.at))", "\(event.action)", "actor=\(event.actor)", event.subject.map { "subject=\($0)" },
+                    event.remoteAddress.map { "from=\($0)" }, event.detail.map { "(\($0))" }]
+                show(fields.compactMap { $0 }, separator: " ")
             }
         }
     }

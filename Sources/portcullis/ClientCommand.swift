@@ -38,7 +38,7 @@ struct ClientCommand: AsyncParsableCommand {
         }
 
         func printText() {
-            print("""
+            show("""
                 client_id:     \(client_id)
                 name:          \(name)
                 type:          \(type)\(first_party ? ", first-party (no consent page)" : "")
@@ -89,8 +89,8 @@ struct ClientCommand: AsyncParsableCommand {
                 try printJSON(object)
                 return
             }
-            print("client_id:     \(client.id)")
-            if let secret { print("client_secret: \(secret)   (shown once; store it now)") }
+            show("client_id:     \(client.id)")
+            if let secret { show("client_secret: \(secret)   (shown once; store it now)") }
         }
     }
 
@@ -101,7 +101,7 @@ struct ClientCommand: AsyncParsableCommand {
         func run() async throws {
             let rows = try await ClientAdministration(store: try options.openStore()).list().map(ClientRow.init)
             if options.json { try printJSON(rows); return }
-            for row in rows { print([row.client_id, row.name, row.type, row.redirect_uris.joined(separator: ",")].joined(separator: "\t")) }
+            for row in rows { show(["\(row.client_id)", "\(row.name)", "\(row.type)", "\(row.redirect_uris.joined(separator: ","))"], separator: "\t") }
         }
     }
 

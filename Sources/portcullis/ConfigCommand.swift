@@ -18,6 +18,6 @@ struct ConfigCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try options.configuration().settings.map { Setting(key: $0.key, value: $0.value, source: $0.source.rawValue) }
         if options.json { try printJSON(settings); return }
-        for setting in settings { print("\(setting.key)=\(setting.value)\t(\(setting.source))") }
+        for setting in settings { show("\(setting.key)=\(setting.value)\t(\(setting.source))") }
     }
 }

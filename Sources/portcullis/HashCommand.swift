@@ -57,15 +57,16 @@ struct HashCommand: AsyncParsableCommand {
                     loginsPerSecondPerCore: (result.loginsPerSecondPerCore * 10).rounded() / 10))
                 return
             }
-            print(String(format: "Argon2id m=%u KiB (%.1f MiB), t=%u, p=%u: %.1f ms per hash, about %.1f logins/s per core",
-                         parameters.memoryKiB, Double(parameters.memoryKiB) / 1024, parameters.iterations, parameters.parallelism,
-                         result.milliseconds, result.loginsPerSecondPerCore))
+            let summary = String(format: "Argon2id m=%u KiB (%.1f MiB), t=%u, p=%u: %.1f ms per hash, about %.1f logins/s per core",
+                                 parameters.memoryKiB, Double(parameters.memoryKiB) / 1024, parameters.iterations, parameters.parallelism,
+                                 result.milliseconds, result.loginsPerSecondPerCore)
+            show("\(summary)")
             if result.milliseconds > Double(targetMilliseconds) * 1.05 && parameters == .owaspDefault {
-                print("note: OWASP's floor already takes longer than \(targetMilliseconds) ms here; Portcullis never goes below it")
+                show("note: OWASP's floor already takes longer than \(targetMilliseconds) ms here; Portcullis never goes below it")
             }
-            print("PORTCULLIS_ARGON2_MEMORY_KIB=\(parameters.memoryKiB)")
-            print("PORTCULLIS_ARGON2_ITERATIONS=\(parameters.iterations)")
-            print("PORTCULLIS_ARGON2_PARALLELISM=\(parameters.parallelism)")
+            show("PORTCULLIS_ARGON2_MEMORY_KIB=\(parameters.memoryKiB)")
+            show("PORTCULLIS_ARGON2_ITERATIONS=\(parameters.iterations)")
+            show("PORTCULLIS_ARGON2_PARALLELISM=\(parameters.parallelism)")
         }
     }
 }

@@ -35,7 +35,7 @@ struct KeysCommand: AsyncParsableCommand {
                        createdAt: meta.createdAt, retiredAt: meta.retiredAt)
             }
             if options.json { try printJSON(rows); return }
-            for row in rows { print("\(row.kid)\t\(row.alg)\t\(row.status)\t\(ISO8601DateFormatter().string(from: row.createdAt))") }
+            for row in rows { show("\(row.kid)\t\(row.alg)\t\(row.status)\t\(ISO8601DateFormatter().string(from: row.createdAt))") }
         }
     }
 

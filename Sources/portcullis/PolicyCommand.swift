@@ -20,7 +20,7 @@ struct PolicyCommand: AsyncParsableCommand {
                 let policy = try Policy.load(directory: path)
                 report(options, ["directory": path, "roles": String(policy.roleNames.count), "version": policy.version, "result": "ok"])
             } catch let error as PolicyLoadError {
-                for issue in error.issues { FileHandle.standardError.write(Data((issue.description + "\n").utf8)) }
+                for issue in error.issues { FileHandle.standardError.write(Data((TerminalText.escape(issue.description) + "\n").utf8)) }
                 throw ExitCode(1)
             }
         }
@@ -49,7 +49,7 @@ struct PolicyCommand: AsyncParsableCommand {
 
         func run() async throws {
             // The server refuses such a resource before deciding; explaining a decision it never makes would mislead.
-            if let violation = ResourcePath.canonicalityViolation(resource) { throw PortcullisError.invalidRequest(violation) }
+            if let violation = ResourcePath.canonicalityViolation(resource) { throw PortcullisError.invalidRequest(TerminalText.escape(violation)) }
             let configuration = try options.configuration()
             let policy = try options.loadPolicy(configuration.policiesDirectory)
             let store = try options.openStore()
@@ -60,7 +60,7 @@ struct PolicyCommand: AsyncParsableCommand {
                 subject: user, grantedRoles: granted, roles: decision.roles, allowed: decision.allowed,
                 reason: decision.reason, policyVersion: policy.version)
             if options.json { try printJSON(explanation); return }
-            print("""
+            show("""
                 subject:  \(user)
                 granted:  \(granted.joined(separator: ", ").nonEmpty ?? "-")
                 roles:    \(decision.roles.joined(separator: ", ").nonEmpty ?? "-")
@@ -81,10 +81,10 @@ struct PolicyCommand: AsyncParsableCommand {
             let records = try await options.openStore().recentDecisions(limit: limit)
             let flips = PolicyDiff.flips(of: records, under: candidate)
             if options.json { try printJSON(flips); return }
-            print("replayed \(records.count) logged decisions against \(directory) (version \(candidate.version)): \(flips.count) would flip")
+            show("replayed \(records.count) logged decisions against \(directory) (version \(candidate.version)): \(flips.count) would flip")
             for flip in flips {
                 let was = flip.record.allowed ? "ALLOW" : "DENY", now = flip.candidateAllowed ? "ALLOW" : "DENY"
-                print("\(was) -> \(now)  \(flip.record.subject) \(flip.record.action) \(flip.record.resource)  (\(flip.candidateReason))")
+                show("\(was) -> \(now)  \(flip.record.subject) \(flip.record.action) \(flip.record.resource)  (\(flip.candidateReason))")
             }
         }
     }

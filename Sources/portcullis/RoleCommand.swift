@@ -27,9 +27,9 @@ struct RoleCommand: AsyncParsableCommand {
             }
             if options.json { try printJSON(rows); return }
             for row in rows {
-                print(row.role)
-                for rule in row.allow { print("  allow \(rule)") }
-                for rule in row.deny { print("  deny  \(rule)") }
+                show("\(row.role)")
+                for rule in row.allow { show("  allow \(rule)") }
+                for rule in row.deny { show("  deny  \(rule)") }
             }
         }
     }

@@ -18,7 +18,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let password = try PasswordInput.read(fromStandardInput: passwordStdin, confirm: true)
             let user = try await options.administration().addUser(username: name, email: email, password: password, roles: roles)
-            if options.json { try printJSON(user) } else { print("created user \(user.username) (\(user.id))") }
+            if options.json { try printJSON(user) } else { show("created user \(user.username) (\(user.id))") }
         }
     }
 
@@ -31,7 +31,7 @@ struct UserCommand: AsyncParsableCommand {
             if options.json { try printJSON(users); return }
             for user in users {
                 let flags = [user.disabled ? "disabled" : nil, user.mfa ? "mfa" : nil].compactMap { $0 }.joined(separator: ",")
-                print([user.username, user.email ?? "-", user.roles.joined(separator: ",").nonEmpty ?? "-", flags.nonEmpty ?? "-"].joined(separator: "\t"))
+                show(["\(user.username)", "\(user.email ?? "-")", "\(user.roles.joined(separator: ",").nonEmpty ?? "-")", "\(flags.nonEmpty ?? "-")"], separator: "\t")
             }
         }
     }
@@ -44,7 +44,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let user = try await options.administration().showUser(name)
             if options.json { try printJSON(user); return }
-            print("""
+            show("""
                 username: \(user.username)
                 id:       \(user.id)
                 email:    \(user.email ?? "-")
@@ -136,7 +136,7 @@ func report(_ options: GlobalOptions, _ fields: [String: String]) {
     if options.json {
         try? printJSON(fields)
     } else {
-        print(fields.keys.sorted().map { "\($0): \(fields[$0]!)" }.joined(separator: ", "))
+        show(fields.keys.sorted().map { "\($0): \(fields[$0]!)" }, separator: ", ")
     }
 }
 
