@@ -112,9 +112,14 @@ public struct AuthorizationService: Sendable {
         return user.username
     }
 
+    /// Bounds both, and refuses a non-canonical resource (an empty, `.` or `..` segment) before any
+    /// decision, so no other spelling of a path slips past a deny rule (issue 13).
     static func validate(action: String, resource: String) throws {
         guard action.utf8.count <= 256, resource.utf8.count <= 2048 else {
             throw PortcullisError.invalidRequest("action or resource too long")
+        }
+        if let violation = ResourcePath.canonicalityViolation(resource) {
+            throw PortcullisError.invalidRequest(violation)
         }
     }
 }
