@@ -12,11 +12,15 @@ public final class SQLiteStore: PortcullisStore {
     let hotReaders: HotReaders
 
     /// Opens (creating when missing) the database at `path` and migrates it.
+    ///
+    /// The file and its `-wal` and `-shm` are mode 0600 whatever the directory and umask; an
+    /// existing file with wider permissions is tightened (see `DatabaseFileMode`).
     public init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
+        try DatabaseFileMode.restrict(path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
