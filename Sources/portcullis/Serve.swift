@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
         let store = try SQLiteStore(path: configuration.databasePath)
         let directory = KeyDirectory(path: configuration.keysDirectory)
         for line in try directory.prepare(signingAlgorithm: configuration.signingAlgorithm) { logger.notice("\(line)") }
-        let keys = try KeyRingProvider(directory: directory)
+        let keys = try KeyRingProvider(directory: directory, reportReloadFailure: { logger.error("\($0)") })
         if !FileManager.default.fileExists(atPath: configuration.policiesDirectory) {
             try FileManager.default.createDirectory(atPath: configuration.policiesDirectory, withIntermediateDirectories: true)
             logger.notice("created empty policies directory \(configuration.policiesDirectory)")

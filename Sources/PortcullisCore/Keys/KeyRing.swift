@@ -1,3 +1,4 @@
+import Logging
 public import PortcullisCrypto
 import Synchronization
 
@@ -38,24 +39,81 @@ public struct KeyRing: Sendable {
 ///
 /// A `stat` per call is the whole cost when nothing changed, so a `keys rotate` or
 /// `keys retire` by the CLI takes effect at the server's next request.
+///
+/// A change that cannot be loaded (a corrupt manifest, a missing key file) leaves the last good
+/// ring serving. The failure is reported once, with its reason, until it changes or a reload
+/// succeeds, and the load is retried after 1 s, then 2, 4 … up to 60 s: a broken directory costs
+/// one failed load per back-off period, not one per request. A fix is therefore picked up at the
+/// end of the current back-off period (at most a minute), not at the next request.
 public final class KeyRingProvider: Sendable {
+    /// First wait after a failed reload; doubled after each further failure.
+    public static let initialBackoff: Duration = .seconds(1)
+    /// Longest wait between two reload attempts.
+    public static let maximumBackoff: Duration = .seconds(60)
+
+    private struct State {
+        var stamp: FileStamp?
+        var ring: KeyRing
+        /// Set while the manifest on disk cannot be loaded.
+        var failure: Failure?
+    }
+
+    private struct Failure {
+        var reason: String
+        var backoff: Duration
+        var retryAt: ContinuousClock.Instant
+    }
+
     private let directory: KeyDirectory
-    private let state: Mutex<(stamp: FileStamp?, ring: KeyRing)>
+    private let report: @Sendable (String) -> Void
+    private let now: @Sendable () -> ContinuousClock.Instant
+    private let state: Mutex<State>
 
     /// Loads the ring from `directory`.
-    public init(directory: KeyDirectory) throws {
+    /// - Parameters:
+    ///   - directory: the keys directory.
+    ///   - reportReloadFailure: told once per distinct reload failure, with its reason; nil logs
+    ///     an error on the `portcullis.keys` logger (`serve` passes its own logger).
+    ///   - clock: the time used for the back-off; tests pass their own.
+    public init(
+        directory: KeyDirectory,
+        reportReloadFailure: (@Sendable (String) -> Void)? = nil,
+        clock: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) throws {
         self.directory = directory
+        self.report = reportReloadFailure ?? { Logger(label: "portcullis.keys").error("\($0)") }
+        self.now = clock
         let stamp = directory.manifestStamp()
-        self.state = Mutex((stamp, try directory.load()))
+        self.state = Mutex(State(stamp: stamp, ring: try directory.load(), failure: nil))
     }
 
     /// The current ring; if the manifest changed and cannot be loaded, the last good ring.
     public func current() -> KeyRing {
+        let (cachedStamp, cached, retryAt) = state.withLock { ($0.stamp, $0.ring, $0.failure?.retryAt) }
+        if let retryAt, now() < retryAt { return cached }
         let stamp = directory.manifestStamp()
-        let (cachedStamp, cached) = state.withLock { ($0.stamp, $0.ring) }
-        guard stamp != cachedStamp else { return cached }
-        guard let fresh = try? directory.load() else { return cached }
-        state.withLock { $0 = (stamp, fresh) }
-        return fresh
+        guard stamp != cachedStamp else {
+            // Back where the good ring came from (the bad change was undone): nothing left to retry.
+            if retryAt != nil { state.withLock { $0.failure = nil } }
+            return cached
+        }
+        do {
+            let fresh = try directory.load()
+            state.withLock { $0 = State(stamp: stamp, ring: fresh, failure: nil) }
+            return fresh
+        } catch {
+            // PortcullisError's description hides an internal failure's text (it is what clients see); the operator needs it.
+            let reason = if case PortcullisError.internalFailure(let message) = error { message } else { "\(error)" }
+            let isNew = state.withLock { state -> Bool in
+                let backoff = state.failure.map { min($0.backoff * 2, Self.maximumBackoff) } ?? Self.initialBackoff
+                let isNew = state.failure?.reason != reason
+                state.failure = Failure(reason: reason, backoff: backoff, retryAt: now() + backoff)
+                return isNew
+            }
+            if isNew {
+                report("cannot reload the keys in \(directory.path): \(reason); still serving signing key \(cached.signingKID), retrying with back-off")
+            }
+            return cached
+        }
     }
 }
