@@ -25,6 +25,12 @@ struct Serve: AsyncParsableCommand {
             try configuration.apply(key: "PORTCULLIS_ISSUER", value: "http://\(configuration.host):\(configuration.port)")
         }
 
+        do {
+            try configuration.checkArgon2Floor()
+        } catch let error as PortcullisError {
+            throw ValidationError("refusing to start: \(error.description)")
+        }
+
         PortcullisLogHandler.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
         let logger = Logger(label: "portcullis")
 

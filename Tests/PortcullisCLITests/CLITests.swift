@@ -260,6 +260,23 @@ struct CLI {
         #expect(try cli.run(["hash", "calibrate", "--target-ms", "5"]).stderr.contains("--target-ms must be between 10 and 10000"))
     }
 
+    @Test func serveRefusesToStartWithArgon2BelowTheFloorUnlessAllowed() throws {
+        let cli = CLI()
+        // An invalid policy stops a server that got past the Argon2 check before it listens, so no run can hang.
+        try "roles:\n  a:\n    inherits: [ghost]\n".write(toFile: cli.directory + "/Policies/broken.yaml", atomically: true, encoding: .utf8)
+        // The harness's m=1024, t=1.
+        let refused = try cli.run(["serve", "--port", "0"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("refusing to start: Argon2id settings m=1024 KiB"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("PORTCULLIS_ARGON2_ALLOW_WEAK=1"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cli.directory + "/Keys"), "nothing is created before the check")
+        // With the override the floor is not what stops it: the policy is.
+        let allowed = try cli.run(["serve", "--port", "0"], environment: ["PORTCULLIS_ARGON2_ALLOW_WEAK": "1"])
+        #expect(allowed.status != 0)
+        #expect(!allowed.stderr.contains("Argon2id settings"), "\(allowed.stderr)")
+        #expect(allowed.stderr.contains("invalid policy"), "\(allowed.stderr)")
+    }
+
     @Test func configPrintsEffectiveValuesWithTheirSourceAndFlagsBeatEnvironmentBeatFile() throws {
         let cli = CLI()
         let file = cli.directory + "/portcullis.conf"

@@ -28,6 +28,7 @@ def test_kill_9_mid_load_loses_no_acknowledged_write():
         server = Server(workdir)
         server.env["PORTCULLIS_ARGON2_MEMORY_KIB"] = "1024"  # cheap hashing: the point is the write rate
         server.env["PORTCULLIS_ARGON2_ITERATIONS"] = "1"
+        server.env["PORTCULLIS_ARGON2_ALLOW_WEAK"] = "1"  # serve refuses settings below OWASP's floor otherwise
         server.start()
         for index in range(4):
             server.cli("user", "add", f"seed{index}", "--password-stdin", stdin=PASSWORD + "\n")

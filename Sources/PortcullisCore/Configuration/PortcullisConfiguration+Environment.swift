@@ -8,7 +8,7 @@ extension PortcullisConfiguration {
         "PORTCULLIS_HOST", "PORTCULLIS_PORT", "PORTCULLIS_DB", "PORTCULLIS_KEYS", "PORTCULLIS_POLICIES",
         "PORTCULLIS_ISSUER", "PORTCULLIS_ACCESS_TOKEN_TTL", "PORTCULLIS_REFRESH_TOKEN_TTL",
         "PORTCULLIS_REFRESH_GRACE_WINDOW", "PORTCULLIS_ARGON2_MEMORY_KIB", "PORTCULLIS_ARGON2_ITERATIONS",
-        "PORTCULLIS_ARGON2_PARALLELISM", "PORTCULLIS_SIGNING_ALG", "PORTCULLIS_ACCOUNT_FAILURE_LIMIT",
+        "PORTCULLIS_ARGON2_PARALLELISM", "PORTCULLIS_ARGON2_ALLOW_WEAK", "PORTCULLIS_SIGNING_ALG", "PORTCULLIS_ACCOUNT_FAILURE_LIMIT",
         "PORTCULLIS_ADDRESS_FAILURE_LIMIT", "PORTCULLIS_TOTP_ISSUER", "PORTCULLIS_DECISION_LOG_SIZE",
         "PORTCULLIS_MAX_CONCURRENT_REQUESTS", "PORTCULLIS_REQUEST_TIMEOUT", "PORTCULLIS_IDLE_TIMEOUT",
         "PORTCULLIS_TOKEN_CACHE_SIZE", "PORTCULLIS_EVENT_LOOP_THREADS", "PORTCULLIS_LOG_FORMAT", "PORTCULLIS_LOG_LEVEL",
@@ -57,6 +57,7 @@ extension PortcullisConfiguration {
             "PORTCULLIS_ACCESS_TOKEN_TTL": String(Int(accessTokenTTL)), "PORTCULLIS_REFRESH_TOKEN_TTL": String(Int(refreshTokenTTL)),
             "PORTCULLIS_REFRESH_GRACE_WINDOW": String(Int(refreshGraceWindow)), "PORTCULLIS_ARGON2_MEMORY_KIB": String(argon2.memoryKiB),
             "PORTCULLIS_ARGON2_ITERATIONS": String(argon2.iterations), "PORTCULLIS_ARGON2_PARALLELISM": String(argon2.parallelism),
+            "PORTCULLIS_ARGON2_ALLOW_WEAK": allowWeakArgon2 ? "1" : "0",
             "PORTCULLIS_SIGNING_ALG": signingAlgorithm.rawValue, "PORTCULLIS_ACCOUNT_FAILURE_LIMIT": String(accountFailureLimit),
             "PORTCULLIS_ADDRESS_FAILURE_LIMIT": String(addressFailureLimit), "PORTCULLIS_TOTP_ISSUER": totpIssuer,
             "PORTCULLIS_DECISION_LOG_SIZE": String(decisionLogSize), "PORTCULLIS_MAX_CONCURRENT_REQUESTS": String(maxConcurrentRequests),
@@ -94,6 +95,7 @@ extension PortcullisConfiguration {
         case "PORTCULLIS_ARGON2_MEMORY_KIB": argon2.memoryKiB = UInt32(try integer(8...4_194_304))
         case "PORTCULLIS_ARGON2_ITERATIONS": argon2.iterations = UInt32(try integer(1...64))
         case "PORTCULLIS_ARGON2_PARALLELISM": argon2.parallelism = UInt32(try integer(1...64))
+        case "PORTCULLIS_ARGON2_ALLOW_WEAK": allowWeakArgon2 = try integer(0...1) == 1
         case "PORTCULLIS_SIGNING_ALG":
             guard let alg = JWSAlgorithm(rawValue: value) else {
                 throw PortcullisError.invalidRequest("\(key)=\(value): expected ES256, EdDSA or RS256")

@@ -32,6 +32,8 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var refreshGraceWindow: TimeInterval = 0
     /// Argon2id cost for new password hashes.
     public var argon2: Argon2Parameters = .owaspDefault
+    /// Lets `serve` start with Argon2id settings below OWASP's floor (tests and benchmarks only).
+    public var allowWeakArgon2: Bool = false
     /// Algorithm of the first signing key.
     public var signingAlgorithm: JWSAlgorithm = .es256
     /// Consecutive failures after which an account is locked.
