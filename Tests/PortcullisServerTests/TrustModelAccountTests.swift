@@ -144,7 +144,6 @@ import Testing
             let removal = try await client.delete("/v1/me/mfa/totp", json: ["password": password, "code": authenticator.code(at: harness.clock.now)], bearer: fresh)
             #expect(removal.status == .noContent, "\(removal.text)")
             #expect(try await browserStillSignedIn(browser) == false, "MFA removal")
-            _ = mfaPage
         }
     }
 

@@ -186,9 +186,9 @@ public final class AuthService: Sendable {
 
     /// `introspect`, and when `audience` is given, a token whose `aud` lacks it is inactive with that reason.
     public func verify(_ token: String, audience: String?) async throws -> TokenVerdict {
-        guard let claims = try await introspect(token) else { return .inactive(reason: nil) }
+        guard let claims = try await introspect(token) else { return .inactive }
         if let audience, !claims.aud.contains(audience) {
-            return .inactive(reason: "the token's audience does not include \(audience)")
+            return .otherAudience(claims, reason: "the token's audience does not include \(audience)")
         }
         return .active(claims)
     }

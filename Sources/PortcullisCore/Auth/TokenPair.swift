@@ -14,8 +14,10 @@ public struct TokenPair: Sendable, Equatable {
 public enum TokenVerdict: Sendable, Equatable {
     /// Valid and live (and of the asked-for audience, if one was given).
     case active(AccessTokenClaims)
-    /// Anything else; `reason` only when the token is live but not for the asked-for audience.
-    case inactive(reason: String?)
+    /// Live, but its `aud` lacks the asked-for audience: inactive for that caller, with the reason.
+    case otherAudience(AccessTokenClaims, reason: String)
+    /// Anything else, garbage included.
+    case inactive
 }
 
 /// The answer to a password login: tokens, or a request for the second factor.

@@ -176,10 +176,7 @@ extension AuthorizationRequest {
         guard client.grantTypes.contains(.authorizationCode) else {
             throw fail(.unauthorizedClient, "this client may not use the authorization code grant")
         }
-        var scopes: [String] = []
-        for scope in (parameters["scope"] ?? "").split(separator: " ").map(String.init) where !scopes.contains(scope) {
-            scopes.append(scope)
-        }
+        let scopes = Scope(parsing: parameters["scope"] ?? "").tokens
         guard !scopes.isEmpty else { throw fail(.invalidScope, "scope is required") }
         if let unknown = scopes.first(where: { !client.scopes.contains($0) }) {
             throw fail(.invalidScope, "scope \(unknown) is not allowed for this client")

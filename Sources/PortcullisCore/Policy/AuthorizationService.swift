@@ -45,10 +45,9 @@ public struct AuthorizationService: Sendable {
     public func authorize(token: String, action: String, resource: String, audience: String? = nil) async throws -> AuthorizationAnswer {
         try Self.validate(action: action, resource: resource)
         switch try await auth.verify(token, audience: audience) {
-        case .inactive(nil):
+        case .inactive:
             throw PortcullisError.invalidToken("token is not valid")
-        case .inactive(let reason?):
-            guard let claims = try await auth.introspect(token) else { throw PortcullisError.invalidToken("token is not valid") }
+        case .otherAudience(let claims, let reason):
             auth.metrics.decision(allowed: false)
             return AuthorizationAnswer(allowed: false, subject: try await subjectName(of: claims), roles: [], reason: reason,
                                        clientID: claims.clientID, scope: claims.scope, audience: claims.aud)
@@ -69,8 +68,8 @@ public struct AuthorizationService: Sendable {
         let claims: AccessTokenClaims
         switch try await auth.verify(callerToken, audience: audience) {
         case .active(let verified): claims = verified
-        case .inactive(nil): throw PortcullisError.invalidToken("bearer token is not valid")
-        case .inactive(let reason?): throw PortcullisError.forbidden("the caller's token may not be used here: \(reason)")
+        case .inactive: throw PortcullisError.invalidToken("bearer token is not valid")
+        case .otherAudience(_, let reason): throw PortcullisError.forbidden("the caller's token may not be used here: \(reason)")
         }
         let caller = try await decide(subject: try await subjectName(of: claims), userID: claims.isUserToken ? claims.sub : nil,
                                       action: Self.checkAction, resource: Self.checkResource)
@@ -90,8 +89,8 @@ public struct AuthorizationService: Sendable {
         policies.current.effectiveRoles(subject: user.username, grantedRoles: try await store.roles(ofUserID: user.id))
     }
 
+    /// Decides and logs; callers have validated `action` and `resource` (both public entry points do, first).
     func decide(subject: String, userID: String?, action: String, resource: String) async throws -> AuthorizationAnswer {
-        try Self.validate(action: action, resource: resource)
         var granted: [String] = []
         if let userID { granted = try await store.roles(ofUserID: userID) }
         let policy = policies.current

@@ -50,7 +50,4 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
 extension AccessTokenClaims {
     /// True for a token of a user (REST login or an OAuth grant on a user's behalf), false for a client's own token.
     public var isUserToken: Bool { username != nil }
-
-    /// The scopes, split.
-    public var scopes: [String] { scope.split(separator: " ").map(String.init) }
 }

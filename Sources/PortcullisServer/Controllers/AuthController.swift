@@ -74,10 +74,11 @@ public struct AuthController: Sendable {
         guard body.token.utf8.count <= 16 * 1024, (body.audience?.utf8.count ?? 0) <= 2048 else { return VerifyResponse(active: false) }
         switch try await auth.verify(body.token, audience: body.audience) {
         case .active(let claims): return VerifyResponse(claims)
-        case .inactive(let reason):
+        case .otherAudience(_, let reason):
             var response = VerifyResponse(active: false)
             response.reason = reason
             return response
+        case .inactive: return VerifyResponse(active: false)
         }
     }
 }

@@ -3,8 +3,8 @@
 public struct ClientCredentialsGrant: TokenGrant {
     /// `client_credentials`.
     public let grantType = GrantType.clientCredentials
-    /// Scopes that only make sense for a user.
-    static let userOnlyScopes: Set<String> = ["openid", "profile", "email", "offline_access"]
+    /// Scopes that only make sense for a user: the standard OIDC scopes.
+    static let userOnlyScopes = Set(OAuthProvider.standardScopes)
     let auth: AuthService
 
     /// The grant over `auth`'s token issuer.
