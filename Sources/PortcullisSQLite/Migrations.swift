@@ -173,6 +173,7 @@ enum Migrations {
                 ALTER TABLE oauth_codes ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';
                 ALTER TABLE token_families ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';
                 CREATE INDEX browser_sessions_user ON browser_sessions(user_id);
+                ALTER TABLE account_lockouts ADD COLUMN last_attempt_at REAL;
                 """)
         }
         return migrator

@@ -206,7 +206,7 @@ public final class SQLiteStore: PortcullisStore {
         }
     }
 
-    public func reserveAttempt(key: String, at: Date, lockout: @Sendable (Int) -> TimeInterval?) async throws -> AttemptReservation {
+    public func reserveAttempt(key: String, at: Date, resetAfter: TimeInterval, lockout: @Sendable (Int) -> TimeInterval?) async throws -> AttemptReservation {
         let now = at.timeIntervalSince1970
         // A locked account is refused on a read: no write transaction, no fsync.
         if let until = try hotReaders.read({ db in
@@ -215,33 +215,34 @@ public final class SQLiteStore: PortcullisStore {
             return .locked(until: Date(timeIntervalSince1970: until))
         }
         return try await pool.write { db in
-            let row = try Row.fetchOne(db, sql: "SELECT failures, locked_until FROM account_lockouts WHERE key = ?", arguments: [key])
+            let row = try Row.fetchOne(db, sql: "SELECT failures, locked_until, last_attempt_at FROM account_lockouts WHERE key = ?", arguments: [key])
             if let until: Double = row?["locked_until"], until > now { return .locked(until: Date(timeIntervalSince1970: until)) }
-            let failures = (row?["failures"] as Int? ?? 0) + 1
+            let last: Double? = row?["last_attempt_at"]
+            let stale = last.map { now - $0 > resetAfter } ?? false
+            let failures = (stale ? 0 : (row?["failures"] as Int? ?? 0)) + 1
             let until = lockout(failures).map { at.addingTimeInterval($0) }
             try db.execute(
                 sql: """
-                    INSERT INTO account_lockouts (key, failures, locked_until) VALUES (?, ?, ?)
-                    ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until
+                    INSERT INTO account_lockouts (key, failures, locked_until, last_attempt_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
+                                                   last_attempt_at = excluded.last_attempt_at
                     """,
-                arguments: [key, failures, until?.timeIntervalSince1970])
+                arguments: [key, failures, until?.timeIntervalSince1970, now])
             return .reserved(AccountLockoutState(failures: failures, lockedUntil: until))
         }
     }
 
-    public func releaseAttempt(key: String, clearFailures: Bool, threshold: Int) async throws {
+    public func releaseAttempt(key: String, threshold: Int) async throws {
         try await pool.write { db in
-            if clearFailures {
-                try db.execute(sql: "DELETE FROM account_lockouts WHERE key = ?", arguments: [key])
-            } else {
-                try db.execute(
-                    sql: """
-                        UPDATE account_lockouts SET failures = MAX(failures - 1, 0),
-                               locked_until = CASE WHEN failures - 1 < ? THEN NULL ELSE locked_until END
-                        WHERE key = ?
-                        """,
-                    arguments: [threshold, key])
-            }
+            try db.execute(
+                sql: """
+                    UPDATE account_lockouts SET failures = MAX(failures - 1, 0),
+                           locked_until = CASE WHEN failures - 1 < ? THEN NULL ELSE locked_until END
+                    WHERE key = ?
+                    """,
+                arguments: [threshold, key])
+            // Nothing left to remember: drop the row rather than keep a zero.
+            try db.execute(sql: "DELETE FROM account_lockouts WHERE key = ? AND failures = 0 AND locked_until IS NULL", arguments: [key])
         }
     }
 

@@ -202,17 +202,19 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         let store = try makeStore()
         let policy = LockoutPolicy(threshold: 3)
         func reserve(at time: Date? = nil) async throws -> AttemptReservation {
-            try await store.reserveAttempt(key: "bob", at: time ?? now) { policy.lockout(afterFailures: $0) }
+            try await store.reserveAttempt(key: "bob", at: time ?? now, resetAfter: 900) { policy.lockout(afterFailures: $0) }
         }
         #expect(try await reserve() == .reserved(AccountLockoutState(failures: 1, lockedUntil: nil)))
         #expect(try await reserve() == .reserved(AccountLockoutState(failures: 2, lockedUntil: nil)))
         // The third reaches the threshold: it still runs, and locks behind it.
         #expect(try await reserve() == .reserved(AccountLockoutState(failures: 3, lockedUntil: now.addingTimeInterval(60))))
         #expect(try await reserve() == .locked(until: now.addingTimeInterval(60)))
-        // Giving back one attempt below the threshold lifts the lock; a full login clears everything.
-        try await store.releaseAttempt(key: "bob", clearFailures: false, threshold: 3)
+        // Giving back one attempt below the threshold lifts the lock; the other failures stand.
+        try await store.releaseAttempt(key: "bob", threshold: 3)
         #expect(try await store.lockoutState(key: "bob") == AccountLockoutState(failures: 2, lockedUntil: nil))
-        try await store.releaseAttempt(key: "bob", clearFailures: true, threshold: 3)
+        // Fifteen quiet minutes later the count starts again from zero.
+        #expect(try await reserve(at: now.addingTimeInterval(901)) == .reserved(AccountLockoutState(failures: 1, lockedUntil: nil)))
+        try await store.releaseAttempt(key: "bob", threshold: 3)
         #expect(try await store.lockoutState(key: "bob") == AccountLockoutState(failures: 0, lockedUntil: nil))
         _ = try await reserve()
         #expect(try await store.clearLockout(key: "bob"))
@@ -226,7 +228,7 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<40 {
                 group.addTask {
-                    if case .reserved = try await store.reserveAttempt(key: "carol", at: now, lockout: { policy.lockout(afterFailures: $0) }) { return true }
+                    if case .reserved = try await store.reserveAttempt(key: "carol", at: now, resetAfter: 900, lockout: { policy.lockout(afterFailures: $0) }) { return true }
                     return false
                 }
             }

@@ -133,12 +133,19 @@ import Testing
         }
     }
 
-    @Test func successResetsTheAccountCounter() async throws {
+    /// Issue 13: a success gives back only its own attempt, so the owner logging in during a burst
+    /// of guesses frees no slot for the burst; failures are forgotten after 15 quiet minutes.
+    @Test func successGivesBackOnlyItsOwnAttemptAndFailuresAgeOut() async throws {
         let harness = try Harness()
         try await harness.addUser()
         try await harness.test { client in
             for _ in 0..<9 { _ = try await client.post("/v1/login", json: ["username": "alice", "password": "nope nope"]) }
             _ = try await client.login()
+            let tenth = try await client.post("/v1/login", json: ["username": "alice", "password": "nope nope"])
+            #expect(tenth.status == .unauthorized)
+            let locked = try await client.post("/v1/login", json: ["username": "alice", "password": "correct horse"])
+            #expect(locked.status == .tooManyRequests, "the success before did not erase the nine failures")
+            harness.clock.advance(61 + 900)
             for _ in 0..<9 { _ = try await client.post("/v1/login", json: ["username": "alice", "password": "nope nope"]) }
             _ = try await client.login()
         }

@@ -51,7 +51,7 @@ extension AuthService {
             try await attemptFailed(attempt, action: "mfa.confirm.failure", actor: user.id, subject: user.username, address: remoteAddress, now: now)
             throw PortcullisError.invalidRequest("invalid code")
         }
-        try await releaseAttempt(attempt, clearFailures: false)
+        try await releaseAttempt(attempt)
         let codes = (0..<Self.recoveryCodeCount).map { _ in Self.makeRecoveryCode() }
         guard try await store.confirmTOTP(userID: user.id, at: now, step: step, recoveryCodeHashes: codes.map(Self.recoveryCodeHash)) else {
             throw PortcullisError.conflict("TOTP was confirmed or removed concurrently")
@@ -80,7 +80,7 @@ extension AuthService {
             try await attemptFailed(attempt, action: "mfa.remove.failure", actor: user.id, subject: user.username, address: remoteAddress, now: now)
             throw PortcullisError.invalidCredentials
         }
-        try await releaseAttempt(attempt, clearFailures: true)
+        try await releaseAttempt(attempt)
         _ = try await store.deleteTOTP(userID: user.id)
         let ended = try await store.endSessions(ofUserID: user.id, exceptFamily: currentSessionID, reason: "mfa_removed", at: now)
         try await audit("mfa.remove", actor: user.id, subject: user.username, address: remoteAddress,
@@ -122,7 +122,7 @@ extension AuthService {
         guard try await store.consumeMFAChallenge(tokenHash: tokenHash) else {
             throw PortcullisError.invalidToken("mfa_token is not valid")
         }
-        try await releaseAttempt(attempt, clearFailures: true)
+        try await releaseAttempt(attempt)
         if usedRecoveryCode {
             let left = try await store.remainingRecoveryCodes(userID: user.id)
             try await audit("mfa.recovery_code", actor: user.id, subject: user.username, address: remoteAddress, detail: "\(left) left", at: now)

@@ -112,13 +112,12 @@ public final class AuthService: Sendable {
             try await audit("password.rehash", actor: user.id, subject: user.username, address: remoteAddress, at: now)
         }
         if let credential = try await store.totpCredential(userID: user.id), credential.isActive {
-            // Half a login: only this attempt is given back; earlier failures stand until the second factor.
-            try await releaseAttempt(attempt, clearFailures: false)
+            try await releaseAttempt(attempt)
             let token = try await startMFAChallenge(for: user, now: now)
             try await audit("login.password_ok", actor: user.id, subject: user.username, address: remoteAddress, detail: "mfa required", at: now)
             return .secondFactorRequired(user, mfaToken: token)
         }
-        try await releaseAttempt(attempt, clearFailures: true)
+        try await releaseAttempt(attempt)
         return .authenticated(user)
     }
 
@@ -215,7 +214,7 @@ public final class AuthService: Sendable {
             try await attemptFailed(attempt, action: "password.change.failure", actor: user.id, subject: user.username, address: remoteAddress, now: now)
             throw PortcullisError.invalidCredentials
         }
-        try await releaseAttempt(attempt, clearFailures: true)
+        try await releaseAttempt(attempt)
         try AccountRules.validatePassword(newPassword)
         let hash = try await hasher.hash(newPassword)
         try await store.updatePasswordHash(userID: user.id, hash: hash, at: now)
@@ -269,7 +268,8 @@ public final class AuthService: Sendable {
     /// no Argon2 and no audit row: it is counted in the metrics, and the lock was audited once when set.
     func reserveAttempt(accountKey: String, now: Date) async throws -> ReservedAttempt {
         let policy = accountPolicy
-        switch try await store.reserveAttempt(key: accountKey, at: now, lockout: { policy.lockout(afterFailures: $0) }) {
+        switch try await store.reserveAttempt(key: accountKey, at: now, resetAfter: policy.failureResetWindow,
+                                              lockout: { policy.lockout(afterFailures: $0) }) {
         case .reserved(let state):
             return ReservedAttempt(accountKey: accountKey, state: state)
         case .locked(let until):
@@ -278,9 +278,10 @@ public final class AuthService: Sendable {
         }
     }
 
-    /// The check of a reserved attempt succeeded: give it back (clearing the counter after a full login).
-    func releaseAttempt(_ attempt: ReservedAttempt, clearFailures: Bool) async throws {
-        try await store.releaseAttempt(key: attempt.accountKey, clearFailures: clearFailures, threshold: accountPolicy.threshold)
+    /// The check of a reserved attempt succeeded: give back that attempt only. Other attempts'
+    /// failures stand, so the owner's login in the middle of a burst frees no slot for the burst.
+    func releaseAttempt(_ attempt: ReservedAttempt) async throws {
+        try await store.releaseAttempt(key: attempt.accountKey, threshold: accountPolicy.threshold)
     }
 
     /// The check of a reserved attempt failed: it stays counted; the address is charged, the failure

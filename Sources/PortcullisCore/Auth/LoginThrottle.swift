@@ -11,6 +11,8 @@ public struct LockoutPolicy: Sendable {
     public var baseLockout: TimeInterval = 60
     /// Longest lockout in seconds.
     public var maximumLockout: TimeInterval = 3600
+    /// Failures are forgotten after this long without an attempt (a success gives back only its own attempt).
+    public var failureResetWindow: TimeInterval = 900
 
     /// A policy that locks after `threshold` failures.
     public init(threshold: Int) {
