@@ -112,6 +112,7 @@ let package = Package(
                 "PortcullisCrypto",
                 "PortcullisQR",
                 "PortcullisPolicy",
+                "PortcullisSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -6,10 +6,12 @@ import NIOCore
 public import Foundation
 public import Logging
 public import PortcullisCore
+import PortcullisCrypto
 import PortcullisPolicy
+import PortcullisSQLite
 public import Prometheus
 
-/// Everything the routes need, built once per process (or per test).
+/// Everything the routes need, opened once per process (or per test) by `open`.
 public struct PortcullisServices: Sendable {
     /// The effective configuration.
     public let configuration: PortcullisConfiguration
@@ -17,6 +19,8 @@ public struct PortcullisServices: Sendable {
     public let store: any PortcullisStore
     /// Signing keys.
     public let keys: KeyRingProvider
+    /// Argon2id hashing off the event loop, bounded.
+    public let passwordHasher: PasswordHasher
     /// Login, tokens, sessions.
     public let auth: AuthService
     /// The policy in force, reloaded when its files change.
@@ -34,14 +38,45 @@ public struct PortcullisServices: Sendable {
     /// Counters and histograms of this process.
     public let metrics: PortcullisMetrics
 
-    /// Wires the services; `clock` is replaceable for tests.
-    public init(
+    /// Opens what `configuration` names — the database (migrated), the keys directory (a signing
+    /// key and the secrets key made on first start), the policies directory — and wires the
+    /// services. `serve` and the tests both start here. Throws `StartupRefusal` for a configuration
+    /// it will not run with (an Argon2 cost below the floor, an invalid policy).
+    public static func open(
+        _ configuration: PortcullisConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws -> PortcullisServices {
+        do {
+            try configuration.checkArgon2Floor()
+        } catch let error as PortcullisError {
+            throw StartupRefusal(error.description)
+        }
+        let store = try SQLiteStore(path: configuration.databasePath)
+        let directory = KeyDirectory(path: configuration.keysDirectory)
+        for line in try directory.prepare(signingAlgorithm: configuration.signingAlgorithm) { logger.notice("\(line)") }
+        let keys = try KeyRingProvider(directory: directory, reportReloadFailure: { logger.error("\($0)") })
+        if !FileManager.default.fileExists(atPath: configuration.policiesDirectory) {
+            try FileManager.default.createDirectory(atPath: configuration.policiesDirectory, withIntermediateDirectories: true)
+            logger.notice("created empty policies directory \(configuration.policiesDirectory)")
+        }
+        let policies: PolicyProvider
+        do {
+            policies = try PolicyProvider(directory: configuration.policiesDirectory)
+        } catch let error as PolicyLoadError {
+            throw StartupRefusal("invalid policy in \(configuration.policiesDirectory):\n" + error.issues.map(\.description).joined(separator: "\n"))
+        }
+        return PortcullisServices(
+            configuration: configuration, store: store, keys: keys, hasher: try PasswordHasher(parameters: configuration.argon2),
+            secretsKey: try directory.secretsKey(), policies: policies, clock: clock)
+    }
+
+    private init(
         configuration: PortcullisConfiguration, store: any PortcullisStore, keys: KeyRingProvider, hasher: PasswordHasher,
-        secretsKey: [UInt8], policies: PolicyProvider, clock: @escaping @Sendable () -> Date = { Date() }
+        secretsKey: [UInt8], policies: PolicyProvider, clock: @escaping @Sendable () -> Date
     ) {
         self.configuration = configuration
         self.store = store
         self.keys = keys
+        self.passwordHasher = hasher
         self.policies = policies
         let registry = PrometheusCollectorRegistry()
         let metrics = PortcullisMetrics(factory: PrometheusMetricsFactory(registry: registry))
@@ -58,43 +93,66 @@ public struct PortcullisServices: Sendable {
     }
 }
 
-/// The router with every route and middleware; tests drive it with `.router`.
+/// A configuration `serve` refuses to run with, said in one message.
+public struct StartupRefusal: Error, CustomStringConvertible {
+    /// What is wrong.
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// The router: JSON routes, the bearer and account groups, and the browser pages, behind the
+/// global middleware. Tests drive it with `app.test(.router)`.
 public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequestContext> {
     let router = Router(context: PortcullisRequestContext.self)
-    let paths: Set<String> = [
-        "/v1/login", "/v1/login/mfa", "/v1/token/refresh", "/v1/logout", "/v1/token/verify", "/v1/me", "/v1/me/password",
-        "/v1/me/mfa/totp", "/v1/me/mfa/totp/confirm", "/v1/authorize",
-        "/healthz", "/readyz", "/.well-known/jwks.json",
-        "/oauth2/authorize", "/oauth2/login", "/oauth2/mfa", "/oauth2/consent", "/oauth2/logout", "/account/totp",
-        "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo",
-        "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/metrics", "/openapi.yaml",
-    ]
+    let routeTable = RouteTable()
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics))
     router.add(middleware: LoadSheddingMiddleware(
         limit: services.configuration.maxConcurrentRequests, timeout: .seconds(services.configuration.requestTimeout)))
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: JSONErrorMiddleware(knownPaths: paths))
-    AuthController(auth: services.auth).addRoutes(to: router)
-    MeController(auth: services.auth).addRoutes(to: router)
-    MFAController(auth: services.auth).addRoutes(to: router)
-    AuthorizeController(authorization: services.authorization).addRoutes(to: router)
-    OAuthController(oauth: services.oauth, issuer: services.configuration.issuer).addRoutes(to: router)
-    WebController(oauth: services.oauth, auth: services.auth, issuer: services.configuration.issuer, secretsKey: services.secretsKey)
-        .addRoutes(to: router)
-    HealthController(store: services.store, keys: services.keys, policies: services.policies).addRoutes(to: router)
-    router.get("/openapi.yaml") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/yaml", .cacheControl: "public, max-age=300"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
-    }
-    let registry = services.metricsRegistry
-    router.get("/metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-    }
+    router.add(middleware: JSONErrorMiddleware(routes: routeTable))
+
+    let issuer = services.configuration.issuer
+    router.addRoutes(AuthController(auth: services.auth).endpoints)
+    router.addRoutes(OAuthController(oauth: services.oauth).endpoints)
+    router.addRoutes(WellKnownController(keys: services.keys, issuer: issuer).endpoints)
+    router.addRoutes(OperationsController(
+        store: services.store, keys: services.keys, policies: services.policies, metricsRegistry: services.metricsRegistry).endpoints)
+
+    // Routes that take a bearer token: the header is parsed once, by the middleware.
+    let bearer = router.group().add(middleware: BearerTokenMiddleware())
+    bearer.addRoutes(AuthorizeController(authorization: services.authorization).endpoints)
+    bearer.addRoutes(UserinfoController(oauth: services.oauth, issuer: issuer).endpoints)
+    // The account API: only a verified first-party user token gets in (the narrowed context).
+    let account = bearer.group("/v1/me").add(middleware: AccountAuthenticator(auth: services.auth))
+        .group(context: AuthenticatedRequestContext.self)
+    account.addRoutes(MeController(auth: services.auth).endpoints)
+    account.addRoutes(MFAController(auth: services.auth).endpoints, atPath: "/mfa/totp")
+
+    // Browser pages: parameters, CSRF cookie and browser session, each read once.
+    let cookies = BrowserCookies(issuer: issuer, secretsKey: services.secretsKey)
+    let flow = PageFlow(oauth: services.oauth, issuer: issuer, cookies: cookies)
+    let pages = router.group(context: PageRequestContext.self)
+        .add(middleware: PageFormMiddleware())
+        .add(middleware: CSRFCookieMiddleware(cookies: cookies))
+        .add(middleware: BrowserSessionMiddleware(sessions: services.oauth.browserSessions, cookies: cookies))
+    let authorizationPages = AuthorizationPagesController(flow: flow)
+    // The authorization request arrives cross-site by design (RFC 6749 section 3.1): no CSRF check.
+    pages.addRoutes(authorizationPages.authorizeEndpoints)
+    // Every form: the CSRF token is checked once, for every unsafe method.
+    let forms = pages.group().add(middleware: CSRFMiddleware())
+    forms.addRoutes(authorizationPages.consentEndpoints)
+    forms.addRoutes(SignInController(flow: flow, auth: services.auth).endpoints)
+    forms.addRoutes(LogoutController(flow: flow).endpoints)
+    forms.addRoutes(AccountController(flow: flow, auth: services.auth).endpoints)
+
+    routeTable.load(router.routes)
     return router
 }
 
-/// The HTTP application listening on the configured host and port, with its background tasks.
+/// The HTTP application on the configured host and port, with its background tasks.
 public func buildApplication(_ services: PortcullisServices, logger: Logger) -> some ApplicationProtocol {
     let configuration = services.configuration
     // Small header limits (a token is a few KiB) and an idle timeout against slow or silent clients.
@@ -110,6 +168,19 @@ public func buildApplication(_ services: PortcullisServices, logger: Logger) -> 
         services: [BackgroundTasks(services: services, logger: logger)],
         eventLoopGroupProvider: .shared(IOThreads.group(threads: configuration.resolvedEventLoopThreads(cores: System.coreCount))),
         logger: logger)
+}
+
+/// Opens everything `configuration` names and builds the application: what `serve` runs.
+public func buildApplication(_ configuration: PortcullisConfiguration, logger: Logger) throws -> some ApplicationProtocol {
+    let services = try PortcullisServices.open(configuration, logger: logger)
+    logger.notice("policy \(absolute(configuration.policiesDirectory)) version \(services.policies.current.version): \(services.policies.current.roleNames.count) roles")
+    logger.notice("database \(absolute(configuration.databasePath)); keys \(absolute(configuration.keysDirectory)); signing key \(services.keys.current().signingKID)")
+    logger.notice("issuer \(configuration.issuer); listening on http://\(configuration.host):\(configuration.port)")
+    return buildApplication(services, logger: logger)
+}
+
+private func absolute(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.path
 }
 
 /// The process's network I/O threads: NIO's singleton when one per core is wanted, else one

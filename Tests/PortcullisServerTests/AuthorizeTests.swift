@@ -174,7 +174,7 @@ final class FlakyDecisionStore: DecisionLogStore, @unchecked Sendable {
 
     @Test func validChangeTakesEffectWithinTwoSecondsAndInvalidOneKeepsTheOldPolicy() async throws {
         let directory = try policyDirectory(testPolicyYAML)
-        let harness = try Harness(policies: try PolicyProvider(directory: directory))
+        let harness = try Harness(policyDirectory: directory)
         try await harness.addUser(roles: ["viewer"])
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)

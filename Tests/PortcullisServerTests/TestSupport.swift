@@ -38,38 +38,50 @@ bindings:
   svc-billing: [viewer, authz-checker]
 """
 
-/// One server on a fresh database and keys directory.
+/// One server on a fresh database, keys and policies directory, opened the way `serve` opens it.
 struct Harness {
     let directory: String
     let configuration: PortcullisConfiguration
+    /// The server's own store (SQLite, for the tests that read its tables).
     let store: SQLiteStore
+    /// The server's keys directory, as the `keys` commands see it.
     let keys: KeyDirectory
     let services: PortcullisServices
     let admin: UserAdministration
     let clock = TestClock()
 
-    let policies: PolicyProvider
+    var policies: PolicyProvider { services.policies }
 
-    init(policies: PolicyProvider? = nil, configure: (inout PortcullisConfiguration) -> Void = { _ in }) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-server-\(UUID().uuidString)").path
+    /// A server with `testPolicyYAML` as `test.yaml`, or the policies of `policyDirectory`.
+    init(policyDirectory: String? = nil, configure: (inout PortcullisConfiguration) -> Void = { _ in }) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-server-\(UUID().uuidString)").path
         var configuration = PortcullisConfiguration()
         configuration.databasePath = directory + "/db.sqlite"
         configuration.keysDirectory = directory + "/Keys"
         configuration.issuer = "http://portcullis.test"
         configuration.argon2 = testArgon2
+        configuration.allowWeakArgon2 = true
+        if let policyDirectory {
+            configuration.policiesDirectory = policyDirectory
+        } else {
+            configuration.policiesDirectory = directory + "/Policies"
+            try FileManager.default.createDirectory(atPath: configuration.policiesDirectory, withIntermediateDirectories: true)
+            try testPolicyYAML.write(toFile: configuration.policiesDirectory + "/test.yaml", atomically: true, encoding: .utf8)
+        }
         configure(&configuration)
+        try self.init(configuration: configuration, directory: directory)
+    }
+
+    /// A server over an existing configuration (another harness's database and keys, say).
+    init(configuration: PortcullisConfiguration, directory: String? = nil) throws {
+        self.directory = directory ?? configuration.keysDirectory
         self.configuration = configuration
-        store = try SQLiteStore(path: configuration.databasePath)
-        keys = KeyDirectory(path: configuration.keysDirectory)
-        try keys.prepare(signingAlgorithm: configuration.signingAlgorithm)
-        let hasher = try PasswordHasher(parameters: configuration.argon2)
         let clock = self.clock
-        let policies = try policies ?? PolicyProvider(policy: try Policy.compile([PolicySource(name: "test.yaml", contents: testPolicyYAML)]))
-        self.policies = policies
-        services = PortcullisServices(
-            configuration: configuration, store: store, keys: try KeyRingProvider(directory: keys),
-            hasher: hasher, secretsKey: try keys.secretsKey(), policies: policies, clock: { clock.now })
-        admin = UserAdministration(store: store, hasher: hasher, policy: policies.current)
+        services = try PortcullisServices.open(configuration, logger: Logger(label: "test"), clock: { clock.now })
+        guard let store = services.store as? SQLiteStore else { throw PortcullisError.internalFailure("the harness expects SQLite") }
+        self.store = store
+        keys = KeyDirectory(path: configuration.keysDirectory)
+        admin = UserAdministration(store: store, hasher: services.passwordHasher, policy: services.policies.current)
     }
 
     @discardableResult
@@ -78,10 +90,7 @@ struct Harness {
     }
 
     func test<Value: Sendable>(logger: Logger = Logger(label: "test"), _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let app = Application(
-            router: buildRouter(services), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            services: [BackgroundTasks(services: services, logger: logger)], logger: logger)
-        return try await app.test(.router, body)
+        try await buildApplication(services, logger: logger).test(.router, body)
     }
 }
 

@@ -1,26 +1,23 @@
 import Foundation
-public import Hummingbird
-public import PortcullisCore
+import Hummingbird
+import PortcullisCore
 
 /// `/v1/login`, `/v1/token/refresh`, `/v1/logout`, `/v1/token/verify`.
-public struct AuthController: Sendable {
+package struct AuthController: Sendable {
     let auth: AuthService
 
-    /// A controller over `auth`.
-    public init(auth: AuthService) {
-        self.auth = auth
+    /// Login, refresh, logout and verify.
+    var endpoints: RouteCollection<PortcullisRequestContext> {
+        let routes = RouteCollection(context: PortcullisRequestContext.self)
+        routes.post("/v1/login", use: login)
+        routes.post("/v1/login/mfa", use: loginMFA)
+        routes.post("/v1/token/refresh", use: refresh)
+        routes.post("/v1/logout", use: logout)
+        routes.post("/v1/token/verify", use: verify)
+        return routes
     }
 
-    /// Adds the routes to `router`.
-    public func addRoutes(to router: Router<PortcullisRequestContext>) {
-        router.post("/v1/login", use: login)
-        router.post("/v1/login/mfa", use: loginMFA)
-        router.post("/v1/token/refresh", use: refresh)
-        router.post("/v1/logout", use: logout)
-        router.post("/v1/token/verify", use: verify)
-    }
-
-    struct LoginRequest: Decodable {
+    package struct LoginRequest: Decodable {
         let username: String
         let password: String
     }
@@ -34,7 +31,7 @@ public struct AuthController: Sendable {
         }
     }
 
-    struct RefreshRequest: Decodable {
+    package struct RefreshRequest: Decodable {
         let refreshToken: String
         enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token" }
     }

@@ -1,23 +1,22 @@
 import Foundation
-public import Hummingbird
-public import PortcullisCore
+import Hummingbird
+import PortcullisCore
 
 /// `POST /v1/authorize`: may this subject do this action on this resource?
-public struct AuthorizeController: Sendable {
+///
+/// Registered behind `BearerTokenMiddleware`: asking about another subject takes the caller's token.
+package struct AuthorizeController: Sendable {
     let authorization: AuthorizationService
 
-    /// A controller over `authorization`.
-    public init(authorization: AuthorizationService) {
-        self.authorization = authorization
-    }
-
-    /// Adds the route to `router`.
-    public func addRoutes(to router: Router<PortcullisRequestContext>) {
-        router.post("/v1/authorize", use: authorize)
+    /// The decision route.
+    var endpoints: RouteCollection<PortcullisRequestContext> {
+        let routes = RouteCollection(context: PortcullisRequestContext.self)
+        routes.post("/v1/authorize", use: authorize)
+        return routes
     }
 
     /// `{token, action, resource}`, or `{subject, action, resource}` with a bearer token allowed to check.
-    struct AuthorizeRequest: Decodable {
+    package struct AuthorizeRequest: Decodable {
         let token: String?
         let subject: String?
         let action: String
@@ -62,8 +61,9 @@ public struct AuthorizeController: Sendable {
             answer = try await authorization.authorize(token: token, action: body.action, resource: body.resource, audience: body.audience)
         case (nil, let subject?):
             guard !subject.isEmpty else { throw PortcullisError.invalidRequest("subject is empty") }
+            guard let callerToken = context.bearerToken else { throw PortcullisError.invalidToken("missing bearer token") }
             answer = try await authorization.authorize(
-                callerToken: try BearerToken.extract(from: request), subject: subject, action: body.action, resource: body.resource,
+                callerToken: callerToken, subject: subject, action: body.action, resource: body.resource,
                 audience: body.audience)
         default:
             throw PortcullisError.invalidRequest("give exactly one of token or subject")

@@ -1,24 +1,21 @@
 import Foundation
-public import Hummingbird
+import Hummingbird
 import NIOCore
-public import PortcullisCore
+import PortcullisCore
 import PortcullisCrypto
 import PortcullisQR
 
 /// `/v1/me/mfa/totp`: enrol, confirm, remove a TOTP second factor.
-public struct MFAController: Sendable {
+package struct MFAController: Sendable {
     let auth: AuthService
 
-    /// A controller over `auth`.
-    public init(auth: AuthService) {
-        self.auth = auth
-    }
-
-    /// Adds the routes to `router`.
-    public func addRoutes(to router: Router<PortcullisRequestContext>) {
-        router.post("/v1/me/mfa/totp", use: enrol)
-        router.post("/v1/me/mfa/totp/confirm", use: confirm)
-        router.delete("/v1/me/mfa/totp", use: remove)
+    /// Enrol, confirm and remove, relative to `/v1/me/mfa/totp`.
+    var endpoints: RouteCollection<AuthenticatedRequestContext> {
+        let routes = RouteCollection(context: AuthenticatedRequestContext.self)
+        routes.post(use: enrol)
+        routes.post("confirm", use: confirm)
+        routes.delete(use: remove)
+        return routes
     }
 
     struct EnrolRequest: Decodable {
@@ -26,7 +23,7 @@ public struct MFAController: Sendable {
         let digits: Int?
     }
 
-    struct CodeRequest: Decodable {
+    package struct CodeRequest: Decodable {
         let code: String
     }
 
@@ -57,8 +54,8 @@ public struct MFAController: Sendable {
         enum CodingKeys: String, CodingKey { case recoveryCodes = "recovery_codes" }
     }
 
-    @Sendable func enrol(_ request: Request, context: PortcullisRequestContext) async throws -> EnrolResponse {
-        let (user, _) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
+    @Sendable func enrol(_ request: Request, context: AuthenticatedRequestContext) async throws -> EnrolResponse {
+        let user = context.principal.user
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         var parameters = TOTP.standard
         if body.readableBytes > 0 {
@@ -78,16 +75,15 @@ public struct MFAController: Sendable {
             expiresIn: Int(AuthService.enrolmentLifetime))
     }
 
-    @Sendable func confirm(_ request: Request, context: PortcullisRequestContext) async throws -> RecoveryCodesResponse {
-        let (user, _) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
+    @Sendable func confirm(_ request: Request, context: AuthenticatedRequestContext) async throws -> RecoveryCodesResponse {
+        let user = context.principal.user
         let body = try await request.decode(as: CodeRequest.self, context: context)
         return RecoveryCodesResponse(recoveryCodes: try await auth.confirmTOTP(user: user, code: body.code, remoteAddress: context.clientAddress))
     }
 
-    @Sendable func remove(_ request: Request, context: PortcullisRequestContext) async throws -> HTTPResponse.Status {
-        let (user, claims) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
+    @Sendable func remove(_ request: Request, context: AuthenticatedRequestContext) async throws -> HTTPResponse.Status {
         let body = try await request.decode(as: RemoveRequest.self, context: context)
-        try await auth.removeTOTP(user: user, currentSessionID: claims.sid, code: body.code, password: body.password,
+        try await auth.removeTOTP(user: context.principal.user, currentSessionID: context.principal.claims.sid, code: body.code, password: body.password,
                                   remoteAddress: context.clientAddress)
         return .noContent
     }

@@ -1,20 +1,17 @@
 import Foundation
-public import Hummingbird
-public import PortcullisCore
+import Hummingbird
+import PortcullisCore
 
-/// `/v1/me` and `/v1/me/password`, for the holder of a live access token.
-public struct MeController: Sendable {
+/// `/v1/me` and `/v1/me/password`, for the holder of a first-party user token.
+struct MeController: Sendable {
     let auth: AuthService
 
-    /// A controller over `auth`.
-    public init(auth: AuthService) {
-        self.auth = auth
-    }
-
-    /// Adds the routes to `router`.
-    public func addRoutes(to router: Router<PortcullisRequestContext>) {
-        router.get("/v1/me", use: me)
-        router.post("/v1/me/password", use: changePassword)
+    /// The profile and password routes, relative to the account group (`/v1/me`).
+    var endpoints: RouteCollection<AuthenticatedRequestContext> {
+        let routes = RouteCollection(context: AuthenticatedRequestContext.self)
+        routes.get(use: me)
+        routes.post("password", use: changePassword)
+        return routes
     }
 
     struct PasswordRequest: Decodable {
@@ -26,18 +23,17 @@ public struct MeController: Sendable {
         }
     }
 
-    @Sendable func me(_ request: Request, context: PortcullisRequestContext) async throws -> ProfileResponse {
-        let (user, _) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
+    @Sendable func me(_ request: Request, context: AuthenticatedRequestContext) async throws -> ProfileResponse {
+        let user = context.principal.user
         return ProfileResponse(
             id: user.id, username: user.username, email: user.email, roles: try await auth.roles(of: user),
             mfa: .init(totp: try await auth.hasActiveTOTP(user)), createdAt: ISO8601DateFormatter().string(from: user.createdAt))
     }
 
-    @Sendable func changePassword(_ request: Request, context: PortcullisRequestContext) async throws -> HTTPResponse.Status {
-        let (user, claims) = try await auth.authenticate(bearer: try BearerToken.extract(from: request))
+    @Sendable func changePassword(_ request: Request, context: AuthenticatedRequestContext) async throws -> HTTPResponse.Status {
         let body = try await request.decode(as: PasswordRequest.self, context: context)
         try await auth.changePassword(
-            user: user, currentSessionID: claims.sid, currentPassword: body.currentPassword,
+            user: context.principal.user, currentSessionID: context.principal.claims.sid, currentPassword: body.currentPassword,
             newPassword: body.newPassword, remoteAddress: context.clientAddress)
         return .noContent
     }
@@ -59,19 +55,5 @@ struct ProfileResponse: ResponseEncodable {
     enum CodingKeys: String, CodingKey {
         case id, username, email, roles, mfa
         case createdAt = "created_at"
-    }
-}
-
-/// Reads `Authorization: Bearer TOKEN`.
-enum BearerToken {
-    static func extract(from request: Request) throws -> String {
-        guard let header = request.headers[.authorization] else {
-            throw PortcullisError.invalidToken("missing bearer token")
-        }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty, parts[1].utf8.count <= 16 * 1024 else {
-            throw PortcullisError.invalidToken("malformed Authorization header")
-        }
-        return String(parts[1]).trimmingCharacters(in: .whitespaces)
     }
 }

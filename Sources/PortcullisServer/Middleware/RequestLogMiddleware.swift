@@ -23,7 +23,7 @@ public struct RequestLogMiddleware: RouterMiddleware {
     }
 
     /// The caller's id when it is 1–128 characters of `[A-Za-z0-9._:-]`, else nil.
-    static func acceptable(_ value: String?) -> String? {
+    package static func acceptable(_ value: String?) -> String? {
         guard let value, (1...128).contains(value.utf8.count),
               value.utf8.allSatisfy({ byte in
                   (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || [0x2E, 0x5F, 0x3A, 0x2D].contains(byte)

@@ -1,20 +1,28 @@
 import Foundation
 import Hummingbird
-import PortcullisCore
+package import PortcullisCore
 
 /// `application/x-www-form-urlencoded` parameters (bodies and query strings).
 ///
 /// A repeated parameter is an error (RFC 6749 section 3.1: parameters must not be included more than once).
-struct FormParameters: Sendable {
+package struct FormParameters: Sendable {
     /// Parameters that may repeat (RFC 8707 section 2: one `resource` per target).
     static let repeatable: Set<String> = ["resource"]
+
+    /// No parameters.
+    static let empty = FormParameters(values: [:], repeated: [:])
 
     let values: [String: String]
     /// The values of each repeatable parameter, in order.
     let repeated: [String: [String]]
 
     /// Parses `text`; throws `invalid_request` for a repeated name (other than `resource`) or bad percent-encoding.
-    init(parsing text: String) throws(OAuthError) {
+    private init(values: [String: String], repeated: [String: [String]]) {
+        self.values = values
+        self.repeated = repeated
+    }
+
+    package init(parsing text: String) throws(OAuthError) {
         var values: [String: String] = [:]
         var repeated: [String: [String]] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
@@ -54,12 +62,12 @@ struct FormParameters: Sendable {
     }
 
     /// The parameters of a form body (at most the context's body limit).
-    static func body(of request: Request, context: PortcullisRequestContext) async throws -> FormParameters {
+    static func body(of request: Request, limit: Int) async throws -> FormParameters {
         let contentType = request.headers[.contentType] ?? ""
         guard contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
             throw OAuthError(.invalidRequest, "the body must be application/x-www-form-urlencoded")
         }
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let buffer = try await request.body.collect(upTo: limit)
         return try FormParameters(parsing: String(buffer: buffer))
     }
 }

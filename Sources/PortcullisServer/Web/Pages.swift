@@ -74,7 +74,7 @@ enum Pages {
         message.map { "<p role=\"alert\">\(escape($0))</p>" } ?? ""
     }
 
-    static func login(action: String, csrf: String, carried: [(String, String)], username: String, error: String?, clientName: String?, cookies: [String]) -> Response {
+    static func login(action: String, csrf: String, carried: [(String, String)], username: String, error: String?, clientName: String?, cookies: [String] = []) -> Response {
         let intro = clientName.map { "<p>Sign in to continue to <strong>\(escape($0))</strong>.</p>" } ?? "<p>Sign in to your account.</p>"
         return response(title: "Sign in", body: """
             \(intro)\(alert(error))
@@ -106,7 +106,7 @@ enum Pages {
         "offline_access": "Stay signed in to the app (refresh tokens)",
     ]
 
-    static func consent(csrf: String, query: String, clientName: String, username: String, scopes: [String]) -> Response {
+    static func consent(csrf: String, query: String, clientName: String, username: String, scopes: [String], cookies: [String] = []) -> Response {
         let items = scopes.map { scope in
             "<li>\(escape(scopeDescriptions[scope] ?? "Use \(scope)")) <code>\(escape(scope))</code></li>"
         }.joined()
@@ -118,7 +118,7 @@ enum Pages {
             <button type="submit" name="decision" value="allow">Allow</button>
             <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
             </form>
-            """)
+            """, cookies: cookies)
     }
 
     static func error(_ message: String, status: HTTPResponse.Status = .badRequest) -> Response {

@@ -2,15 +2,21 @@ public import Hummingbird
 public import NIOCore
 public import Foundation
 
-/// The request context of every Portcullis route: the client's address and a 64 KiB body limit.
+/// The request context every route starts with: the client's address, a 64 KiB body limit, and
+/// what the bearer middleware found in `Authorization`.
 public struct PortcullisRequestContext: RequestContext, RemoteAddressRequestContext {
-    /// Largest request body decoded, in bytes (DESIGN.md section 10).
+    /// Largest request body decoded, in bytes (docs/CONFIGURATION.md, "Limits").
     public static let bodyLimit = 64 * 1024
 
     /// Hummingbird's own per-request storage.
     public var coreContext: CoreRequestContextStorage
     /// The connected peer, nil in router tests.
     public let remoteAddress: SocketAddress?
+    /// The well-formed bearer token of `Authorization: Bearer …`; set by `BearerTokenMiddleware`
+    /// on the routes that take one, not yet verified.
+    public var bearerToken: String?
+    /// The verified holder of the bearer token; set by `AccountAuthenticator`.
+    public var principal: AccountPrincipal?
 
     /// Creates the context for one request.
     public init(source: ApplicationRequestContextSource) {
@@ -19,7 +25,10 @@ public struct PortcullisRequestContext: RequestContext, RemoteAddressRequestCont
     }
 
     /// JSON responses with sorted keys (identical answers are identical bytes) and unescaped slashes.
-    public var responseEncoder: JSONEncoder {
+    public var responseEncoder: JSONEncoder { Self.jsonEncoder() }
+
+    /// The encoder of every JSON response body.
+    static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601

@@ -1,27 +1,25 @@
 import Foundation
-public import Hummingbird
-public import PortcullisCore
-import PortcullisCrypto
+import Hummingbird
+import PortcullisCore
 import PortcullisPolicy
+import Prometheus
 
-/// `/healthz`, `/readyz` and `/.well-known/jwks.json`.
-public struct HealthController: Sendable {
+/// What operators and tooling read: `/healthz` (the process answers), `/readyz` (database, keys,
+/// policy), `/metrics` (Prometheus text) and `/openapi.yaml` (the API description).
+package struct OperationsController: Sendable {
     let store: any PortcullisStore
     let keys: KeyRingProvider
     let policies: PolicyProvider
+    let metricsRegistry: PrometheusCollectorRegistry
 
-    /// A controller reporting on `store`, `keys` and `policies`.
-    public init(store: any PortcullisStore, keys: KeyRingProvider, policies: PolicyProvider) {
-        self.store = store
-        self.keys = keys
-        self.policies = policies
-    }
-
-    /// Adds the routes to `router`.
-    public func addRoutes(to router: Router<PortcullisRequestContext>) {
-        router.get("/healthz") { _, _ in StatusResponse(status: "ok") }
-        router.get("/readyz", use: ready)
-        router.get("/.well-known/jwks.json", use: jwks)
+    /// The four routes.
+    var endpoints: RouteCollection<PortcullisRequestContext> {
+        let routes = RouteCollection(context: PortcullisRequestContext.self)
+        routes.get("/healthz") { _, _ in StatusResponse(status: "ok") }
+        routes.get("/readyz", use: ready)
+        routes.get("/metrics", use: metrics)
+        routes.get("/openapi.yaml", use: openAPI)
+        return routes
     }
 
     struct StatusResponse: ResponseEncodable {
@@ -57,11 +55,13 @@ public struct HealthController: Sendable {
         return response
     }
 
-    @Sendable func jwks(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
-        let data = try JSONEncoder().encode(try keys.current().jwks())
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    @Sendable func metrics(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: metricsRegistry.emitToBuffer())))
+    }
+
+    @Sendable func openAPI(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/yaml", .cacheControl: "public, max-age=300"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
     }
 }
