@@ -81,7 +81,11 @@ def render(commands):
         "",
         "Commands that use the database, keys or policies take `--db`, `--keys`, `--policies`,",
         "`--config` and `--json` after the subcommand; how those combine with `PORTCULLIS_*`",
-        "variables and a configuration file is in [CONFIGURATION.md](CONFIGURATION.md).",
+        "variables and a configuration file is in [CONFIGURATION.md](CONFIGURATION.md). Every command",
+        "exits 0 on success and non-zero with one line on stderr otherwise; commands that ask for a",
+        "password prompt on a terminal and read one line with `--password-stdin`. The CLI writes the",
+        "same database and keys directory the server uses; a running server sees the change at its",
+        "next request.",
         "",
     ]
     for path, _ in commands:
