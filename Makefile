@@ -12,7 +12,7 @@ PYTHON       := $(VENV)/bin/python
 BIN          := .build/debug/portcullis
 POLICY_BENCH := .build/debug/policy-bench
 
-.PHONY: run test deps test-deps build swift-test interop interop-deps compose-check bench bench-build bench-deps soak bench-policy fuzz clean
+.PHONY: run test deps test-deps build swift-test interop interop-deps compose-check bench bench-build bench-deps soak bench-policy fuzz clean cli-reference
 
 # Installs whichever of the given Debian packages are missing.
 define install-missing
@@ -96,6 +96,11 @@ soak: bench-build
 bench-policy: deps
 	$(SWIFT) build -c release --product policy-bench
 	.build/release/policy-bench
+
+# docs/CLI.md is generated from the binary's --help; the interop tests fail when it is stale.
+cli-reference:
+	@test -x $(BIN) || $(SWIFT) build --product portcullis
+	python3 scripts/cli_reference.py --binary $(BIN) --write docs/CLI.md
 
 # docker-compose 1.29 validates the file offline; no Docker engine runs here.
 compose-check:

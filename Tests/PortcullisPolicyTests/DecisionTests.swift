@@ -4,7 +4,7 @@ import Testing
 
 /// Casbin's rbac_with_deny + keyMatch, pinned case by case.
 @Suite struct DecisionTests {
-    /// The example of DESIGN.md section 8.
+    /// The example of docs/POLICIES.md.
     static let designExample = """
         roles:
           viewer:
