@@ -280,7 +280,10 @@ def test_concurrent_wrong_passwords_cannot_exceed_the_account_limit(srv):
         results = list(pool.map(attempt, attempts))
     evaluated = [r for r in results if r[1] == 200 or (r[1] == 401 and r[2] == "invalid_credentials")]
     refused = [r for r in results if r not in evaluated]
-    assert len(evaluated) <= 10, f"{len(evaluated)} of {len(results)} attempts were evaluated"
+    # The limit is on guesses: at most 10 wrong passwords are ever evaluated. The owner's right
+    # password gives back only the slot it held itself, so it may run as an 11th evaluation.
+    guesses = [r for r in evaluated if r[0] != PASSWORD]
+    assert len(guesses) <= 10, f"{len(guesses)} wrong passwords of {len(results)} attempts were evaluated"
     assert all(status == 429 and retry for _, status, _, retry in refused), [r[1:] for r in refused]
     if not any(password == PASSWORD for password, *_ in evaluated):
         answer = requests.post(srv.url + "/v1/login", json={"username": username, "password": PASSWORD}, timeout=30)
