@@ -23,7 +23,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libssl3 libargo
     && useradd --system --uid 10001 --gid portcullis --home-dir /var/lib/portcullis --shell /usr/sbin/nologin portcullis \
     && mkdir -p /var/lib/portcullis/data /var/lib/portcullis/Keys \
     && chown -R portcullis:portcullis /var/lib/portcullis \
-    && chmod 0700 /var/lib/portcullis/Keys
+    && chmod 0700 /var/lib/portcullis/data /var/lib/portcullis/Keys
 COPY --from=build /portcullis /usr/local/bin/portcullis
 COPY Policies /etc/portcullis/Policies
 ENV PORTCULLIS_HOST=0.0.0.0 \
