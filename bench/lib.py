@@ -9,16 +9,20 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
+import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The launcher shared with the interop tests lives in tools/ at the repository root (on sys.path
+# already under `python -m bench.run` from there; said explicitly for any other entry point).
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from tools.portcullis_server import PortcullisServer, free_port  # noqa: E402,F401 (free_port: for the scenarios)
+
 BENCH = ROOT / "bench"
 RELEASE = ROOT / ".build" / "release"
 PORTCULLIS = RELEASE / "portcullis"
@@ -27,12 +31,6 @@ POLICY_BENCH = RELEASE / "policy-bench"
 WRK_SCRIPTS = BENCH / "wrk"
 PASSWORD = "bench password 0123456789"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 10):
@@ -70,71 +68,19 @@ def rss_kib(pid: int, field: str = "VmRSS") -> int:
     raise RuntimeError(f"{field} not found for {pid}")
 
 
-class Server:
-    """A release-build Portcullis on a fresh directory and a free loopback port."""
+class Server(PortcullisServer):
+    """A release-build Portcullis on a fresh directory (or `directory`, reused as it is) with a copy
+    of Policies/, and a free loopback port; `cpus` pins it with taskset."""
 
     def __init__(self, name: str, env: dict | None = None, cpus: str | None = None, directory: Path | None = None):
-        self.directory = directory or Path(tempfile.mkdtemp(prefix=f"portcullis-bench-{name}-"))
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.cpus = cpus
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")},
-            "PORTCULLIS_DB": str(self.directory / "portcullis.db"),
-            "PORTCULLIS_KEYS": str(self.directory / "Keys"),
-            "PORTCULLIS_POLICIES": str(self.directory / "Policies"),
-            "PORTCULLIS_PORT": str(self.port),
-            "PORTCULLIS_ISSUER": self.url,
+        directory = directory or Path(tempfile.mkdtemp(prefix=f"portcullis-bench-{name}-"))
+        if not (directory / "Policies").exists():
+            shutil.copytree(ROOT / "Policies", directory / "Policies", ignore=shutil.ignore_patterns("*.md", "*.csv"))
+        super().__init__(PORTCULLIS, directory, policies=directory / "Policies", cpus=cpus, cli_timeout=600, env={
             # The bench logs in far more often than a person; the per-address limit counts failures only.
             "PORTCULLIS_MAX_CONCURRENT_REQUESTS": "4096",
             **(env or {}),
-        }
-        self.process: subprocess.Popen | None = None
-        if not (self.directory / "Policies").exists():
-            shutil.copytree(ROOT / "Policies", self.directory / "Policies", ignore=shutil.ignore_patterns("*.md", "*.csv"))
-
-    def cli(self, *arguments: str, stdin: str | None = None) -> str:
-        result = subprocess.run([str(PORTCULLIS), *arguments], input=stdin, env=self.env, capture_output=True, text=True, timeout=600)
-        if result.returncode != 0:
-            raise RuntimeError(f"portcullis {' '.join(arguments)}: {result.stderr.strip()}")
-        return result.stdout
-
-    def start(self) -> float:
-        """Starts the server and returns seconds until /readyz answers 200."""
-        command = [str(PORTCULLIS), "serve"]
-        if self.cpus:
-            command = ["taskset", "-c", self.cpus, *command]
-        self.log = open(self.directory / "server.log", "ab")
-        began = time.perf_counter()
-        self.process = subprocess.Popen(command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = began + 30
-        while time.perf_counter() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/readyz", timeout=1) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - began
-            except (OSError, urllib.error.URLError):
-                pass
-            if self.process.poll() is not None:
-                raise RuntimeError(f"portcullis exited: {(self.directory / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.005)
-        raise RuntimeError("portcullis did not become ready in 30 s")
-
-    @property
-    def pid(self) -> int:
-        assert self.process
-        # Under taskset the child replaces taskset by exec, so the pid is the server's.
-        return self.process.pid
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        })
 
     def add_user(self, username: str, roles: tuple[str, ...] = ()) -> None:
         self.cli("user", "add", username, "--password-stdin", *[f"--role={role}" for role in roles], stdin=PASSWORD + "\n")

@@ -12,6 +12,9 @@ SOAK = lib.BENCH / "soak.json"
 PLOT = lib.BENCH / "verify-latency.png"
 MARKDOWN = lib.ROOT / "BENCHMARKS.md"
 
+# A watched figure more than this fraction worse than in the last committed run is a regression.
+THRESHOLD = 0.20
+
 # Figures compared with the last committed run: (path, higher is better).
 WATCHED = [
     ("verify.ES256.distinct.rps", True), ("verify.ES256.mix.rps", True),
@@ -49,7 +52,7 @@ def previous_results(current: dict | None = None) -> dict | None:
 
 
 def regressions(current: dict, previous: dict | None) -> list[tuple[str, float, float, float]]:
-    """(path, before, now, change) for every watched figure more than 20 % worse."""
+    """(path, before, now, change) for every watched figure more than THRESHOLD (20 %) worse."""
     if not previous:
         return []
     found = []
@@ -59,7 +62,7 @@ def regressions(current: dict, previous: dict | None) -> list[tuple[str, float, 
             continue
         change = (now - before) / before
         worse = -change if higher_is_better else change
-        if worse > 0.20:
+        if worse > THRESHOLD:
             found.append((path, before, now, change))
     return found
 
@@ -311,6 +314,19 @@ def write(results: dict) -> list[str]:
     RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     MARKDOWN.write_text(markdown(results, flagged, previous, plotted))
     return [f"{path}: {before:,} -> {now:,} ({change:+.0%})" for path, before, now, change in flagged]
+
+
+def verdict(flagged: list[str], warn_only: bool = False) -> tuple[int, list[str]]:
+    """The exit status of `make bench` and the lines to print, from write()'s flagged figures:
+    1 when any figure regressed past THRESHOLD, unless `warn_only` (then 0, still reported)."""
+    lines = [f"REGRESSION: {line}" for line in flagged]
+    if not flagged:
+        return 0, lines + [f"bench: OK, no watched figure is more than {THRESHOLD:.0%} worse than in the last committed bench/results.json"]
+    summary = (f"bench: {len(flagged)} watched figure{'s' if len(flagged) != 1 else ''} more than {THRESHOLD:.0%} worse "
+               "than in the last committed bench/results.json")
+    if warn_only:
+        return 0, lines + [summary + " (warn only: exit status 0)"]
+    return 1, lines + [summary + ": FAILED (rerun to rule out noise; BENCH_WARN_ONLY=1 or --warn-only only warns)"]
 
 
 def rerender() -> None:

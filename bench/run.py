@@ -3,7 +3,8 @@
     python3 -m bench.run [--only baselines,verify,...]
 
 Scenarios run in order (later ones use the baselines). The figures of the last committed
-bench/results.json are the reference: any figure more than 20 % worse is flagged.
+bench/results.json are the reference: any figure more than 20 % worse is flagged, and the run
+exits 1 (after writing its results) unless --warn-only or BENCH_WARN_ONLY=1 is given.
 """
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ def machine() -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", help="comma-separated scenarios (baselines always run)")
+    parser.add_argument("--warn-only", action="store_true", default=os.environ.get("BENCH_WARN_ONLY", "") not in ("", "0"),
+                        help="report regressions but exit 0 (also BENCH_WARN_ONLY=1)")
     arguments = parser.parse_args()
     chosen = set(arguments.only.split(",")) if arguments.only else None
     context: dict = {}
@@ -94,9 +97,10 @@ def main() -> int:
         "figures": lib.round_figures(context),
     }
     flagged = report.write(results)
-    for line in flagged:
-        print("REGRESSION:", line)
-    return 0
+    status, lines = report.verdict(flagged, warn_only=arguments.warn_only)
+    for line in lines:
+        print(line, flush=True)
+    return status
 
 
 if __name__ == "__main__":

@@ -70,3 +70,44 @@ def test_regressions_flag_only_figures_more_than_20_percent_worse_in_their_own_d
     edge = results(verify={"ES256": {"mix": {"rps": 8000.0, "p99_ms": 12.0}}})
     assert report.regressions(edge, before) == []
     assert report.regressions(now, None) == []
+
+
+def test_verdict_fails_the_run_on_a_regression_and_passes_within_the_threshold():
+    before = results(verify={"ES256": {"mix": {"rps": 10000.0}}})
+    regressed = results(verify={"ES256": {"mix": {"rps": 7000.0}}})    # 30 % fewer requests/s
+    within = results(verify={"ES256": {"mix": {"rps": 8500.0}}})       # 15 % fewer: noise
+    flagged = [f"{path}: {b} -> {n}" for path, b, n, _ in report.regressions(regressed, before)]
+    status, lines = report.verdict(flagged)
+    assert status == 1
+    assert lines[0].startswith("REGRESSION: verify.ES256.mix.rps")
+    assert "1 watched figure more than 20% worse" in lines[-1] and "FAILED" in lines[-1]
+    # Warn-only still reports, but exits 0.
+    status, lines = report.verdict(flagged, warn_only=True)
+    assert status == 0 and lines[0].startswith("REGRESSION:") and "warn only" in lines[-1]
+    # Within the threshold: nothing flagged, status 0 and an OK line.
+    assert report.regressions(within, before) == []
+    status, lines = report.verdict([])
+    assert status == 0 and lines == [lines[-1]] and lines[-1].startswith("bench: OK")
+
+
+def run_main(monkeypatch, flagged, *arguments, env=None):
+    """bench.run.main() with no scenario run and report.write() answering `flagged`."""
+    from bench import run
+    monkeypatch.setattr(run, "SCENARIOS", {})
+    monkeypatch.setattr(run, "machine", lambda: {"commit": "test"})
+    monkeypatch.setattr(run.report, "write", lambda results: list(flagged))
+    monkeypatch.setattr(sys, "argv", ["bench.run", "--only", "nothing", *arguments])
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    return run.main()
+
+
+def test_bench_run_exits_non_zero_when_a_figure_regressed(monkeypatch, capsys):
+    assert run_main(monkeypatch, ["verify.ES256.mix.rps: 10,000.0 -> 7,000.0 (-30%)"]) == 1
+    output = capsys.readouterr().out
+    assert "REGRESSION: verify.ES256.mix.rps" in output and "FAILED" in output
+    assert run_main(monkeypatch, ["verify.ES256.mix.rps: 10,000.0 -> 7,000.0 (-30%)"], "--warn-only") == 0
+    monkeypatch.delenv("BENCH_WARN_ONLY", raising=False)
+    assert run_main(monkeypatch, ["memory.startup_ms: 100.0 -> 150.0 (+50%)"], env={"BENCH_WARN_ONLY": "1"}) == 0
+    assert run_main(monkeypatch, [], env={"BENCH_WARN_ONLY": "0"}) == 0
+    assert "bench: OK" in capsys.readouterr().out
