@@ -3,7 +3,7 @@ import Logging
 import PortcullisCrypto
 
 extension PortcullisConfiguration {
-    /// Environment variables that set each field (`PORTCULLIS_*`, DESIGN.md section 3).
+    /// Environment variables that set each field (`PORTCULLIS_*`, docs/CONFIGURATION.md).
     public static let environmentKeys: [String] = [
         "PORTCULLIS_HOST", "PORTCULLIS_PORT", "PORTCULLIS_DB", "PORTCULLIS_KEYS", "PORTCULLIS_POLICIES",
         "PORTCULLIS_ISSUER", "PORTCULLIS_ACCESS_TOKEN_TTL", "PORTCULLIS_REFRESH_TOKEN_TTL",

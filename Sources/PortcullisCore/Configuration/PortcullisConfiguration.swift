@@ -10,7 +10,7 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case json
 }
 
-/// The effective settings of a Portcullis process (DESIGN.md section 3).
+/// The effective settings of a Portcullis process (docs/CONFIGURATION.md).
 public struct PortcullisConfiguration: Sendable, Equatable {
     /// Address to listen on.
     public var host: String = "127.0.0.1"
@@ -68,7 +68,7 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     /// Where each explicitly set value came from, by environment name.
     public internal(set) var sources: [String: ConfigurationSource] = [:]
 
-    /// The defaults of DESIGN.md section 3.
+    /// The defaults of docs/CONFIGURATION.md.
     public init() {}
 
     /// The audience of access tokens issued by the REST API.

@@ -8,7 +8,7 @@ import PortcullisCrypto
 public struct AccessTokenSigner: Sendable {
     /// The `typ` header of every access token (RFC 9068).
     public static let tokenType = "at+jwt"
-    /// Clock skew tolerated on `exp`, `nbf` and `iat` (DESIGN.md section 7).
+    /// Clock skew tolerated on `exp`, `nbf` and `iat` (RFC 7519 section 4.1.4; docs/TOKENS.md, "Access tokens").
     public static let leeway: Int64 = 60
 
     let keys: KeyRingProvider

@@ -5,7 +5,7 @@ public import Foundation
 /// The request context every route starts with: the client's address, a 64 KiB body limit, and
 /// what the bearer middleware found in `Authorization`.
 public struct PortcullisRequestContext: RequestContext, RemoteAddressRequestContext {
-    /// Largest request body decoded, in bytes (docs/CONFIGURATION.md, "Limits").
+    /// Largest request body decoded, in bytes (docs/API.md).
     public static let bodyLimit = 64 * 1024
 
     /// Hummingbird's own per-request storage.
