@@ -2,6 +2,9 @@ public import Foundation
 public import PortcullisCrypto
 import PortcullisPolicy
 
+/// The stores `AuthService` (and the flows built on it) reads and writes.
+public typealias AuthServiceStore = UserStore & RoleGrantStore & SessionStore & AccountLockoutStore & AuditStore & MFAStore
+
 /// Password login, refresh rotation, logout, token checks and password change.
 ///
 /// HTTP-free: the server's controllers and the tests call it directly.
@@ -9,7 +12,7 @@ public final class AuthService: Sendable {
     /// Scope of tokens issued by the REST login.
     public static let defaultScope = "openid profile"
 
-    let store: any PortcullisStore
+    let store: any AuthServiceStore
     let hasher: PasswordHasher
     let signer: AccessTokenSigner
     /// Mints every access, ID and refresh token.
@@ -26,7 +29,7 @@ public final class AuthService: Sendable {
 
     /// Wires the service.
     public init(
-        store: any PortcullisStore,
+        store: any AuthServiceStore,
         hasher: PasswordHasher,
         signer: AccessTokenSigner,
         configuration: PortcullisConfiguration,
