@@ -163,7 +163,7 @@ public final class SQLiteStore: PortcullisStore {
             subject: row["subject"], remoteAddress: row["remote_address"], detail: row["detail"])
     }
 
-    public func eraseUser(id: String, username: String, pseudonym: String) async throws -> [Int64] {
+    public func eraseUser(id: String, username: String, pseudonym: String, at: Date) async throws -> [Int64] {
         try await pool.write { db in
             guard try Row.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ?", arguments: [id]) != nil else { return [] }
             let families = try String.fetchAll(db, sql: "SELECT id FROM token_families WHERE user_id = ?", arguments: [id])
@@ -182,7 +182,7 @@ public final class SQLiteStore: PortcullisStore {
             try db.execute(sql: "DELETE FROM account_lockouts WHERE key = ?", arguments: [username.lowercased()])
             try db.execute(sql: "DELETE FROM decision_log WHERE subject = ?", arguments: [username])
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
-            try Self.appendAudit(AuditEvent(at: Date(), action: "user.erase", actor: "admin", subject: pseudonym, remoteAddress: nil,
+            try Self.appendAudit(AuditEvent(at: at, action: "user.erase", actor: "admin", subject: pseudonym, remoteAddress: nil,
                                             detail: AuditChain.erasedRowsPrefix + erased.map(String.init).joined(separator: ",")), db: db)
             return erased
         }

@@ -112,7 +112,7 @@ public struct UserAdministration: Sendable {
     public func eraseUser(_ username: String) async throws -> (pseudonym: String, auditEvents: Int) {
         let user = try await existingUser(username)
         let pseudonym = "erased-" + SecureRandom.token(byteCount: 8)
-        let rows = try await store.eraseUser(id: user.id, username: user.username, pseudonym: pseudonym)
+        let rows = try await store.eraseUser(id: user.id, username: user.username, pseudonym: pseudonym, at: clock())
         return (pseudonym, rows.count)
     }
 

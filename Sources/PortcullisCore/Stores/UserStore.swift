@@ -18,6 +18,7 @@ public protocol UserStore: Sendable {
     func deleteUser(id: String) async throws -> Bool
     /// GDPR erasure in one transaction: deletes the user with grants, MFA, sessions, consents, codes,
     /// lockout and decision-log rows, and pseudonymises their audit rows (actor/subject → `pseudonym`,
-    /// address and detail cleared). Returns the pseudonymised audit row ids; empty if the user is absent.
-    func eraseUser(id: String, username: String, pseudonym: String) async throws -> [Int64]
+    /// address and detail cleared), then appends a `user.erase` audit event at `at` listing them.
+    /// Returns the pseudonymised audit row ids; empty if the user is absent.
+    func eraseUser(id: String, username: String, pseudonym: String, at: Date) async throws -> [Int64]
 }
