@@ -82,7 +82,6 @@ extension SQLiteStore {
 
     public func createMFAChallenge(_ challenge: MFAChallenge) async throws {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM mfa_challenges WHERE expires_at < ?", arguments: [challenge.expiresAt.timeIntervalSince1970 - 3600])
             try db.execute(
                 sql: "INSERT INTO mfa_challenges (token_hash, user_id, expires_at, failures) VALUES (?, ?, ?, 0)",
                 arguments: [challenge.tokenHash, challenge.userID, challenge.expiresAt.timeIntervalSince1970])

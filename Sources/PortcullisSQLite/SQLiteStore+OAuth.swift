@@ -61,7 +61,6 @@ extension SQLiteStore {
 
     public func createAuthorizationCode(_ record: AuthorizationCodeRecord) async throws {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM oauth_codes WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970 - 3600])
             try db.execute(
                 sql: """
                     INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr,
@@ -133,7 +132,6 @@ extension SQLiteStore {
 
     public func createBrowserSession(_ session: BrowserSession) async throws {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM browser_sessions WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
             try db.execute(
                 sql: "INSERT INTO browser_sessions (id_hash, user_id, auth_time, amr, expires_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [session.idHash, session.userID, session.authTime.timeIntervalSince1970, Self.json(session.amr),

@@ -104,7 +104,6 @@ extension SQLiteStore {
 
     public func revokeAccessToken(jti: String, expiresAt: Date, at: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM revoked_access_tokens WHERE expires_at < ?", arguments: [at.timeIntervalSince1970 - 3600])
             try db.execute(
                 sql: "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at, revoked_at) VALUES (?, ?, ?)",
                 arguments: [jti, expiresAt.timeIntervalSince1970, at.timeIntervalSince1970])
