@@ -23,7 +23,8 @@ public final class AuthService: Sendable {
     let secretsKey: [UInt8]
     /// The policy in force: it turns database grants into effective roles.
     public let policies: PolicyProvider
-    let clock: @Sendable () -> Date
+    /// The time every decision and stored row uses (replaceable in tests).
+    public let clock: @Sendable () -> Date
     /// Counters of events, tokens and decisions.
     public let metrics: PortcullisMetrics
 
