@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import PortcullisCore
 
 /// Makes stores for the conformance suite: a fresh, empty, migrated store on every call.

@@ -6,7 +6,7 @@ extension StoreConformance {
     static let userChecks: [ConformanceCheck] = [
         ConformanceCheck("user.createAndReadByIDAndName", store: { store in
             let user = makeUser("Alice")
-            try await expect(try await store.user(id: user.id), nil, "absent before creation")
+            try expect(try await store.user(id: user.id), nil, "absent before creation")
             try await store.createUser(user)
             try expect(try await store.user(id: user.id), user, "by id")
             try expect(try await store.user(username: "aLiCe"), user, "by name, any case")

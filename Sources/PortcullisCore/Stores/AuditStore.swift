@@ -1,5 +1,3 @@
-public import Foundation
-
 /// The append-only audit trail.
 public protocol AuditStore: Sendable {
     /// Appends one event.

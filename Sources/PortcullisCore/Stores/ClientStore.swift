@@ -1,5 +1,3 @@
-public import Foundation
-
 /// Registered OAuth clients.
 public protocol ClientStore: Sendable {
     /// Registers a client; `conflict` if the id exists.

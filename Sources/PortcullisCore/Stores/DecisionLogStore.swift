@@ -1,5 +1,3 @@
-public import Foundation
-
 /// Storage of the bounded decision log.
 public protocol DecisionLogStore: Sendable {
     /// Appends records and keeps only the newest `capacity`.
