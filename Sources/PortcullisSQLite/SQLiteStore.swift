@@ -43,15 +43,7 @@ public final class SQLiteStore: PortcullisStore {
 
     public func createUser(_ user: User) async throws {
         do {
-            try await pool.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO users (id, username, email, password_hash, disabled, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [user.id, user.username, user.email, user.passwordHash, user.disabled,
-                                user.createdAt.timeIntervalSince1970, user.updatedAt.timeIntervalSince1970])
-            }
+            try await pool.write { db in try UserRecord(user).insert(db) }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw PortcullisError.conflict("user \(user.username) already exists")
         }
@@ -59,19 +51,19 @@ public final class SQLiteStore: PortcullisStore {
 
     public func user(id: String) async throws -> User? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(Self.user)
+            try UserRecord.fetchOne(db, key: id)?.user
         }
     }
 
     public func user(username: String) async throws -> User? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ? COLLATE NOCASE", arguments: [username]).map(Self.user)
+            try UserRecord.fetchOne(db, sql: "SELECT * FROM users WHERE username = ? COLLATE NOCASE", arguments: [username])?.user
         }
     }
 
     public func allUsers() async throws -> [User] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY username COLLATE NOCASE").map(Self.user)
+            try UserRecord.fetchAll(db, sql: "SELECT * FROM users ORDER BY username COLLATE NOCASE").map(\.user)
         }
     }
 
@@ -95,13 +87,6 @@ public final class SQLiteStore: PortcullisStore {
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
             return db.changesCount == 1
         }
-    }
-
-    static func user(_ row: Row) -> User {
-        User(
-            id: row["id"], username: row["username"], email: row["email"], passwordHash: row["password_hash"],
-            disabled: row["disabled"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
 
     // MARK: RoleGrantStore

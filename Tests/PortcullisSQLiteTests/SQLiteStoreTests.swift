@@ -74,4 +74,33 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         #expect(foreignKeys == 1)
         #expect(synchronous == 2)
     }
+
+    @Test func recordsKeepTheSchemasColumnTypesAndReadRowsWrittenBeforeThem() async throws {
+        let store = try makeStore()
+        let user = makeUser()
+        try await store.createUser(user)
+        try await store.createClient(OAuthClient(
+            id: "app", name: "App", secretHash: nil, redirectURIs: ["https://app.example/cb"], postLogoutRedirectURIs: [], scopes: ["openid"],
+            grantTypes: [.authorizationCode], idTokenAlgorithm: .es256, firstParty: false, createdAt: now))
+        let (types, uris) = try await store.databaseWriter.read { db in
+            (try Row.fetchOne(db, sql: "SELECT typeof(created_at) AS created, typeof(pkce_required) AS pkce FROM oauth_clients")!,
+             try String.fetchOne(db, sql: "SELECT redirect_uris FROM oauth_clients"))
+        }
+        #expect(types["created"] as String? == "real")
+        #expect(types["pkce"] as String? == "integer")
+        #expect(try JSONDecoder().decode([String].self, from: Data((uris ?? "").utf8)) == ["https://app.example/cb"])
+        // A row as the hand-written mapping wrote it: escaped slashes, an unknown grant type.
+        try await store.databaseWriter.write { db in
+            try db.execute(sql: """
+                INSERT INTO oauth_clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, scopes, grant_types, id_token_alg, first_party, created_at)
+                VALUES ('old', 'Old', NULL, '["https:\\/\\/old.example\\/cb"]', '[]', '["openid"]', '["authorization_code","device_code"]', 'EdDSA', 1, 1700000000.5)
+                """)
+        }
+        let old = try #require(try await store.client(id: "old"))
+        #expect(old.redirectURIs == ["https://old.example/cb"])
+        #expect(old.grantTypes == [.authorizationCode])
+        #expect(old.idTokenAlgorithm == .edDSA)
+        #expect(old.firstParty)
+        #expect(old.createdAt == Date(timeIntervalSince1970: 1_700_000_000.5))
+    }
 }
