@@ -82,7 +82,7 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         try await store.createClient(OAuthClient(
             id: "app", name: "App", secretHash: nil, redirectURIs: ["https://app.example/cb"], postLogoutRedirectURIs: [], scopes: ["openid"],
             grantTypes: [.authorizationCode], idTokenAlgorithm: .es256, firstParty: false, createdAt: now))
-        let (types, uris) = try await store.databaseWriter.read { db in
+        let (types, uris) = try store.databaseWriter.read { db in
             (try Row.fetchOne(db, sql: "SELECT typeof(created_at) AS created, typeof(pkce_required) AS pkce FROM oauth_clients")!,
              try String.fetchOne(db, sql: "SELECT redirect_uris FROM oauth_clients"))
         }
