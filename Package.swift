@@ -153,9 +153,16 @@ let package = Package(
             dependencies: ["PortcullisCore", "PortcullisCrypto"],
             swiftSettings: testSwiftSettings
         ),
+        // The shared store suite every backend runs (a library, not a test target: no Testing import).
+        .target(
+            name: "PortcullisStoreConformance",
+            dependencies: ["PortcullisCore", "PortcullisCrypto"],
+            path: "Tests/StoreConformance",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PortcullisSQLiteTests",
-            dependencies: ["PortcullisSQLite", "PortcullisCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["PortcullisSQLite", "PortcullisCore", "PortcullisStoreConformance", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -9,27 +9,17 @@ extension SQLiteStore {
             if let confirmed = try Double?.fetchOne(db, sql: "SELECT confirmed_at FROM totp_credentials WHERE user_id = ?", arguments: [credential.userID]), confirmed != nil {
                 throw PortcullisError.conflict("TOTP is already active; remove it first")
             }
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO totp_credentials (user_id, sealed_secret, algorithm, digits, period, created_at, confirmed_at, last_step)
-                    VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)
-                    """,
-                arguments: [credential.userID, Data(credential.sealedSecret), credential.parameters.algorithm.rawValue,
-                            credential.parameters.digits, credential.parameters.period, credential.createdAt.timeIntervalSince1970])
+            // Pending: never confirmed, no step used, whatever the caller's value says.
+            var row = TOTPCredentialRecord(credential)
+            row.confirmedAt = nil
+            row.lastUsedStep = nil
+            try row.insert(db, onConflict: .replace)
         }
     }
 
     public func totpCredential(userID: String) async throws -> TOTPCredential? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM totp_credentials WHERE user_id = ?", arguments: [userID]) else { return nil }
-            let confirmed: Double? = row["confirmed_at"]
-            let sealed: Data = row["sealed_secret"]
-            let algorithm = HashAlgorithm(rawValue: row["algorithm"]) ?? .sha1
-            return TOTPCredential(
-                userID: row["user_id"], sealedSecret: [UInt8](sealed),
-                parameters: TOTP(algorithm: algorithm, digits: row["digits"], period: row["period"]),
-                createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                confirmedAt: confirmed.map(Date.init(timeIntervalSince1970:)), lastUsedStep: row["last_step"])
+            try TOTPCredentialRecord.fetchOne(db, key: userID)?.credential
         }
     }
 
@@ -82,18 +72,15 @@ extension SQLiteStore {
 
     public func createMFAChallenge(_ challenge: MFAChallenge) async throws {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM mfa_challenges WHERE expires_at < ?", arguments: [challenge.expiresAt.timeIntervalSince1970 - 3600])
-            try db.execute(
-                sql: "INSERT INTO mfa_challenges (token_hash, user_id, expires_at, failures) VALUES (?, ?, ?, 0)",
-                arguments: [challenge.tokenHash, challenge.userID, challenge.expiresAt.timeIntervalSince1970])
+            var row = MFAChallengeRecord(challenge)
+            row.failures = 0
+            try row.insert(db)
         }
     }
 
     public func mfaChallenge(tokenHash: String) async throws -> MFAChallenge? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM mfa_challenges WHERE token_hash = ?", arguments: [tokenHash]).map { row in
-                MFAChallenge(tokenHash: row["token_hash"], userID: row["user_id"], expiresAt: Date(timeIntervalSince1970: row["expires_at"]), failures: row["failures"])
-            }
+            try MFAChallengeRecord.fetchOne(db, key: tokenHash)?.challenge
         }
     }
 

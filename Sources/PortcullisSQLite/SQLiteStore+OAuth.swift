@@ -4,51 +4,25 @@ public import PortcullisCore
 import PortcullisCrypto
 
 extension SQLiteStore {
-    static func json(_ strings: [String]) -> String {
-        String(decoding: (try? JSONEncoder().encode(strings)) ?? Data("[]".utf8), as: UTF8.self)
-    }
-
-    static func strings(_ json: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
-    }
-
-    static func client(_ row: Row) -> OAuthClient {
-        OAuthClient(
-            id: row["id"], name: row["name"], secretHash: row["secret_hash"],
-            redirectURIs: strings(row["redirect_uris"]), postLogoutRedirectURIs: strings(row["post_logout_redirect_uris"]),
-            scopes: strings(row["scopes"]), grantTypes: strings(row["grant_types"]).compactMap(GrantType.init(rawValue:)),
-            resources: strings(row["resources"]), pkceRequired: row["pkce_required"],
-            idTokenAlgorithm: JWSAlgorithm(rawValue: row["id_token_alg"]) ?? .rs256,
-            firstParty: row["first_party"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
-    }
-
     public func createClient(_ client: OAuthClient) async throws {
         try await pool.write { db in
             guard try Row.fetchOne(db, sql: "SELECT 1 FROM oauth_clients WHERE id = ?", arguments: [client.id]) == nil else {
                 throw PortcullisError.conflict("client \(client.id) exists")
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO oauth_clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, scopes, grant_types,
-                                               resources, pkce_required, id_token_alg, first_party, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [client.id, client.name, client.secretHash, Self.json(client.redirectURIs), Self.json(client.postLogoutRedirectURIs),
-                            Self.json(client.scopes), Self.json(client.grantTypes.map(\.rawValue)), Self.json(client.resources),
-                            client.pkceRequired, client.idTokenAlgorithm.rawValue, client.firstParty, client.createdAt.timeIntervalSince1970])
+            try ClientRecord(client).insert(db)
         }
     }
 
     public func client(id: String) async throws -> OAuthClient? {
         // Read at every client authentication (token, introspect, revoke): one row on a hot reader.
         try hotReaders.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM oauth_clients WHERE id = ?"), arguments: [id]).map(Self.client)
+            try ClientRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM oauth_clients WHERE id = ?"), arguments: [id])?.client
         }
     }
 
     public func allClients() async throws -> [OAuthClient] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM oauth_clients ORDER BY id").map(Self.client)
+            try ClientRecord.fetchAll(db, sql: "SELECT * FROM oauth_clients ORDER BY id").map(\.client)
         }
     }
 
@@ -61,32 +35,20 @@ extension SQLiteStore {
 
     public func createAuthorizationCode(_ record: AuthorizationCodeRecord) async throws {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM oauth_codes WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970 - 3600])
-            try db.execute(
-                sql: """
-                    INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr,
-                                             resources, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [record.codeHash, record.clientID, record.userID, record.redirectURI, record.scope, record.nonce,
-                            record.codeChallenge, record.authTime.timeIntervalSince1970, Self.json(record.amr),
-                            Self.json(record.resources), record.expiresAt.timeIntervalSince1970])
+            // Unused and unreplayed, whatever the caller's record says.
+            var row = AuthorizationCodeRow(record)
+            row.familyID = nil
+            row.accessTokenID = nil
+            try row.insert(db)
         }
     }
 
     public func redeemAuthorizationCode(hash: String, familyID: String, accessTokenID: String, at: Date,
                                         check: @Sendable (AuthorizationCodeRecord) -> OAuthError?) async throws -> CodeRedemption {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM oauth_codes WHERE code_hash = ?", arguments: [hash]) else { return .unknown }
-            let nonce: String? = row["nonce"]
-            let challenge: String? = row["code_challenge"]
-            let usedAt: Double? = row["used_at"]
-            let record = AuthorizationCodeRecord(
-                codeHash: hash, clientID: row["client_id"], userID: row["user_id"], redirectURI: row["redirect_uri"],
-                scope: row["scope"], nonce: nonce, codeChallenge: challenge, authTime: Date(timeIntervalSince1970: row["auth_time"]),
-                amr: Self.strings(row["amr"]), resources: Self.strings(row["resources"]),
-                expiresAt: Date(timeIntervalSince1970: row["expires_at"]), familyID: row["family_id"], accessTokenID: row["access_jti"])
-            if usedAt != nil {
+            guard let row = try AuthorizationCodeRow.fetchOne(db, key: hash) else { return .unknown }
+            let record = row.code
+            if row.usedAt != nil {
                 try db.execute(sql: "UPDATE oauth_codes SET replayed_at = ? WHERE code_hash = ?", arguments: [at.timeIntervalSince1970, hash])
                 if let family = record.familyID {
                     try Self.revoke(familyID: family, reason: "code_replay", at: at.timeIntervalSince1970, db: db)
@@ -133,21 +95,14 @@ extension SQLiteStore {
 
     public func createBrowserSession(_ session: BrowserSession) async throws {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM browser_sessions WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
-            try db.execute(
-                sql: "INSERT INTO browser_sessions (id_hash, user_id, auth_time, amr, expires_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [session.idHash, session.userID, session.authTime.timeIntervalSince1970, Self.json(session.amr),
-                            session.expiresAt.timeIntervalSince1970])
+            try BrowserSessionRecord(session).insert(db)
         }
     }
 
     public func browserSession(idHash: String, at: Date) async throws -> BrowserSession? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM browser_sessions WHERE id_hash = ? AND expires_at > ?",
-                             arguments: [idHash, at.timeIntervalSince1970]).map { row in
-                BrowserSession(idHash: row["id_hash"], userID: row["user_id"], authTime: Date(timeIntervalSince1970: row["auth_time"]),
-                               amr: Self.strings(row["amr"]), expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
-            }
+            try BrowserSessionRecord.fetchOne(db, sql: "SELECT * FROM browser_sessions WHERE id_hash = ? AND expires_at > ?",
+                                              arguments: [idHash, at.timeIntervalSince1970])?.session
         }
     }
 

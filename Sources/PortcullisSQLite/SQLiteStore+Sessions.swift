@@ -5,10 +5,11 @@ public import PortcullisCore
 extension SQLiteStore {
     public func createFamily(_ family: TokenFamily, firstToken: RefreshTokenRecord?) async throws {
         try await pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO token_families (id, user_id, client_id, scope, resources, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [family.id, family.userID, family.clientID, family.scope, Self.json(family.resources),
-                            family.createdAt.timeIntervalSince1970])
+            var row = TokenFamilyRecord(family)
+            // A family starts live, whatever the caller's value says.
+            row.revokedAt = nil
+            row.revokedReason = nil
+            try row.insert(db)
             if let firstToken { try Self.insert(firstToken, familyID: family.id, db: db) }
         }
     }
@@ -104,7 +105,6 @@ extension SQLiteStore {
 
     public func revokeAccessToken(jti: String, expiresAt: Date, at: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM revoked_access_tokens WHERE expires_at < ?", arguments: [at.timeIntervalSince1970 - 3600])
             try db.execute(
                 sql: "INSERT OR IGNORE INTO revoked_access_tokens (jti, expires_at, revoked_at) VALUES (?, ?, ?)",
                 arguments: [jti, expiresAt.timeIntervalSince1970, at.timeIntervalSince1970])
@@ -133,9 +133,7 @@ extension SQLiteStore {
     }
 
     static func insert(_ record: RefreshTokenRecord, familyID: String, db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",
-            arguments: [record.tokenHash, familyID, record.issuedAt.timeIntervalSince1970, record.expiresAt.timeIntervalSince1970])
+        try RefreshTokenRow(record, familyID: familyID).insert(db)
     }
 
     static func revoke(familyID: String, reason: String, at: Double, db: Database) throws {
@@ -145,12 +143,6 @@ extension SQLiteStore {
     }
 
     static func family(id: String, db: Database) throws -> TokenFamily? {
-        try Row.fetchOne(db, sql: "SELECT * FROM token_families WHERE id = ?", arguments: [id]).map { row in
-            let revokedAt: Double? = row["revoked_at"]
-            return TokenFamily(
-                id: row["id"], userID: row["user_id"], clientID: row["client_id"], scope: row["scope"],
-                resources: strings(row["resources"]), createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                revokedAt: revokedAt.map(Date.init(timeIntervalSince1970:)), revokedReason: row["revoked_reason"])
-        }
+        try TokenFamilyRecord.fetchOne(db, key: id)?.family
     }
 }

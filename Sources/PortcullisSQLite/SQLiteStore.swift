@@ -43,15 +43,7 @@ public final class SQLiteStore: PortcullisStore {
 
     public func createUser(_ user: User) async throws {
         do {
-            try await pool.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO users (id, username, email, password_hash, disabled, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [user.id, user.username, user.email, user.passwordHash, user.disabled,
-                                user.createdAt.timeIntervalSince1970, user.updatedAt.timeIntervalSince1970])
-            }
+            try await pool.write { db in try UserRecord(user).insert(db) }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw PortcullisError.conflict("user \(user.username) already exists")
         }
@@ -59,19 +51,19 @@ public final class SQLiteStore: PortcullisStore {
 
     public func user(id: String) async throws -> User? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(Self.user)
+            try UserRecord.fetchOne(db, key: id)?.user
         }
     }
 
     public func user(username: String) async throws -> User? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ? COLLATE NOCASE", arguments: [username]).map(Self.user)
+            try UserRecord.fetchOne(db, sql: "SELECT * FROM users WHERE username = ? COLLATE NOCASE", arguments: [username])?.user
         }
     }
 
     public func allUsers() async throws -> [User] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY username COLLATE NOCASE").map(Self.user)
+            try UserRecord.fetchAll(db, sql: "SELECT * FROM users ORDER BY username COLLATE NOCASE").map(\.user)
         }
     }
 
@@ -95,13 +87,6 @@ public final class SQLiteStore: PortcullisStore {
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
             return db.changesCount == 1
         }
-    }
-
-    static func user(_ row: Row) -> User {
-        User(
-            id: row["id"], username: row["username"], email: row["email"], passwordHash: row["password_hash"],
-            disabled: row["disabled"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
 
     // MARK: RoleGrantStore
@@ -163,7 +148,7 @@ public final class SQLiteStore: PortcullisStore {
             subject: row["subject"], remoteAddress: row["remote_address"], detail: row["detail"])
     }
 
-    public func eraseUser(id: String, username: String, pseudonym: String) async throws -> [Int64] {
+    public func eraseUser(id: String, username: String, pseudonym: String, at: Date) async throws -> [Int64] {
         try await pool.write { db in
             guard try Row.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ?", arguments: [id]) != nil else { return [] }
             let families = try String.fetchAll(db, sql: "SELECT id FROM token_families WHERE user_id = ?", arguments: [id])
@@ -182,7 +167,7 @@ public final class SQLiteStore: PortcullisStore {
             try db.execute(sql: "DELETE FROM account_lockouts WHERE key = ?", arguments: [username.lowercased()])
             try db.execute(sql: "DELETE FROM decision_log WHERE subject = ?", arguments: [username])
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
-            try Self.appendAudit(AuditEvent(at: Date(), action: "user.erase", actor: "admin", subject: pseudonym, remoteAddress: nil,
+            try Self.appendAudit(AuditEvent(at: at, action: "user.erase", actor: "admin", subject: pseudonym, remoteAddress: nil,
                                             detail: AuditChain.erasedRowsPrefix + erased.map(String.init).joined(separator: ",")), db: db)
             return erased
         }

@@ -88,7 +88,7 @@ public struct PortcullisServices: Sendable {
             configuration: configuration, secretsKey: secretsKey, policies: policies, metrics: metrics, clock: clock)
         self.decisionLog = configuration.decisionLogSize > 0 ? DecisionLog(store: store, capacity: configuration.decisionLogSize) : nil
         self.authorization = AuthorizationService(auth: auth, store: store, policies: policies, decisionLog: decisionLog)
-        self.oauth = OAuthProvider(auth: auth)
+        self.oauth = OAuthProvider(auth: auth, store: store)
         self.secretsKey = secretsKey
     }
 }

@@ -2,7 +2,7 @@ public import Logging
 import PortcullisCore
 public import ServiceLifecycle
 
-/// The server's background work: policy hot reload and decision-log flushing.
+/// The server's background work: policy hot reload, decision-log flushing and the janitor.
 ///
 /// Runs beside the HTTP server in the same service group and stops at graceful shutdown.
 public struct BackgroundTasks: Service {
@@ -20,6 +20,7 @@ public struct BackgroundTasks: Service {
         let decisionLog = services.decisionLog
         let metrics = services.metrics
         let logger = self.logger
+        let janitor = Janitor(store: services.store, configuration: services.configuration, metrics: metrics, clock: services.auth.clock)
         try await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -35,6 +36,9 @@ public struct BackgroundTasks: Service {
                             break
                         }
                     }
+                }
+                group.addTask {
+                    await janitor.run { error in logger.error("janitor sweep failed", metadata: ["error": "\(error)"]) }
                 }
                 if let decisionLog {
                     group.addTask { await decisionLog.run() }

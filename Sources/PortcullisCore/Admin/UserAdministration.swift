@@ -25,9 +25,12 @@ public struct UserSummary: Codable, Sendable, Equatable {
     }
 }
 
+/// The stores `UserAdministration` reads and writes.
+public typealias UserAdministrationStore = UserStore & RoleGrantStore & SessionStore & AccountLockoutStore & AuditStore & MFAStore
+
 /// The operations behind `portcullis user …` and `portcullis role …`; every change is audited.
 public struct UserAdministration: Sendable {
-    let store: any PortcullisStore
+    let store: any UserAdministrationStore
     let hasher: PasswordHasher
     let actor: String
     let policy: Policy?
@@ -36,7 +39,7 @@ public struct UserAdministration: Sendable {
     /// Administration over `store`, audited as `actor` (e.g. `cli`).
     ///
     /// With a `policy`, granting a role it does not define is refused.
-    public init(store: any PortcullisStore, hasher: PasswordHasher, policy: Policy? = nil, actor: String = "cli", clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any UserAdministrationStore, hasher: PasswordHasher, policy: Policy? = nil, actor: String = "cli", clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.hasher = hasher
         self.policy = policy
@@ -109,7 +112,7 @@ public struct UserAdministration: Sendable {
     public func eraseUser(_ username: String) async throws -> (pseudonym: String, auditEvents: Int) {
         let user = try await existingUser(username)
         let pseudonym = "erased-" + SecureRandom.token(byteCount: 8)
-        let rows = try await store.eraseUser(id: user.id, username: user.username, pseudonym: pseudonym)
+        let rows = try await store.eraseUser(id: user.id, username: user.username, pseudonym: pseudonym, at: clock())
         return (pseudonym, rows.count)
     }
 

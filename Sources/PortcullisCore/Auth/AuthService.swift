@@ -2,6 +2,9 @@ public import Foundation
 public import PortcullisCrypto
 import PortcullisPolicy
 
+/// The stores `AuthService` (and the flows built on it) reads and writes.
+public typealias AuthServiceStore = UserStore & RoleGrantStore & SessionStore & AccountLockoutStore & AuditStore & MFAStore
+
 /// Password login, refresh rotation, logout, token checks and password change.
 ///
 /// HTTP-free: the server's controllers and the tests call it directly.
@@ -9,7 +12,7 @@ public final class AuthService: Sendable {
     /// Scope of tokens issued by the REST login.
     public static let defaultScope = "openid profile"
 
-    let store: any PortcullisStore
+    let store: any AuthServiceStore
     let hasher: PasswordHasher
     let signer: AccessTokenSigner
     /// Mints every access, ID and refresh token.
@@ -20,13 +23,14 @@ public final class AuthService: Sendable {
     let secretsKey: [UInt8]
     /// The policy in force: it turns database grants into effective roles.
     public let policies: PolicyProvider
-    let clock: @Sendable () -> Date
+    /// The time every decision and stored row uses (replaceable in tests).
+    public let clock: @Sendable () -> Date
     /// Counters of events, tokens and decisions.
     public let metrics: PortcullisMetrics
 
     /// Wires the service.
     public init(
-        store: any PortcullisStore,
+        store: any AuthServiceStore,
         hasher: PasswordHasher,
         signer: AccessTokenSigner,
         configuration: PortcullisConfiguration,

@@ -9,7 +9,7 @@ extension PortcullisConfiguration {
         "PORTCULLIS_ISSUER", "PORTCULLIS_ACCESS_TOKEN_TTL", "PORTCULLIS_REFRESH_TOKEN_TTL",
         "PORTCULLIS_REFRESH_GRACE_WINDOW", "PORTCULLIS_ARGON2_MEMORY_KIB", "PORTCULLIS_ARGON2_ITERATIONS",
         "PORTCULLIS_ARGON2_PARALLELISM", "PORTCULLIS_ARGON2_ALLOW_WEAK", "PORTCULLIS_SIGNING_ALG", "PORTCULLIS_ACCOUNT_FAILURE_LIMIT",
-        "PORTCULLIS_ADDRESS_FAILURE_LIMIT", "PORTCULLIS_TOTP_ISSUER", "PORTCULLIS_DECISION_LOG_SIZE",
+        "PORTCULLIS_ADDRESS_FAILURE_LIMIT", "PORTCULLIS_TOTP_ISSUER", "PORTCULLIS_DECISION_LOG_SIZE", "PORTCULLIS_JANITOR_INTERVAL",
         "PORTCULLIS_MAX_CONCURRENT_REQUESTS", "PORTCULLIS_REQUEST_TIMEOUT", "PORTCULLIS_IDLE_TIMEOUT",
         "PORTCULLIS_TOKEN_CACHE_SIZE", "PORTCULLIS_EVENT_LOOP_THREADS", "PORTCULLIS_LOG_FORMAT", "PORTCULLIS_LOG_LEVEL",
     ]
@@ -60,7 +60,7 @@ extension PortcullisConfiguration {
             "PORTCULLIS_ARGON2_ALLOW_WEAK": allowWeakArgon2 ? "1" : "0",
             "PORTCULLIS_SIGNING_ALG": signingAlgorithm.rawValue, "PORTCULLIS_ACCOUNT_FAILURE_LIMIT": String(accountFailureLimit),
             "PORTCULLIS_ADDRESS_FAILURE_LIMIT": String(addressFailureLimit), "PORTCULLIS_TOTP_ISSUER": totpIssuer,
-            "PORTCULLIS_DECISION_LOG_SIZE": String(decisionLogSize), "PORTCULLIS_MAX_CONCURRENT_REQUESTS": String(maxConcurrentRequests),
+            "PORTCULLIS_DECISION_LOG_SIZE": String(decisionLogSize), "PORTCULLIS_JANITOR_INTERVAL": String(Int(janitorInterval)), "PORTCULLIS_MAX_CONCURRENT_REQUESTS": String(maxConcurrentRequests),
             "PORTCULLIS_REQUEST_TIMEOUT": String(Int(requestTimeout)), "PORTCULLIS_IDLE_TIMEOUT": String(Int(idleTimeout)),
             "PORTCULLIS_TOKEN_CACHE_SIZE": String(tokenCacheSize), "PORTCULLIS_EVENT_LOOP_THREADS": String(eventLoopThreads),
             "PORTCULLIS_LOG_FORMAT": logFormat.rawValue, "PORTCULLIS_LOG_LEVEL": logLevel.rawValue,
@@ -104,6 +104,7 @@ extension PortcullisConfiguration {
         case "PORTCULLIS_ACCOUNT_FAILURE_LIMIT": accountFailureLimit = try integer(1...1000)
         case "PORTCULLIS_ADDRESS_FAILURE_LIMIT": addressFailureLimit = try integer(1...100_000)
         case "PORTCULLIS_DECISION_LOG_SIZE": decisionLogSize = try integer(0...10_000_000)
+        case "PORTCULLIS_JANITOR_INTERVAL": janitorInterval = TimeInterval(try integer(1...86_400))
         case "PORTCULLIS_MAX_CONCURRENT_REQUESTS": maxConcurrentRequests = try integer(1...100_000)
         case "PORTCULLIS_REQUEST_TIMEOUT": requestTimeout = TimeInterval(try integer(1...3600))
         case "PORTCULLIS_IDLE_TIMEOUT": idleTimeout = TimeInterval(try integer(1...3600))

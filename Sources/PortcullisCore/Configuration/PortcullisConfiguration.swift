@@ -42,6 +42,8 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var addressFailureLimit: Int = 100
     /// Decisions kept in the decision log for `policy diff` (0 turns the log off).
     public var decisionLogSize: Int = 10_000
+    /// Seconds between the janitor's sweeps of expired rows (`Janitor`).
+    public var janitorInterval: TimeInterval = 300
     /// Issuer name shown by authenticator apps (`otpauth://totp/NAME:user`).
     public var totpIssuer: String = "Portcullis"
     /// Requests handled at once; more are shed with 503 (load safety).

@@ -49,29 +49,3 @@ public struct MFAChallenge: Sendable, Equatable {
         self.failures = failures
     }
 }
-
-/// TOTP credentials, one-time recovery codes and login challenges.
-public protocol MFAStore: Sendable {
-    /// Stores a pending enrolment, replacing a pending one; throws `conflict` when one is active.
-    func saveTOTPEnrolment(_ credential: TOTPCredential) async throws
-    /// The user's credential, pending or active.
-    func totpCredential(userID: String) async throws -> TOTPCredential?
-    /// Activates a pending credential, records `step` as used and stores the recovery-code hashes.
-    func confirmTOTP(userID: String, at: Date, step: Int64, recoveryCodeHashes: [String]) async throws -> Bool
-    /// Removes the credential and the recovery codes; false when there was none.
-    func deleteTOTP(userID: String) async throws -> Bool
-    /// Compare-and-set: records `step` only if it is later than the last used step.
-    func advanceTOTPStep(userID: String, to step: Int64) async throws -> Bool
-    /// Marks an unused recovery code used; false when unknown or used before.
-    func consumeRecoveryCode(userID: String, codeHash: String, at: Date) async throws -> Bool
-    /// Unused recovery codes left.
-    func remainingRecoveryCodes(userID: String) async throws -> Int
-    /// Stores a login challenge.
-    func createMFAChallenge(_ challenge: MFAChallenge) async throws
-    /// The challenge with this token hash.
-    func mfaChallenge(tokenHash: String) async throws -> MFAChallenge?
-    /// Counts a wrong code; deletes the challenge when `maxFailures` is reached. Returns the count.
-    func recordMFAChallengeFailure(tokenHash: String, maxFailures: Int) async throws -> Int
-    /// Deletes the challenge; true for exactly one caller.
-    func consumeMFAChallenge(tokenHash: String) async throws -> Bool
-}

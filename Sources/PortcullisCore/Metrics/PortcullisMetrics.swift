@@ -7,8 +7,10 @@ import Foundation
 /// `portcullis_events_total{event}` (each audit event: logins, MFA, tokens, admin changes),
 /// `portcullis_tokens_issued_total{grant}`, `portcullis_policy_decisions_total{result}`,
 /// `portcullis_policy_reloads_total{result}`, `portcullis_argon2_queue_depth`,
-/// `portcullis_argon2_wait_seconds`, `portcullis_http_requests_total{method,route,status}` and
-/// `portcullis_http_request_duration_seconds{method,route}`.
+/// `portcullis_argon2_wait_seconds`, `portcullis_http_requests_total{method,route,status}`,
+/// `portcullis_http_request_duration_seconds{method,route}` and
+/// `portcullis_janitor_rows_removed_total{kind}` (`codes`, `browser_sessions`, `mfa_challenges`,
+/// `refresh_tokens`, `families`, `revoked_access_tokens`, `decisions`).
 public final class PortcullisMetrics: Sendable {
     let factory: any MetricsFactory
 
@@ -52,6 +54,13 @@ public final class PortcullisMetrics: Sendable {
         Counter(label: "portcullis_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory).increment()
         Timer(label: "portcullis_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
             .recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    /// The janitor removed these rows; kinds with none are not touched.
+    public func janitorRemoved(_ rows: RemovedRows) {
+        for (kind, count) in rows.byKind where count > 0 {
+            Counter(label: "portcullis_janitor_rows_removed_total", dimensions: [("kind", kind)], factory: factory).increment(by: count)
+        }
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -8,10 +8,12 @@ public struct AuthorizationFlow: Sendable {
     public static let codeLifetime: TimeInterval = 60
 
     let auth: AuthService
+    let store: any ConsentStore & AuthorizationCodeStore
 
-    /// The flow over `auth`'s store and audit log.
-    public init(auth: AuthService) {
+    /// The flow over the consents and codes in `store` and `auth`'s audit log.
+    public init(auth: AuthService, store: any ConsentStore & AuthorizationCodeStore) {
         self.auth = auth
+        self.store = store
     }
 
     var issuer: String { auth.configuration.issuer }
@@ -50,7 +52,7 @@ public struct AuthorizationFlow: Sendable {
     func needsConsent(_ request: AuthorizationRequest, user: User) async throws -> Bool {
         if request.client.firstParty { return false }
         if request.prompt.contains("consent") { return true }
-        let granted = try await auth.store.consentedScopes(userID: user.id, clientID: request.client.id)
+        let granted = try await store.consentedScopes(userID: user.id, clientID: request.client.id)
         return !Set(request.scopes).isSubset(of: granted)
     }
 
@@ -61,7 +63,7 @@ public struct AuthorizationFlow: Sendable {
             try await auth.audit("oauth.consent.denied", actor: user.id, subject: request.client.id, address: remoteAddress, detail: request.scope, at: now)
             return request.errorRedirect(.accessDenied, "the user denied the request", issuer: issuer)
         }
-        try await auth.store.recordConsent(userID: user.id, clientID: request.client.id, scopes: Set(request.scopes), at: now)
+        try await store.recordConsent(userID: user.id, clientID: request.client.id, scopes: Set(request.scopes), at: now)
         try await auth.audit("oauth.consent.granted", actor: user.id, subject: request.client.id, address: remoteAddress, detail: request.scope, at: now)
         return try await issueCode(for: request, session: session, user: user, remoteAddress: remoteAddress)
     }
@@ -69,7 +71,7 @@ public struct AuthorizationFlow: Sendable {
     func issueCode(for request: AuthorizationRequest, session: BrowserSession, user: User, remoteAddress: String) async throws -> String {
         let now = auth.clock()
         let code = SecureRandom.token()
-        try await auth.store.createAuthorizationCode(AuthorizationCodeRecord(
+        try await store.createAuthorizationCode(AuthorizationCodeRecord(
             codeHash: AuthService.hash(code), clientID: request.client.id, userID: user.id, redirectURI: request.redirectURI,
             scope: request.scope, nonce: request.nonce, codeChallenge: request.codeChallenge, authTime: session.authTime,
             amr: session.amr, resources: request.resources, expiresAt: now.addingTimeInterval(Self.codeLifetime)))

@@ -3,11 +3,11 @@ public import PortcullisCrypto
 
 /// Registers, lists and deletes OAuth clients (the admin CLI's `client` commands).
 public struct ClientAdministration: Sendable {
-    let store: any PortcullisStore
+    let store: any ClientStore & AuditStore
     let clock: @Sendable () -> Date
 
     /// Administration over `store`.
-    public init(store: any PortcullisStore, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any ClientStore & AuditStore, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.clock = clock
     }

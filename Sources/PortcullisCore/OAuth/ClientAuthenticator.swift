@@ -20,10 +20,12 @@ public struct ClientCredentials: Sendable, Equatable {
 /// Client authentication at the token, revocation and introspection endpoints.
 public struct ClientAuthenticator: Sendable {
     let auth: AuthService
+    let store: any ClientStore
 
-    /// An authenticator over `auth`'s store, throttle and audit log.
-    public init(auth: AuthService) {
+    /// An authenticator over the clients in `store` and `auth`'s throttle and audit log.
+    public init(auth: AuthService, store: any ClientStore) {
         self.auth = auth
+        self.store = store
     }
 
     /// `client_secret_basic`, `client_secret_post`, or `none` for public clients (which only
@@ -35,7 +37,7 @@ public struct ClientAuthenticator: Sendable {
         guard let clientID = credentials.clientID, !clientID.isEmpty, clientID.utf8.count <= 128 else {
             throw OAuthError(.invalidClient, "client authentication failed")
         }
-        let client = try await auth.store.client(id: clientID)
+        let client = try await store.client(id: clientID)
         let presented = credentials.secret.map(AuthService.hash)
         let authenticated: Bool
         switch (client?.secretHash, presented) {

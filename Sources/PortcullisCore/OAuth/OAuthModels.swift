@@ -100,19 +100,6 @@ public struct AuthorizationCodeRecord: Sendable, Equatable {
     }
 }
 
-/// What redeeming a code found.
-public enum CodeRedemption: Sendable, Equatable {
-    /// First use: the record, now marked used with the family and jti to issue.
-    case redeemed(AuthorizationCodeRecord)
-    /// The code is live but the request does not match it (client, redirect URI, PKCE, expiry):
-    /// nothing was consumed, so a stolen code cannot be burned by whoever holds it.
-    case rejected(OAuthError)
-    /// Used before: the record of the first redemption (its tokens are to be revoked).
-    case replayed(AuthorizationCodeRecord)
-    /// No such code.
-    case unknown
-}
-
 /// A browser login session (the `portcullis_session` cookie), stored by hash.
 public struct BrowserSession: Sendable, Equatable {
     /// Hex SHA-256 of the cookie value.
@@ -134,38 +121,4 @@ public struct BrowserSession: Sendable, Equatable {
         self.amr = amr
         self.expiresAt = expiresAt
     }
-}
-
-/// Storage of clients, codes, consents and browser sessions.
-public protocol OAuthStore: Sendable {
-    /// Registers a client; `conflict` if the id exists.
-    func createClient(_ client: OAuthClient) async throws
-    /// A client by id.
-    func client(id: String) async throws -> OAuthClient?
-    /// Every client, by id.
-    func allClients() async throws -> [OAuthClient]
-    /// Deletes a client with its codes, consents and token families; false if absent.
-    func deleteClient(id: String) async throws -> Bool
-
-    /// Stores a fresh code.
-    func createAuthorizationCode(_ record: AuthorizationCodeRecord) async throws
-    /// In one transaction: a used code is a replay (its family is revoked); otherwise `check` runs
-    /// on the record, and only when it finds nothing wrong is the code marked used, recording the
-    /// family and jti about to be issued.
-    func redeemAuthorizationCode(hash: String, familyID: String, accessTokenID: String, at: Date,
-                                 check: @Sendable (AuthorizationCodeRecord) -> OAuthError?) async throws -> CodeRedemption
-    /// True once a replay of the code was seen (checked again after issuing, to close the race).
-    func wasAuthorizationCodeReplayed(hash: String) async throws -> Bool
-
-    /// Scopes the user has consented to for the client.
-    func consentedScopes(userID: String, clientID: String) async throws -> Set<String>
-    /// Adds scopes to the user's consent for the client.
-    func recordConsent(userID: String, clientID: String, scopes: Set<String>, at: Date) async throws
-
-    /// Stores a browser session.
-    func createBrowserSession(_ session: BrowserSession) async throws
-    /// A live session by cookie hash.
-    func browserSession(idHash: String, at: Date) async throws -> BrowserSession?
-    /// Ends a session; false if absent.
-    func deleteBrowserSession(idHash: String) async throws -> Bool
 }

@@ -1,3 +1,6 @@
+/// The OAuth stores the provider needs beside `AuthService`'s.
+public typealias OAuthProviderStore = ClientStore & AuthorizationCodeStore & ConsentStore & BrowserSessionStore
+
 /// The OAuth 2.0 / OpenID Connect provider, as its parts: client authentication, the browser
 /// sessions and authorization flow of the pages, the token endpoint with one grant per type,
 /// and revocation/introspection/userinfo. HTTP-free; every token comes from `AuthService.tokens`.
@@ -18,15 +21,17 @@ public struct OAuthProvider: Sendable {
     /// Mints the tokens (shared with the REST API).
     public let tokens: TokenIssuer
     let auth: AuthService
+    let store: any ClientStore
 
-    /// The provider over `auth`.
-    public init(auth: AuthService) {
+    /// The provider over `auth`, with the OAuth parts in `store`.
+    public init(auth: AuthService, store: any OAuthProviderStore) {
         self.auth = auth
-        self.clients = ClientAuthenticator(auth: auth)
-        self.browserSessions = BrowserSessions(auth: auth)
-        self.authorization = AuthorizationFlow(auth: auth)
+        self.store = store
+        self.clients = ClientAuthenticator(auth: auth, store: store)
+        self.browserSessions = BrowserSessions(auth: auth, store: store)
+        self.authorization = AuthorizationFlow(auth: auth, store: store)
         self.tokenEndpoint = TokenEndpoint(grants: [
-            AuthorizationCodeGrant(auth: auth), RefreshTokenGrant(auth: auth), ClientCredentialsGrant(auth: auth),
+            AuthorizationCodeGrant(auth: auth, store: store), RefreshTokenGrant(auth: auth), ClientCredentialsGrant(auth: auth),
         ])
         self.introspection = TokenIntrospection(auth: auth)
         self.tokens = auth.tokens
@@ -34,6 +39,6 @@ public struct OAuthProvider: Sendable {
 
     /// A client by id.
     public func client(id: String) async throws -> OAuthClient? {
-        try await auth.store.client(id: id)
+        try await store.client(id: id)
     }
 }

@@ -27,12 +27,12 @@ public struct AuthorizationService: Sendable {
     public static let checkAction = "check"
 
     let auth: AuthService
-    let store: any PortcullisStore
+    let store: any UserStore & RoleGrantStore
     let policies: PolicyProvider
     let decisionLog: DecisionLog?
 
     /// Decisions over `policies`, logged to `decisionLog` when given.
-    public init(auth: AuthService, store: any PortcullisStore, policies: PolicyProvider, decisionLog: DecisionLog?) {
+    public init(auth: AuthService, store: any UserStore & RoleGrantStore, policies: PolicyProvider, decisionLog: DecisionLog?) {
         self.auth = auth
         self.store = store
         self.policies = policies

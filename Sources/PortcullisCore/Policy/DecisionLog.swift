@@ -33,14 +33,6 @@ public struct DecisionRecord: Sendable, Equatable, Codable {
     }
 }
 
-/// Storage of the bounded decision log.
-public protocol DecisionLogStore: Sendable {
-    /// Appends records and keeps only the newest `capacity`.
-    func appendDecisions(_ records: [DecisionRecord], capacity: Int) async throws
-    /// The newest `limit` records, newest first.
-    func recentDecisions(limit: Int) async throws -> [DecisionRecord]
-}
-
 /// Buffers decisions in memory and writes them in batches, so a decision never waits for a disk write.
 ///
 /// Bounded twice: the buffer drops the oldest entries past `capacity`, and the store keeps only the

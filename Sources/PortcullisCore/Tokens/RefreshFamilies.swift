@@ -7,7 +7,7 @@ import PortcullisCrypto
 /// transaction, so a client's token presented at `/v1/token/refresh` (or another client's) is
 /// refused with nothing consumed.
 public struct RefreshFamilies: Sendable {
-    let store: any PortcullisStore
+    let store: any SessionStore
     let refreshTokenTTL: TimeInterval
     let graceWindow: TimeInterval
     let clock: @Sendable () -> Date

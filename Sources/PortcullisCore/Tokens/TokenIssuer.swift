@@ -24,7 +24,7 @@ public struct TokenIssuer: Sendable {
     /// The refresh-token families: started at login or code redemption, rotated by their owner only.
     public let families: RefreshFamilies
 
-    init(signer: AccessTokenSigner, keys: KeyRingProvider, store: any PortcullisStore, policies: PolicyProvider,
+    init(signer: AccessTokenSigner, keys: KeyRingProvider, store: any RoleGrantStore & SessionStore, policies: PolicyProvider,
          configuration: PortcullisConfiguration, clock: @escaping @Sendable () -> Date) {
         self.signer = signer
         self.keys = keys

@@ -10,10 +10,12 @@ public struct AuthorizationCodeGrant: TokenGrant {
     /// `authorization_code`.
     public let grantType = GrantType.authorizationCode
     let auth: AuthService
+    let codes: any AuthorizationCodeStore
 
-    /// The grant over `auth`'s store and token issuer.
-    public init(auth: AuthService) {
+    /// The grant over the codes in `codes` and `auth`'s store and token issuer.
+    public init(auth: AuthService, store codes: any AuthorizationCodeStore) {
         self.auth = auth
+        self.codes = codes
     }
 
     public func handle(_ request: TokenRequest, client: OAuthClient, remoteAddress: String) async throws -> OAuthTokenResponse {
@@ -26,12 +28,11 @@ public struct AuthorizationCodeGrant: TokenGrant {
             }
         }
         let now = auth.clock()
-        let store = auth.store
         let hash = AuthService.hash(code)
         let familyID = SecureRandom.token(byteCount: 16)
         let jti = SecureRandom.token(byteCount: 16)
         let requested = request.resources
-        let outcome = try await store.redeemAuthorizationCode(hash: hash, familyID: familyID, accessTokenID: jti, at: now) { record in
+        let outcome = try await codes.redeemAuthorizationCode(hash: hash, familyID: familyID, accessTokenID: jti, at: now) { record in
             Self.mismatch(record, client: client, redirectURI: redirectURI, verifier: verifier, resources: requested, now: now)
         }
         switch outcome {
@@ -48,7 +49,7 @@ public struct AuthorizationCodeGrant: TokenGrant {
                                  detail: "tokens of the first redemption revoked", at: now)
             throw OAuthError(.invalidGrant, "authorization code was already used")
         case .redeemed(let record):
-            guard let user = try await store.user(id: record.userID), !user.disabled else {
+            guard let user = try await auth.store.user(id: record.userID), !user.disabled else {
                 throw OAuthError(.invalidGrant, "the user is no longer active")
             }
             let scope = Scope(parsing: record.scope)
@@ -58,7 +59,7 @@ public struct AuthorizationCodeGrant: TokenGrant {
                 id: familyID, userID: user.id, owner: .client(client.id), scope: scope, resources: resources, issueRefreshToken: wantsRefresh)
             let access = try await auth.tokens.accessToken(for: user, client: client, scope: scope, resources: resources, familyID: familyID, jti: jti)
             // A replay that raced this redemption revoked the family before it existed: check again.
-            if try await store.wasAuthorizationCodeReplayed(hash: hash) {
+            if try await codes.wasAuthorizationCodeReplayed(hash: hash) {
                 try await revokeIssued(from: record, now: now)
                 throw OAuthError(.invalidGrant, "authorization code was already used")
             }

@@ -1,0 +1,46 @@
+public import Foundation
+
+/// Refresh-token families, their tokens (by hash), revoked access tokens and the user's sessions.
+public protocol SessionStore: Sendable {
+    /// Stores a new family (with its owner) and its first refresh token, if any.
+    func createFamily(_ family: TokenFamily, firstToken: RefreshTokenRecord?) async throws
+    /// Atomically consumes the token with `presentedHash` and stores `successor` in its family.
+    ///
+    /// In one transaction: unknown, expired or revoked tokens, and tokens of a family that `owner`
+    /// does not own, change nothing; a token used before revokes the whole family, unless it was
+    /// used less than `graceWindow` seconds ago, in which case the earlier successor is invalidated
+    /// and `successor` replaces it. Two concurrent calls with one token cannot both rotate.
+    func rotate(presentedHash: String, owner: FamilyOwner, successor: RefreshTokenRecord, at: Date, graceWindow: TimeInterval) async throws -> RotationOutcome
+    /// The family with this id.
+    func family(id: String) async throws -> TokenFamily?
+    /// The family of the refresh token with this hash.
+    func family(ofTokenHash hash: String) async throws -> TokenFamily?
+    /// The family of a refresh token that is unused, unexpired and not revoked.
+    func liveFamily(ofRefreshTokenHash hash: String, at: Date) async throws -> TokenFamily?
+    /// Revokes one family; false when it does not exist or was revoked already.
+    func revokeFamily(id: String, reason: String, at: Date) async throws -> Bool
+    /// In one transaction, ends every session of a user: revokes each live token family except
+    /// `exceptFamilyID` and deletes every browser session. Returns how many families and browser sessions ended.
+    func endSessions(ofUserID userID: String, exceptFamily exceptFamilyID: String?, reason: String, at: Date) async throws -> EndedSessions
+    /// Revokes one access token by `jti` until it would have expired anyway.
+    func revokeAccessToken(jti: String, expiresAt: Date, at: Date) async throws
+    /// True when the access token with this `jti` was revoked.
+    func isAccessTokenRevoked(jti: String) async throws -> Bool
+    /// In one read: true unless the access token's `jti` is revoked, its session (`sessionID`,
+    /// when given) is missing, revoked or not `subject`'s, its client (`clientID`, when given) is
+    /// deleted, or — when `requireUser` — user `subject` is missing or disabled.
+    func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool
+}
+
+/// How many sessions `endSessions` ended.
+public struct EndedSessions: Sendable, Equatable {
+    /// Token families revoked.
+    public var families: Int
+    /// Browser sessions deleted.
+    public var browserSessions: Int
+    /// Creates a count.
+    public init(families: Int, browserSessions: Int) {
+        self.families = families
+        self.browserSessions = browserSessions
+    }
+}

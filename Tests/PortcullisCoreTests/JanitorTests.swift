@@ -1,0 +1,82 @@
+import CoreMetrics
+import Foundation
+import PortcullisCore
+import Synchronization
+import Testing
+
+/// Records the cutoffs it is asked to sweep with and answers a fixed count.
+final class RecordingExpiredRowStore: ExpiredRowStore {
+    let cutoffs = Mutex<[ExpiryCutoff]>([])
+    let answer: RemovedRows
+    init(answer: RemovedRows) { self.answer = answer }
+    func removeExpired(_ cutoff: ExpiryCutoff) async throws -> RemovedRows {
+        cutoffs.withLock { $0.append(cutoff) }
+        return answer
+    }
+}
+
+/// Counters by label and dimensions; everything else is ignored.
+final class CountingMetrics: MetricsFactory, Sendable {
+    let counts = Mutex<[String: Int64]>([:])
+
+    final class Handler: CounterHandler, Sendable {
+        let key: String
+        let owner: CountingMetrics
+        init(key: String, owner: CountingMetrics) { self.key = key; self.owner = owner }
+        func increment(by amount: Int64) { owner.counts.withLock { $0[key, default: 0] += amount } }
+        func reset() {}
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+        Handler(key: label + dimensions.map { "{\($0.0)=\($0.1)}" }.joined(), owner: self)
+    }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { NOOPMetricsHandler.instance }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { NOOPMetricsHandler.instance }
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
+}
+
+@Suite struct JanitorTests {
+    let now = Date(timeIntervalSince1970: 1_700_000_000)
+
+    @Test func aSweepUsesTheInjectedClockAndCountsRemovedRowsByKind() async throws {
+        var answer = RemovedRows()
+        answer.codes = 3
+        answer.families = 2
+        let store = RecordingExpiredRowStore(answer: answer)
+        let metrics = CountingMetrics()
+        let now = self.now
+        let janitor = Janitor(store: store, accessTokenTTL: 900, keepDecisions: 50, metrics: PortcullisMetrics(factory: metrics), clock: { now })
+
+        #expect(try await janitor.sweep() == answer)
+        #expect(store.cutoffs.withLock { $0 } == [ExpiryCutoff(expiredBefore: now.addingTimeInterval(-3600),
+                                                             tokenlessFamiliesStartedBefore: now.addingTimeInterval(-4500), keepDecisions: 50)])
+        #expect(metrics.counts.withLock { $0 } == ["portcullis_janitor_rows_removed_total{kind=codes}": 3,
+                                                   "portcullis_janitor_rows_removed_total{kind=families}": 2])
+    }
+
+    @Test func runSweepsRepeatedlyUntilCancelled() async throws {
+        let store = RecordingExpiredRowStore(answer: RemovedRows())
+        let now = self.now
+        let janitor = Janitor(store: store, interval: .milliseconds(5), accessTokenTTL: 900, keepDecisions: 10,
+                              metrics: PortcullisMetrics(factory: CountingMetrics()), clock: { now })
+        let task = Task { await janitor.run() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while store.cutoffs.withLock({ $0.count }) < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        task.cancel()
+        await task.value
+        let swept = store.cutoffs.withLock { $0.count }
+        #expect(swept >= 3)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(store.cutoffs.withLock { $0.count } == swept, "no sweep after cancellation")
+    }
+
+    @Test func theIntervalIsConfigurable() throws {
+        var configuration = PortcullisConfiguration()
+        #expect(configuration.janitorInterval == 300)
+        try configuration.apply(key: "PORTCULLIS_JANITOR_INTERVAL", value: "60")
+        #expect(configuration.janitorInterval == 60)
+        #expect(throws: PortcullisError.self) { try configuration.apply(key: "PORTCULLIS_JANITOR_INTERVAL", value: "0") }
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+import PortcullisCore
+import PortcullisSQLite
+import PortcullisStoreConformance
+import Testing
+
+/// A fresh SQLite file in its own temporary directory for each store.
+struct SQLiteStoreFactory: StoreFactory {
+    func makeStore() async throws -> any PortcullisStore {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-conformance-\(UUID().uuidString)")
+        return try SQLiteStore(path: directory.appendingPathComponent("test.db").path)
+    }
+}
+
+/// The shared store suite on SQLite: every check every backend must pass.
+@Test(arguments: StoreConformance.checks)
+func sqliteStorePasses(_ check: ConformanceCheck) async throws {
+    try await check.run(SQLiteStoreFactory())
+}
