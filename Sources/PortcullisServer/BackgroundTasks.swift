@@ -21,7 +21,7 @@ public struct BackgroundTasks: Service {
         let metrics = services.metrics
         let logger = self.logger
         let janitor = Janitor(store: services.store, configuration: services.configuration, metrics: metrics, clock: services.auth.clock)
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     await policies.watch { outcome in

@@ -71,7 +71,7 @@ final class FinishedFlag: Sendable {
 @Suite struct RequestDeadlinesTests {
     @Test func aTaskPastItsDeadlineIsCancelledAndItsTicketSaysSo() async throws {
         let deadlines = RequestDeadlines(tick: .milliseconds(10))
-        let late = try await Task {
+        let late = await Task {
             let ticket = withUnsafeCurrentTask { deadlines.register($0!, deadline: .now + .milliseconds(30)) }
             try? await Task.sleep(for: .seconds(30))
             return (Task.isCancelled, deadlines.finish(ticket))

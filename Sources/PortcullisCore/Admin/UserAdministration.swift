@@ -2,7 +2,7 @@ public import Foundation
 import PortcullisCrypto
 public import PortcullisPolicy
 
-/// A user as the admin CLI shows it (DESIGN.md section 10).
+/// A user as the admin CLI shows it (docs/CLI.md, `user show`).
 public struct UserSummary: Codable, Sendable, Equatable {
     /// Stable id.
     public var id: String

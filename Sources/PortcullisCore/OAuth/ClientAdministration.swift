@@ -14,7 +14,7 @@ public struct ClientAdministration: Sendable {
 
     /// Registers a client. Returns it with its secret, shown once (nil for public clients).
     ///
-    /// The secret is 256 random bits; only its SHA-256 is stored (DESIGN.md section 7).
+    /// The secret is 256 random bits; only its SHA-256 is stored (docs/TOKENS.md, "Other secrets").
     public func register(id: String?, name: String, isPublic: Bool, redirectURIs: [String], postLogoutRedirectURIs: [String],
                          scopes: [String], grantTypes: [GrantType], resources: [String] = [], pkceRequired: Bool = true,
                          idTokenAlgorithm: JWSAlgorithm, firstParty: Bool) async throws -> (OAuthClient, String?) {

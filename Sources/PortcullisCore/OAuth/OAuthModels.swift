@@ -8,7 +8,7 @@ public struct OAuthClient: Sendable, Equatable, Codable {
     /// Shown on the consent page.
     public var name: String
     /// Hex SHA-256 of the secret; nil for a public client. The secret is ≥ 256 random bits,
-    /// so a fast hash is safe (DESIGN.md section 7).
+    /// so a fast hash is safe (docs/TOKENS.md, "Other secrets").
     public var secretHash: String?
     /// Exact redirect URIs; loopback `http://127.0.0.1`/`[::1]` URIs may differ in port (RFC 8252).
     public var redirectURIs: [String]

@@ -5,7 +5,7 @@ public typealias OAuthProviderStore = ClientStore & AuthorizationCodeStore & Con
 /// sessions and authorization flow of the pages, the token endpoint with one grant per type,
 /// and revocation/introspection/userinfo. HTTP-free; every token comes from `AuthService.tokens`.
 public struct OAuthProvider: Sendable {
-    /// Scopes every deployment knows (DESIGN.md section 6).
+    /// Scopes every deployment knows (OIDC Core section 5.4; docs/API.md).
     public static let standardScopes = ["openid", "profile", "email", "offline_access"]
 
     /// Client authentication.
