@@ -33,6 +33,28 @@ import Testing
         #expect(try await harness.store.recentAudit(limit: 20).contains { $0.action == "token.reuse" })
     }
 
+    @Test func aReuseIsAuditedUnderTheUserSoErasureFindsItAfterTheJanitorRemovedTheFamily() async throws {
+        let harness = try Harness()
+        let alice = try await harness.addUser()
+        try await harness.test { client in
+            let refresh = try #require(try await client.login()["refresh_token"] as? String)
+            #expect(try await client.post("/v1/token/refresh", json: ["refresh_token": refresh]).status == .ok)
+            #expect(try await client.post("/v1/token/refresh", json: ["refresh_token": refresh]).status == .unauthorized)
+        }
+        let reuse = try #require(try await harness.store.recentAudit(limit: 20).first { $0.action == "token.reuse" })
+        #expect(reuse.subject == alice.id)
+        #expect(reuse.detail?.hasPrefix("family ") == true)
+
+        harness.clock.advance(2 * 3600)
+        let clock = harness.clock
+        let removed = try await Janitor(store: harness.store, configuration: harness.configuration, metrics: harness.services.metrics,
+                                        clock: { clock.now }).sweep()
+        #expect(removed.families == 1, "the revoked family is gone")
+        _ = try await harness.admin.eraseUser("alice")
+        let after = try #require(try await harness.store.recentAudit(limit: 50).first { $0.action == "token.reuse" })
+        #expect(after.subject != alice.id && after.detail == nil && after.remoteAddress == nil, "the reuse row is pseudonymised")
+    }
+
     @Test func concurrentRefreshesWithOneTokenLetExactlyOneWin() async throws {
         let harness = try Harness()
         try await harness.addUser()

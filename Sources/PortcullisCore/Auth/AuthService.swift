@@ -154,7 +154,7 @@ public final class AuthService: Sendable {
             throw PortcullisError.invalidGrant("this refresh token was issued to an OAuth client; redeem it at its token endpoint")
         case .reused(let familyID):
             addressThrottle.recordFailure(address: remoteAddress, now: now)
-            try await audit("token.reuse", actor: "anonymous", subject: familyID, address: remoteAddress, detail: "family revoked", at: now)
+            try await auditReuse(familyID: familyID, actor: "anonymous", address: remoteAddress, at: now)
             throw PortcullisError.refreshTokenReused
         case .unknown, .expired, .revoked:
             addressThrottle.recordFailure(address: remoteAddress, now: now)
@@ -298,6 +298,13 @@ public final class AuthService: Sendable {
             try await audit("account.locked", actor: "system", subject: subject, address: address,
                             detail: "\(attempt.state.failures) failures; locked for \(secondsUntil(until, from: now)) s", at: now)
         }
+    }
+
+    /// Audits a refresh-token reuse under the family's user (so erasing the user pseudonymises it
+    /// even after the janitor removed the family), naming the family in the detail.
+    func auditReuse(familyID: String, actor: String, address: String?, at: Date) async throws {
+        let userID = try await store.family(id: familyID)?.userID
+        try await audit("token.reuse", actor: actor, subject: userID ?? familyID, address: address, detail: "family \(familyID) revoked", at: at)
     }
 
     func audit(_ action: String, actor: String, subject: String?, address: String?, detail: String? = nil, at: Date) async throws {

@@ -47,7 +47,7 @@ public struct RefreshTokenGrant: TokenGrant {
                                       idToken: nil, scope: scope.text)
         case .reused(let familyID):
             auth.addressThrottle.recordFailure(address: remoteAddress, now: now)
-            try await auth.audit("token.reuse", actor: client.id, subject: familyID, address: remoteAddress, detail: "family revoked", at: now)
+            try await auth.auditReuse(familyID: familyID, actor: client.id, address: remoteAddress, at: now)
             throw OAuthError(.invalidGrant, "refresh token was already used; the session is revoked")
         case .unknown, .expired, .revoked, .wrongOwner:
             auth.addressThrottle.recordFailure(address: remoteAddress, now: now)
