@@ -1,5 +1,5 @@
 public import Foundation
-public import PortcullisCrypto
+import PortcullisCrypto
 import PortcullisPolicy
 
 /// The stores `AuthService` (and the flows built on it) reads and writes.

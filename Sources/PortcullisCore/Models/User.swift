@@ -18,6 +18,12 @@ public struct User: Sendable, Equatable, Codable {
     public var updatedAt: Date
 
     /// Creates a user value.
+    /// The one case-folding rule for usernames, computed here for every backend: canonical
+    /// composition (NFC), then Unicode lowercasing — "Ä" and "ä" (and "A\u{308}") are one name.
+    public static func key(forUsername username: String) -> String {
+        username.precomposedStringWithCanonicalMapping.lowercased()
+    }
+
     public init(id: String, username: String, email: String?, passwordHash: String, disabled: Bool, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.username = username

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import PortcullisCrypto
 
 /// Revocation (RFC 7009), introspection (RFC 7662) and OIDC userinfo.

@@ -1,5 +1,5 @@
-public import Foundation
-public import PortcullisPolicy
+import Foundation
+import PortcullisPolicy
 
 /// A decision with the subject it was made for (the `/v1/authorize` answer).
 public struct AuthorizationAnswer: Sendable, Equatable {

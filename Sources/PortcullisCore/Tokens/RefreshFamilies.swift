@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import PortcullisCrypto
 
 /// The one place refresh tokens are minted and rotated, for the REST API and every OAuth client.

@@ -1,5 +1,5 @@
 public import Foundation
-public import PortcullisCrypto
+import PortcullisCrypto
 import PortcullisPolicy
 
 /// Mints every token Portcullis issues — access tokens for users and clients, OIDC ID tokens —

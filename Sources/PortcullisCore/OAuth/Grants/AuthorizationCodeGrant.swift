@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import PortcullisCrypto
 
 /// `grant_type=authorization_code` (RFC 6749 section 4.1.3, RFC 7636, OIDC Core 3.1.3).

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// `grant_type=refresh_token` (RFC 6749 section 6): rotation with reuse detection, for the
 /// client that owns the family only. Another owner's token (a REST session's, another client's)

@@ -1,0 +1,121 @@
+import Foundation
+public import Logging
+import PortcullisCore
+public import PostgresNIO
+
+/// Every store protocol on PostgreSQL (postgres-nio's `PostgresClient`, which the application runs
+/// as a service). Correct under READ COMMITTED: each compare-and-set is one conditional statement or
+/// runs under row locks taken in a fixed order, and a serialization failure or deadlock is retried.
+///
+/// Times are `double precision` seconds since 1970, as in SQLite: the audit hashes cover them.
+public final class PostgresStore: Sendable {
+    /// The pool every query leases from.
+    public let client: PostgresClient
+    let logger: Logger
+
+    /// A store over `client`; the caller runs `client.run()` (in the service group) and migrates first.
+    public init(client: PostgresClient, logger: Logger = Logger(label: "portcullis.postgres")) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// True when the database answers a trivial query.
+    public func isHealthy() async -> Bool {
+        do {
+            for try await _ in try await client.query("SELECT 1", logger: logger) {}
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: - Query helpers
+
+    /// Every row of `query`, random-access by column name.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        var rows: [PostgresRandomAccessRow] = []
+        for try await row in try await client.query(query, logger: logger) { rows.append(row.makeRandomAccess()) }
+        return rows
+    }
+
+    /// The first row of `query`, if any.
+    func row(_ query: PostgresQuery) async throws -> PostgresRandomAccessRow? {
+        try await rows(query).first
+    }
+
+    /// Runs a statement, discarding any rows.
+    func execute(_ query: PostgresQuery) async throws {
+        for try await _ in try await client.query(query, logger: logger) {}
+    }
+
+    /// Runs `body` in one transaction (READ COMMITTED), retried up to five times when PostgreSQL
+    /// reports a serialization failure or a deadlock (SQLSTATE 40001, 40P01).
+    func transaction<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        var attempt = 0
+        while true {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch {
+                let underlying = Self.underlying(error)
+                attempt += 1
+                guard attempt < 5, let state = (underlying as? PSQLError)?.serverInfo?[.sqlState], ["40001", "40P01"].contains(state) else {
+                    throw underlying
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 << attempt))))
+            }
+        }
+    }
+
+    /// The error inside a transaction wrapper: what the closure, BEGIN or COMMIT threw.
+    static func underlying(_ error: any Error) -> any Error {
+        guard let wrapped = error as? PostgresTransactionError else { return error }
+        return wrapped.closureError ?? wrapped.commitError ?? wrapped.beginError ?? error
+    }
+
+    /// True when `error` is a unique-constraint violation (SQLSTATE 23505).
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        (underlying(error) as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+}
+
+extension PostgresConnection {
+    /// Every row of `query` on this connection (inside a transaction).
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRandomAccessRow] {
+        var rows: [PostgresRandomAccessRow] = []
+        for try await row in try await self.query(query, logger: logger) { rows.append(row.makeRandomAccess()) }
+        return rows
+    }
+
+    /// Runs a statement on this connection, discarding any rows.
+    func execute(_ query: PostgresQuery, logger: Logger) async throws {
+        for try await _ in try await self.query(query, logger: logger) {}
+    }
+}
+
+extension PostgresRandomAccessRow {
+    /// The column `name` decoded as `T` (nil for SQL NULL when `T` is optional).
+    func value<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws -> T {
+        try self[name].decode(T.self)
+    }
+
+    /// A `double precision` seconds column as a date.
+    func date(_ name: String) throws -> Date {
+        Date(timeIntervalSince1970: try self[name].decode(Double.self))
+    }
+
+    /// A nullable `double precision` seconds column as a date.
+    func optionalDate(_ name: String) throws -> Date? {
+        try self[name].decode(Double?.self).map(Date.init(timeIntervalSince1970:))
+    }
+
+    /// A `text` column holding a JSON array of strings.
+    func stringList(_ name: String) throws -> [String] {
+        let text = try self[name].decode(String.self)
+        return (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+}
+
+/// A string list as the JSON text both backends store.
+func jsonList(_ values: [String]) -> String {
+    (try? String(decoding: JSONEncoder().encode(values), as: UTF8.self)) ?? "[]"
+}
