@@ -92,9 +92,7 @@ extension PostgresStore: UserStore, RoleGrantStore {
 
     public func roles(ofUserID userID: String) async throws -> [String] {
         // Read on every /v1/authorize: a prepared statement.
-        var roles: [String] = []
-        for try await role in try await client.execute(RolesOfUser(userID: userID), logger: logger) { roles.append(role) }
-        return roles
+        try await prepared(RolesOfUser(userID: userID))
     }
 }
 

@@ -33,9 +33,13 @@ public final class PostgresStore: Sendable {
 
     /// Every row of `query`, random-access by column name.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        var rows: [PostgresRandomAccessRow] = []
-        for try await row in try await client.query(query, logger: logger) { rows.append(row.makeRandomAccess()) }
-        return rows
+        do {
+            var rows: [PostgresRandomAccessRow] = []
+            for try await row in try await client.query(query, logger: logger) { rows.append(row.makeRandomAccess()) }
+            return rows
+        } catch {
+            throw Self.translated(error)
+        }
     }
 
     /// The first row of `query`, if any.
@@ -45,7 +49,18 @@ public final class PostgresStore: Sendable {
 
     /// Runs a statement, discarding any rows.
     func execute(_ query: PostgresQuery) async throws {
-        for try await _ in try await client.query(query, logger: logger) {}
+        _ = try await rows(query)
+    }
+
+    /// The rows of a prepared statement (the hot paths).
+    func prepared<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+        do {
+            var rows: [Statement.Row] = []
+            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        } catch {
+            throw Self.translated(error)
+        }
     }
 
     /// Runs `body` in one transaction (READ COMMITTED), retried up to five times when PostgreSQL
@@ -59,7 +74,7 @@ public final class PostgresStore: Sendable {
                 let underlying = Self.underlying(error)
                 attempt += 1
                 guard attempt < 5, let state = (underlying as? PSQLError)?.serverInfo?[.sqlState], ["40001", "40P01"].contains(state) else {
-                    throw underlying
+                    throw Self.translated(underlying)
                 }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 << attempt))))
             }
@@ -70,6 +85,27 @@ public final class PostgresStore: Sendable {
     static func underlying(_ error: any Error) -> any Error {
         guard let wrapped = error as? PostgresTransactionError else { return error }
         return wrapped.closureError ?? wrapped.commitError ?? wrapped.beginError ?? error
+    }
+
+    /// A lost or refused connection becomes `PortcullisError.unavailable` (503, and the request
+    /// may be retried); anything else passes through.
+    static func translated(_ error: any Error) -> any Error {
+        let error = underlying(error)
+        guard let psql = error as? PSQLError else { return error }
+        switch psql.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
+             .sslUnsupported, .failedToAddSSLHandler:
+            return PortcullisError.unavailable("PostgreSQL: \(psql.code)")
+        case .server:
+            // Class 08 (connection exception), 57P01-57P03 (shutdown, cannot connect now), 53300 (too many connections).
+            let state = psql.serverInfo?[.sqlState] ?? ""
+            if state.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(state) {
+                return PortcullisError.unavailable("PostgreSQL: SQLSTATE \(state)")
+            }
+            return error
+        default:
+            return error
+        }
     }
 
     /// True when `error` is a unique-constraint violation (SQLSTATE 23505).

@@ -27,6 +27,8 @@ public enum PortcullisError: Error, Equatable, Sendable, CustomStringConvertible
     case payloadTooLarge
     /// A server-side fault that is not the caller's doing.
     case internalFailure(String)
+    /// The database cannot be reached now; the request changed nothing and may be retried.
+    case unavailable(String)
 
     /// The stable machine-readable code (`error` member of the JSON body).
     public var code: String {
@@ -42,6 +44,7 @@ public enum PortcullisError: Error, Equatable, Sendable, CustomStringConvertible
         case .conflict: "conflict"
         case .payloadTooLarge: "payload_too_large"
         case .internalFailure: "server_error"
+        case .unavailable: "temporarily_unavailable"
         }
     }
 
@@ -60,6 +63,7 @@ public enum PortcullisError: Error, Equatable, Sendable, CustomStringConvertible
         case .conflict(let text): text
         case .payloadTooLarge: "request body too large"
         case .internalFailure: "internal server error"
+        case .unavailable: "the database is unavailable; retry shortly"
         }
     }
 }

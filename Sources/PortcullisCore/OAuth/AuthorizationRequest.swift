@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// OAuth error codes of RFC 6749 sections 4.1.2.1 and 5.2, OIDC Core 3.1.2.6 and RFC 7009.
 public enum OAuthErrorCode: String, Sendable {

@@ -36,6 +36,7 @@ extension PortcullisError: HTTPResponseError {
         case .conflict: .conflict
         case .payloadTooLarge: .contentTooLarge
         case .internalFailure: .internalServerError
+        case .unavailable: .serviceUnavailable
         }
     }
 
@@ -44,6 +45,7 @@ extension PortcullisError: HTTPResponseError {
         var headers: HTTPFields = [:]
         switch self {
         case .throttled(let seconds): headers[.retryAfter] = String(seconds)
+        case .unavailable: headers[.retryAfter] = "1"
         case .invalidToken, .invalidCredentials, .refreshTokenReused, .invalidGrant: headers[.wwwAuthenticate] = "Bearer"
         default: break
         }

@@ -16,8 +16,10 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as PortcullisError {
-            if case .internalFailure(let detail) = error {
-                context.logger.error("internal failure", metadata: ["detail": "\(detail)"])
+            switch error {
+            case .internalFailure(let detail): context.logger.error("internal failure", metadata: ["detail": "\(detail)"])
+            case .unavailable(let detail): context.logger.warning("database unavailable", metadata: ["detail": "\(detail)"])
+            default: break
             }
             return try error.response(from: request, context: context)
         } catch let error as OAuthError {
