@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A token request, typed: the server parses the HTTP form into this; Core never sees the form.
 public struct TokenRequest: Sendable, Equatable {
