@@ -21,6 +21,8 @@ if [ -n "${PORTCULLIS_TEST_POSTGRES:-}" ]; then
 fi
 
 dir=${PORTCULLIS_TEST_POSTGRES_DIR:-.build-postgres}
+# portcullis refuses unknown PORTCULLIS_* variables: pass CMD only the one it needs.
+unset PORTCULLIS_TEST_POSTGRES_DIR
 # Set before starting, so an interrupt during the start still stops what it started.
 trap '"$here/test-postgres.sh" stop "$dir"' EXIT
 trap 'exit 130' INT
