@@ -187,7 +187,7 @@ import Testing
         #expect(shown.value == "postgres://app:***@db:5432/auth?sslmode=prefer")
         #expect(shown.source == .flag)
         #expect(!configuration.databasePath.contains("topsecret"))
-        #expect(throws: PortcullisError.invalidRequest("PORTCULLIS_DB is a PostgreSQL URL (postgres://app:***@db:5432/auth?sslmode=prefer), but this command can only open a SQLite database yet")) {
+        #expect(throws: PortcullisError.invalidRequest("PORTCULLIS_DB is a PostgreSQL URL (postgres://app:***@db:5432/auth?sslmode=prefer), but this command opens only SQLite databases so far")) {
             try configuration.sqlitePath()
         }
         // A bad URL through the environment and the file: the error names the setting, not the password.

@@ -58,14 +58,6 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         case .postgres(let location): location.redacted
         }
     }
-
-    /// `"SQLite"` or `"PostgreSQL"`, for messages.
-    public var backendName: String {
-        switch self {
-        case .sqlite: "SQLite"
-        case .postgres: "PostgreSQL"
-        }
-    }
 }
 
 /// How the PostgreSQL connection uses TLS (libpq's `sslmode` values that postgres-nio can honour).

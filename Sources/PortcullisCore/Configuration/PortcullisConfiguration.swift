@@ -97,7 +97,7 @@ public struct PortcullisConfiguration: Sendable, Equatable {
         switch database {
         case .sqlite(let path): return path
         case .postgres(let location):
-            throw .invalidRequest("PORTCULLIS_DB is a PostgreSQL URL (\(location.redacted)), but this command can only open a SQLite database yet")
+            throw .invalidRequest("PORTCULLIS_DB is a PostgreSQL URL (\(location.redacted)), but this command opens only SQLite databases so far")
         }
     }
 
