@@ -7,7 +7,8 @@ SWIFT        ?= swift
 # declare in Package.swift fails the build (instead of compiling by luck of the build order).
 SWIFT_BUILD_FLAGS ?= --explicit-target-dependency-import-check=error
 BUILD_PACKAGES := libssl-dev libargon2-dev libsqlite3-dev libqrencode-dev pkg-config
-TEST_PACKAGES  := $(BUILD_PACKAGES) zbar-tools librsvg2-bin chromium chromium-driver sqlite3
+# postgresql: the throwaway cluster the tests run the PostgreSQL backend against (scripts/test-postgres.sh).
+TEST_PACKAGES  := $(BUILD_PACKAGES) zbar-tools librsvg2-bin chromium chromium-driver sqlite3 postgresql
 # docker-compose validates docker-compose.yml offline (make compose-check). Installed without
 # recommends: with them apt also pulls the Docker engine (docker.io, containerd, runc…), which
 # nothing here runs; without, it is docker-compose and 15 small python3-* packages.
@@ -46,7 +47,12 @@ run: build
 	$(BIN) serve
 
 # `swift test` builds the executable too, so the CLI and interop tests reuse its binary.
-test: test-deps swift-test interop compose-check
+# scripts/with-test-postgres.sh starts a throwaway PostgreSQL in $(TEST_POSTGRES_DIR), exports
+# PORTCULLIS_TEST_POSTGRES to the tests and stops it at the end, also on failure; a caller's own
+# PORTCULLIS_TEST_POSTGRES is used instead. With CI=true, a cluster that cannot start fails the run.
+TEST_POSTGRES_DIR := .build-postgres
+test: test-deps
+	PORTCULLIS_TEST_POSTGRES_DIR=$(TEST_POSTGRES_DIR) scripts/with-test-postgres.sh $(MAKE) --no-print-directory swift-test interop compose-check
 
 swift-test:
 	$(SWIFT) test $(SWIFT_BUILD_FLAGS)
@@ -127,5 +133,6 @@ compose-check:
 # Every build tree and venv the targets above make, and the Python caches the tests and bench leave.
 # Not data/ nor Keys/: `make run` keeps its database and signing keys there.
 clean:
+	-@test ! -e $(TEST_POSTGRES_DIR) || scripts/test-postgres.sh stop $(TEST_POSTGRES_DIR)
 	rm -rf .build .build-* .build_* .swiftpm $(VENV) $(BENCH_VENV) .pytest_cache .hypothesis .schemathesis test-output
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -6,7 +6,7 @@ struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Print the effective configuration (flags > PORTCULLIS_* environment > config file > defaults).",
-        discussion: "No setting is a secret: keys live in the keys directory and are never printed.")
+        discussion: "Keys live in the keys directory and are never printed; the password of a postgres:// PORTCULLIS_DB is shown as ***.")
     @OptionGroup var options: GlobalOptions
 
     struct Setting: Encodable {

@@ -6,7 +6,7 @@ import PortcullisSQLite
 
 /// `--db`, `--keys`, `--policies`, `--json`, accepted after every subcommand.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "SQLite database file (env PORTCULLIS_DB).")
+    @Option(help: "Database: a SQLite file path, sqlite:PATH or a postgres://user:password@host:port/name URL (env PORTCULLIS_DB).")
     var db: String?
 
     @Option(help: "Keys directory (env PORTCULLIS_KEYS).")
@@ -33,16 +33,16 @@ struct GlobalOptions: ParsableArguments {
         return configuration
     }
 
-    /// The store at the configured path.
+    /// The store at the configured path (SQLite only so far: a postgres:// location is a clear error).
     func openStore() throws -> SQLiteStore {
-        try SQLiteStore(path: try configuration().databasePath)
+        try SQLiteStore(path: try configuration().sqlitePath())
     }
 
     /// Admin operations over the configured store, checking role names against the configured policy.
     func administration() throws -> UserAdministration {
         let configuration = try configuration()
         return UserAdministration(
-            store: try SQLiteStore(path: configuration.databasePath), hasher: try PasswordHasher(parameters: configuration.argon2),
+            store: try SQLiteStore(path: configuration.sqlitePath()), hasher: try PasswordHasher(parameters: configuration.argon2),
             policy: try loadPolicy(configuration.policiesDirectory))
     }
 

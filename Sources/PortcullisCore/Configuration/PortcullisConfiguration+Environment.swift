@@ -5,7 +5,7 @@ import PortcullisCrypto
 extension PortcullisConfiguration {
     /// Environment variables that set each field (`PORTCULLIS_*`, docs/CONFIGURATION.md).
     public static let environmentKeys: [String] = [
-        "PORTCULLIS_HOST", "PORTCULLIS_PORT", "PORTCULLIS_DB", "PORTCULLIS_KEYS", "PORTCULLIS_POLICIES",
+        "PORTCULLIS_HOST", "PORTCULLIS_PORT", "PORTCULLIS_DB", "PORTCULLIS_DB_POOL_SIZE", "PORTCULLIS_DB_AUTO_MIGRATE", "PORTCULLIS_KEYS", "PORTCULLIS_POLICIES",
         "PORTCULLIS_ISSUER", "PORTCULLIS_ACCESS_TOKEN_TTL", "PORTCULLIS_REFRESH_TOKEN_TTL",
         "PORTCULLIS_REFRESH_GRACE_WINDOW", "PORTCULLIS_ARGON2_MEMORY_KIB", "PORTCULLIS_ARGON2_ITERATIONS",
         "PORTCULLIS_ARGON2_PARALLELISM", "PORTCULLIS_ARGON2_ALLOW_WEAK", "PORTCULLIS_SIGNING_ALG", "PORTCULLIS_ACCOUNT_FAILURE_LIMIT",
@@ -52,7 +52,9 @@ extension PortcullisConfiguration {
     /// Every setting by its environment name with its current value and where it came from.
     public var settings: [(key: String, value: String, source: ConfigurationSource)] {
         let values: [String: String] = [
-            "PORTCULLIS_HOST": host, "PORTCULLIS_PORT": String(port), "PORTCULLIS_DB": databasePath, "PORTCULLIS_KEYS": keysDirectory,
+            "PORTCULLIS_HOST": host, "PORTCULLIS_PORT": String(port), "PORTCULLIS_DB": database.description,
+            "PORTCULLIS_DB_POOL_SIZE": String(databasePoolSize), "PORTCULLIS_DB_AUTO_MIGRATE": autoMigrate ? "1" : "0",
+            "PORTCULLIS_KEYS": keysDirectory,
             "PORTCULLIS_POLICIES": policiesDirectory, "PORTCULLIS_ISSUER": issuer,
             "PORTCULLIS_ACCESS_TOKEN_TTL": String(Int(accessTokenTTL)), "PORTCULLIS_REFRESH_TOKEN_TTL": String(Int(refreshTokenTTL)),
             "PORTCULLIS_REFRESH_GRACE_WINDOW": String(Int(refreshGraceWindow)), "PORTCULLIS_ARGON2_MEMORY_KIB": String(argon2.memoryKiB),
@@ -80,7 +82,9 @@ extension PortcullisConfiguration {
         switch key {
         case "PORTCULLIS_HOST": host = value
         case "PORTCULLIS_PORT": port = try integer(0...65535)
-        case "PORTCULLIS_DB": databasePath = value
+        case "PORTCULLIS_DB": database = try DatabaseLocation(parsing: value)
+        case "PORTCULLIS_DB_POOL_SIZE": databasePoolSize = try integer(1...1000)
+        case "PORTCULLIS_DB_AUTO_MIGRATE": databaseAutoMigrate = try integer(0...1) == 1
         case "PORTCULLIS_KEYS": keysDirectory = value
         case "PORTCULLIS_POLICIES": policiesDirectory = value
         case "PORTCULLIS_ISSUER":

@@ -16,8 +16,12 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var host: String = "127.0.0.1"
     /// Port to listen on (0 picks a free one).
     public var port: Int = 8080
-    /// SQLite database file.
-    public var databasePath: String = "./data/portcullis.db"
+    /// Where the data lives: a SQLite file (the default) or a PostgreSQL database (`PORTCULLIS_DB`).
+    public var database: DatabaseLocation = .sqlite(path: "./data/portcullis.db")
+    /// Connections each process keeps to the database (`PORTCULLIS_DB_POOL_SIZE`, PostgreSQL).
+    public var databasePoolSize: Int = 10
+    /// `PORTCULLIS_DB_AUTO_MIGRATE` as set; nil (unset) leaves the choice to the backend (`autoMigrate`).
+    public var databaseAutoMigrate: Bool? = nil
     /// Directory of signing keys and the secrets key.
     public var keysDirectory: String = "./Keys"
     /// Directory of policy files.
@@ -75,6 +79,36 @@ public struct PortcullisConfiguration: Sendable, Equatable {
 
     /// The audience of access tokens issued by the REST API.
     public var audience: String { issuer }
+
+    /// Whether `serve` migrates a database whose schema is behind: `databaseAutoMigrate` when set,
+    /// else yes for SQLite (so `make run` stays one command) and no for PostgreSQL (run
+    /// `portcullis migrate` once, not from every replica).
+    public var autoMigrate: Bool {
+        if let databaseAutoMigrate { return databaseAutoMigrate }
+        switch database {
+        case .sqlite: return true
+        case .postgres: return false
+        }
+    }
+
+    /// The SQLite file of `database`; for a PostgreSQL location an `invalidRequest` saying this
+    /// code path opens only SQLite.
+    public func sqlitePath() throws(PortcullisError) -> String {
+        switch database {
+        case .sqlite(let path): return path
+        case .postgres(let location):
+            throw .invalidRequest("PORTCULLIS_DB is a PostgreSQL URL (\(location.redacted)), but this command opens only SQLite databases so far")
+        }
+    }
+
+    /// Compatibility for code written when the database was always a SQLite file: reads the
+    /// SQLite path (for a PostgreSQL location, its redacted URL, for display only — code that
+    /// opens a SQLite store calls `sqlitePath()`, which refuses PostgreSQL); setting it selects
+    /// that SQLite file.
+    public var databasePath: String {
+        get { database.description }
+        set { database = .sqlite(path: newValue) }
+    }
 }
 
 /// Where a setting's value came from (flags > environment > file > defaults).
