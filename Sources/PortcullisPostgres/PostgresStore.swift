@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-import PortcullisCore
+public import PortcullisCore
 public import PostgresNIO
 
 /// Every store protocol on PostgreSQL (postgres-nio's `PostgresClient`, which the application runs
@@ -113,6 +113,9 @@ public final class PostgresStore: Sendable {
         (underlying(error) as? PSQLError)?.serverInfo?[.sqlState] == "23505"
     }
 }
+
+/// Every store protocol: the value the server is handed when `PORTCULLIS_DB` is a PostgreSQL URL.
+extension PostgresStore: PortcullisStore {}
 
 extension PostgresConnection {
     /// Every row of `query` on this connection (inside a transaction).

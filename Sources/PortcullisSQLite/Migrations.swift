@@ -176,6 +176,27 @@ enum Migrations {
                 ALTER TABLE account_lockouts ADD COLUMN last_attempt_at REAL;
                 """)
         }
+        migrator.registerMigration("v7-username-key") { db in
+            // Issue 15: one case-folding rule for usernames, computed in Swift for every backend
+            // (`User.key(forUsername:)`: NFC, then Unicode lowercasing). COLLATE NOCASE folds ASCII
+            // only, so "Ä" and "ä" were two names; two existing users that fold to one name stop
+            // the upgrade here, naming both, rather than one of them silently losing their login.
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN username_key TEXT")
+            var owners: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, username FROM users ORDER BY created_at, id") {
+                let id: String = row["id"]
+                let username: String = row["username"]
+                let key = User.key(forUsername: username)
+                if let other = owners[key] {
+                    throw PortcullisError.conflict(
+                        "cannot add the case-insensitive username key: users \"\(other)\" and \"\(username)\" are the same name after "
+                            + "case folding (\"\(key)\"); rename one of them with the previous version, then upgrade")
+                }
+                owners[key] = username
+                try db.execute(sql: "UPDATE users SET username_key = ? WHERE id = ?", arguments: [key, id])
+            }
+            try db.execute(sql: "CREATE UNIQUE INDEX users_username_key ON users(username_key)")
+        }
         return migrator
     }
 }

@@ -57,13 +57,13 @@ public final class SQLiteStore: PortcullisStore {
 
     public func user(username: String) async throws -> User? {
         try await pool.read { db in
-            try UserRecord.fetchOne(db, sql: "SELECT * FROM users WHERE username = ? COLLATE NOCASE", arguments: [username])?.user
+            try UserRecord.fetchOne(db, sql: "SELECT * FROM users WHERE username_key = ?", arguments: [User.key(forUsername: username)])?.user
         }
     }
 
     public func allUsers() async throws -> [User] {
         try await pool.read { db in
-            try UserRecord.fetchAll(db, sql: "SELECT * FROM users ORDER BY username COLLATE NOCASE").map(\.user)
+            try UserRecord.fetchAll(db, sql: "SELECT * FROM users ORDER BY username_key").map(\.user)
         }
     }
 

@@ -7,8 +7,14 @@ import Testing
 /// A fresh SQLite file in its own temporary directory for each store.
 struct SQLiteStoreFactory: StoreFactory {
     func makeStore() async throws -> any PortcullisStore {
+        try await makeReplicas(1)[0]
+    }
+
+    /// One new file opened `count` times: separate pools and writers, as separate processes would have.
+    func makeReplicas(_ count: Int) async throws -> [any PortcullisStore] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-conformance-\(UUID().uuidString)")
-        return try SQLiteStore(path: directory.appendingPathComponent("test.db").path)
+        let path = directory.appendingPathComponent("test.db").path
+        return try (0..<count).map { _ in try SQLiteStore(path: path) }
     }
 }
 

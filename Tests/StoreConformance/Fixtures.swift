@@ -37,6 +37,25 @@ func storeWithSession(_ factory: any StoreFactory, firstTokenTTL: TimeInterval =
     return (store, user)
 }
 
+/// Two replicas over one database with user alice and her first-party session "fam" whose first refresh token is "t1".
+func replicasWithSession(_ factory: any StoreFactory) async throws -> ([any PortcullisStore], User) {
+    let replicas = try await factory.makeReplicas(2)
+    let user = makeUser()
+    try await replicas[0].createUser(user)
+    try await replicas[1].createFamily(TokenFamily(id: "fam", userID: user.id, clientID: nil, scope: "openid", createdAt: now),
+                                       firstToken: record("t1"))
+    return (replicas, user)
+}
+
+/// Two replicas over one database with user alice and client "app".
+func replicasWithClient(_ factory: any StoreFactory) async throws -> ([any PortcullisStore], User) {
+    let replicas = try await factory.makeReplicas(2)
+    let user = makeUser()
+    try await replicas[0].createUser(user)
+    try await replicas[1].createClient(makeClient())
+    return (replicas, user)
+}
+
 /// A store with user alice and client "app".
 func storeWithClient(_ factory: any StoreFactory) async throws -> (any PortcullisStore, User) {
     let store = try await factory.makeStore()

@@ -13,6 +13,9 @@ public import PortcullisCore
 public protocol StoreFactory: Sendable {
     /// A new store sharing nothing with any store made before.
     func makeStore() async throws -> any PortcullisStore
+    /// `count` independent stores over one new, empty, migrated database, standing in for
+    /// `count` replicas of the server: separate connections (or pools), shared rows.
+    func makeReplicas(_ count: Int) async throws -> [any PortcullisStore]
 }
 
 /// One behaviour every store must have, runnable against any backend.

@@ -22,6 +22,24 @@ extension StoreConformance {
             }
             try expect(try await store.allUsers().count, 1, "users after the conflict")
         }),
+        ConformanceCheck("user.namesFoldBeyondASCII", store: { store in
+            // One case-folding rule (User.key(forUsername:): NFC, then Unicode lowercasing):
+            // "Ä", "ä" and "A" + combining diaeresis are one name.
+            let upper = makeUser("\u{C4}")
+            try await store.createUser(upper)
+            for (index, name) in ["\u{E4}", "A\u{308}", "a\u{308}"].enumerated() {
+                var other = makeUser(name)
+                other.id = "other-\(index)"
+                try await expectThrows(PortcullisError.conflict("user \(name) already exists"), "\(name.unicodeScalars.map { "U+" + String($0.value, radix: 16) }) after Ä") {
+                    try await store.createUser(other)
+                }
+                try expect(try await store.user(username: name)?.id, upper.id, "lookup by \(name.unicodeScalars.map { "U+" + String($0.value, radix: 16) })")
+            }
+            try expect(try await store.user(username: "\u{C4}")?.id, upper.id, "lookup by the name as created")
+            try expect(try await store.allUsers().count, 1, "users after the conflicts")
+            try await store.createUser(makeUser("\u{D6}"))
+            try expect(try await store.user(username: "o\u{308}")?.username, "\u{D6}", "Ö found by decomposed ö")
+        }),
         ConformanceCheck("user.allUsersAreOrderedByNameWithoutRegardToCase", store: { store in
             for name in ["carol", "Bob", "alice"] { try await store.createUser(makeUser(name)) }
             try expect(try await store.allUsers().map(\.username), ["alice", "Bob", "carol"])

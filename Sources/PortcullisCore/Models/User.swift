@@ -17,13 +17,13 @@ public struct User: Sendable, Equatable, Codable {
     /// When the user was last changed.
     public var updatedAt: Date
 
-    /// Creates a user value.
     /// The one case-folding rule for usernames, computed here for every backend: canonical
     /// composition (NFC), then Unicode lowercasing — "Ä" and "ä" (and "A\u{308}") are one name.
     public static func key(forUsername username: String) -> String {
         username.precomposedStringWithCanonicalMapping.lowercased()
     }
 
+    /// Creates a user value.
     public init(id: String, username: String, email: String?, passwordHash: String, disabled: Bool, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.username = username

@@ -8,6 +8,8 @@ struct UserRecord: SQLiteRecord {
 
     var id: String
     var username: String
+    /// `User.key(forUsername:)`: the one case-folded form that lookups, ordering and uniqueness use.
+    var usernameKey: String
     var email: String?
     var passwordHash: String
     var disabled: Bool
@@ -16,12 +18,13 @@ struct UserRecord: SQLiteRecord {
 
     enum CodingKeys: String, CodingKey {
         case id, username, email, disabled
-        case passwordHash = "password_hash", createdAt = "created_at", updatedAt = "updated_at"
+        case usernameKey = "username_key", passwordHash = "password_hash", createdAt = "created_at", updatedAt = "updated_at"
     }
 
     init(_ user: User) {
         id = user.id
         username = user.username
+        usernameKey = User.key(forUsername: user.username)
         email = user.email
         passwordHash = user.passwordHash
         disabled = user.disabled

@@ -1,0 +1,191 @@
+public import Foundation
+public import PortcullisCore
+import PostgresNIO
+import Logging
+
+extension PostgresStore: SessionStore {
+    public func createFamily(_ family: TokenFamily, firstToken: RefreshTokenRecord?) async throws {
+        let logger = self.logger
+        try await transaction { connection in
+            // A family starts live, whatever the caller's value says.
+            try await connection.execute("""
+                INSERT INTO token_families (id, user_id, client_id, scope, resources, created_at, revoked_at, revoked_reason)
+                VALUES (\(family.id), \(family.userID), \(family.clientID), \(family.scope), \(jsonList(family.resources)),
+                        \(family.createdAt.timeIntervalSince1970), NULL, NULL)
+                """, logger: logger)
+            if let firstToken { try await Self.insert(firstToken, familyID: family.id, connection: connection, logger: logger) }
+        }
+    }
+
+    /// Rotation under two row locks taken in a fixed order, family first, then the token: every
+    /// rotation, grace retry and reuse revocation of one family queues on the family row, so each
+    /// sees what the one before it committed. The consuming `UPDATE … WHERE used_at IS NULL` is
+    /// still a compare-and-set of its own.
+    public func rotate(presentedHash: String, owner: FamilyOwner, successor: RefreshTokenRecord, at: Date, graceWindow: TimeInterval) async throws -> RotationOutcome {
+        let now = at.timeIntervalSince1970
+        let logger = self.logger
+        return try await transaction { connection in
+            guard let familyID = try await connection.rows(
+                "SELECT family_id FROM refresh_tokens WHERE token_hash = \(presentedHash)", logger: logger
+            ).first?.value("family_id", as: String.self) else { return .unknown }
+            // Lock 1: the family row.
+            guard let familyRow = try await connection.rows(
+                "SELECT * FROM token_families WHERE id = \(familyID) FOR UPDATE", logger: logger
+            ).first else { return .revoked }
+            let family = try Self.family(familyRow)
+            // Ownership first: another owner's token is refused before anything about it changes.
+            guard family.clientID == owner.clientID else { return .wrongOwner }
+            guard family.revokedAt == nil else { return .revoked }
+            // Lock 2: the token row, read after the family lock so it is the latest committed version.
+            guard let token = try await connection.rows(
+                "SELECT expires_at, used_at, replaced_by FROM refresh_tokens WHERE token_hash = \(presentedHash) FOR UPDATE", logger: logger
+            ).first else { return .unknown }
+            guard try token.value("expires_at", as: Double.self) > now else { return .expired }
+
+            if let usedAt = try token.value("used_at", as: Double?.self) {
+                guard graceWindow > 0, now - usedAt <= graceWindow else {
+                    try await Self.revoke(familyID: familyID, reason: "reuse", at: now, connection: connection, logger: logger)
+                    return .reused(familyID: familyID)
+                }
+                // A retry inside the grace window: the successor the client never saw dies,
+                // so a thief replaying within the window is caught when the client refreshes next.
+                if let earlier = try token.value("replaced_by", as: String?.self) {
+                    try await connection.execute(
+                        "UPDATE refresh_tokens SET used_at = \(now) WHERE token_hash = \(earlier) AND used_at IS NULL", logger: logger)
+                }
+                try await connection.execute(
+                    "UPDATE refresh_tokens SET replaced_by = \(successor.tokenHash) WHERE token_hash = \(presentedHash)", logger: logger)
+                try await Self.insert(successor, familyID: familyID, connection: connection, logger: logger)
+                return .rotated(family, graceRetry: true)
+            }
+
+            // Compare-and-set: only the request that flips used_at from NULL wins.
+            let won = try await connection.rows("""
+                UPDATE refresh_tokens SET used_at = \(now), replaced_by = \(successor.tokenHash)
+                WHERE token_hash = \(presentedHash) AND used_at IS NULL RETURNING token_hash
+                """, logger: logger)
+            guard !won.isEmpty else {
+                try await Self.revoke(familyID: familyID, reason: "reuse", at: now, connection: connection, logger: logger)
+                return .reused(familyID: familyID)
+            }
+            try await Self.insert(successor, familyID: familyID, connection: connection, logger: logger)
+            return .rotated(family, graceRetry: false)
+        }
+    }
+
+    public func family(id: String) async throws -> TokenFamily? {
+        try await row("SELECT * FROM token_families WHERE id = \(id)").map(Self.family)
+    }
+
+    public func family(ofTokenHash hash: String) async throws -> TokenFamily? {
+        try await row("""
+            SELECT f.* FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id WHERE t.token_hash = \(hash)
+            """).map(Self.family)
+    }
+
+    public func revokeFamily(id: String, reason: String, at: Date) async throws -> Bool {
+        try await !rows("""
+            UPDATE token_families SET revoked_at = \(at.timeIntervalSince1970), revoked_reason = \(reason)
+            WHERE id = \(id) AND revoked_at IS NULL RETURNING id
+            """).isEmpty
+    }
+
+    public func liveFamily(ofRefreshTokenHash hash: String, at: Date) async throws -> TokenFamily? {
+        try await row("""
+            SELECT f.* FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
+            WHERE t.token_hash = \(hash) AND t.used_at IS NULL AND t.expires_at > \(at.timeIntervalSince1970) AND f.revoked_at IS NULL
+            """).map(Self.family)
+    }
+
+    public func endSessions(ofUserID userID: String, exceptFamily exceptFamilyID: String?, reason: String, at: Date) async throws -> EndedSessions {
+        let logger = self.logger
+        return try await transaction { connection in
+            let families = try await connection.rows("""
+                WITH d AS (
+                    UPDATE token_families SET revoked_at = \(at.timeIntervalSince1970), revoked_reason = \(reason)
+                    WHERE user_id = \(userID) AND revoked_at IS NULL AND id IS DISTINCT FROM \(exceptFamilyID)::text
+                    RETURNING 1)
+                SELECT count(*)::bigint AS removed FROM d
+                """, logger: logger).first?.value("removed", as: Int.self) ?? 0
+            let sessions = try await connection.rows("""
+                WITH d AS (DELETE FROM browser_sessions WHERE user_id = \(userID) RETURNING 1) SELECT count(*)::bigint AS removed FROM d
+                """, logger: logger).first?.value("removed", as: Int.self) ?? 0
+            return EndedSessions(families: families, browserSessions: sessions)
+        }
+    }
+
+    public func revokeAccessToken(jti: String, expiresAt: Date, at: Date) async throws {
+        try await execute("""
+            INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at)
+            VALUES (\(jti), \(expiresAt.timeIntervalSince1970), \(at.timeIntervalSince1970))
+            ON CONFLICT (jti) DO NOTHING
+            """)
+    }
+
+    public func isAccessTokenRevoked(jti: String) async throws -> Bool {
+        try await row("SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = \(jti)) AS revoked")?.value("revoked", as: Bool.self) ?? false
+    }
+
+    public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool {
+        // Read on every token verification: one prepared statement.
+        let statement = AccessTokenLiveness(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser)
+        var live = false
+        for try await value in try await client.execute(statement, logger: logger) { live = value }
+        return live
+    }
+
+    // MARK: Helpers
+
+    static func insert(_ record: RefreshTokenRecord, familyID: String, connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.execute("""
+            INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at, used_at, replaced_by)
+            VALUES (\(record.tokenHash), \(familyID), \(record.issuedAt.timeIntervalSince1970), \(record.expiresAt.timeIntervalSince1970), NULL, NULL)
+            """, logger: logger)
+    }
+
+    static func revoke(familyID: String, reason: String, at: Double, connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.execute("""
+            UPDATE token_families SET revoked_at = \(at), revoked_reason = \(reason) WHERE id = \(familyID) AND revoked_at IS NULL
+            """, logger: logger)
+    }
+
+    static func family(_ row: PostgresRandomAccessRow) throws -> TokenFamily {
+        TokenFamily(id: try row.value("id"), userID: try row.value("user_id"), clientID: try row.value("client_id"),
+                    scope: try row.value("scope"), resources: try row.stringList("resources"), createdAt: try row.date("created_at"),
+                    revokedAt: try row.optionalDate("revoked_at"), revokedReason: try row.value("revoked_reason"))
+    }
+}
+
+/// `isAccessTokenLive`, prepared once per connection: the jti is not revoked, the session (if
+/// any) is live and the subject's, the user (if required) exists and is enabled, and the client
+/// (if any) still exists — the same one read as SQLite's cached statement.
+struct AccessTokenLiveness: PostgresPreparedStatement {
+    static let sql = """
+        SELECT NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1)
+           AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM token_families WHERE id = $2::text AND user_id = $3 AND revoked_at IS NULL))
+           AND (NOT $4::boolean OR EXISTS (SELECT 1 FROM users WHERE id = $3 AND NOT disabled))
+           AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM oauth_clients WHERE id = $5::text))
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .bool, .text]
+    typealias Row = Bool
+
+    let jti: String
+    let sessionID: String?
+    let subject: String
+    let clientID: String?
+    let requireUser: Bool
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(jti)
+        bindings.append(sessionID)
+        bindings.append(subject)
+        bindings.append(requireUser)
+        bindings.append(clientID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Bool {
+        try row.decode(Bool.self)
+    }
+}

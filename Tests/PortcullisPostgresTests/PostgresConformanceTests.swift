@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import PortcullisCore
+import PortcullisPostgres
+import PortcullisStoreConformance
+import PostgresNIO
+import Synchronization
+import Testing
+
+/// The test server from `PORTCULLIS_TEST_POSTGRES`
+/// (`postgres://user[:password]@host:port/database?sslmode=disable`), parsed only as far as this
+/// test needs: host, port, user, password and database. TLS is always off here.
+struct TestPostgresServer: Sendable {
+    let host: String
+    let port: Int
+    let username: String
+    let password: String?
+    let database: String
+
+    /// What is wrong with the URL.
+    struct BadURL: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(url: String) throws {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw BadURL(description: "PORTCULLIS_TEST_POSTGRES is not a postgres:// URL: \(url)")
+        }
+        guard let host = components.host, !host.isEmpty else { throw BadURL(description: "PORTCULLIS_TEST_POSTGRES has no host") }
+        guard let username = components.user, !username.isEmpty else { throw BadURL(description: "PORTCULLIS_TEST_POSTGRES has no user") }
+        let database = String(components.path.drop { $0 == "/" })
+        guard !database.isEmpty else { throw BadURL(description: "PORTCULLIS_TEST_POSTGRES has no database") }
+        self.host = host
+        self.port = components.port ?? 5432
+        self.username = username
+        self.password = components.password
+        self.database = database
+    }
+
+    func connectionConfiguration() -> PostgresConnection.Configuration {
+        PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+    }
+
+    func clientConfiguration(schema: String) -> PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        configuration.options.additionalStartupParameters = [("options", "-c search_path=\(schema)")]
+        // Enough for real concurrency in the races, few enough for every check running at once.
+        configuration.options.maximumConnections = 8
+        configuration.options.connectionIdleTimeout = .seconds(5)
+        return configuration
+    }
+}
+
+/// Each store (or set of replicas) gets a schema of its own, `t_<random>`, reached through the
+/// connection's `search_path`; every replica is a separate `PostgresClient` (its own pool).
+/// `shutDown()` stops the clients and drops the schemas.
+final class PostgresStoreFactory: StoreFactory {
+    let server: TestPostgresServer
+    private let logger = Logger(label: "portcullis.postgres.test")
+    private let started = Mutex<(runs: [Task<Void, Never>], schemas: [String])>(([], []))
+
+    init(server: TestPostgresServer) {
+        self.server = server
+    }
+
+    func makeStore() async throws -> any PortcullisStore {
+        try await makeReplicas(1)[0]
+    }
+
+    func makeReplicas(_ count: Int) async throws -> [any PortcullisStore] {
+        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await admin("CREATE SCHEMA \(unescaped: Self.checked(schema))")
+        started.withLock { $0.schemas.append(schema) }
+        var clients: [PostgresClient] = []
+        for _ in 0..<count {
+            let client = PostgresClient(configuration: server.clientConfiguration(schema: schema))
+            let run = Task { await client.run() }
+            started.withLock { $0.runs.append(run) }
+            clients.append(client)
+        }
+        try await PostgresMigrations.migrate(client: clients[0], logger: logger)
+        return clients.map { PostgresStore(client: $0) }
+    }
+
+    /// Stops every client this factory started and drops its schemas.
+    func shutDown() async {
+        let (runs, schemas) = started.withLock { state in
+            defer { state = ([], []) }
+            return (state.runs, state.schemas)
+        }
+        for run in runs { run.cancel() }
+        for run in runs { await run.value }
+        for schema in schemas { try? await admin("DROP SCHEMA \(unescaped: Self.checked(schema)) CASCADE") }
+    }
+
+    /// Runs one statement on a short-lived connection outside any test schema.
+    private func admin(_ query: PostgresQuery) async throws {
+        let connection = try await PostgresConnection.connect(configuration: server.connectionConfiguration(), id: 0, logger: logger)
+        do {
+            for try await _ in try await connection.query(query, logger: logger) {}
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// A schema name is an identifier and cannot be bound: only names this factory generated pass.
+    private static func checked(_ schema: String) -> String {
+        precondition(schema.hasPrefix("t_") && schema.dropFirst(2).allSatisfy { $0.isHexDigit && !$0.isUppercase }, "unexpected schema name \(schema)")
+        return schema
+    }
+}
+
+/// The shared store suite on PostgreSQL, every race across two clients standing in for two replicas.
+///
+/// Needs `PORTCULLIS_TEST_POSTGRES`; without it the checks are skipped with a note, except when
+/// `CI=true`, where a missing server fails the run: CI never silently drops the PostgreSQL half.
+@Test(arguments: StoreConformance.checks)
+func postgresStorePasses(_ check: ConformanceCheck) async throws {
+    let environment = ProcessInfo.processInfo.environment
+    guard let url = environment["PORTCULLIS_TEST_POSTGRES"], !url.isEmpty else {
+        if environment["CI"] == "true" {
+            Issue.record("PORTCULLIS_TEST_POSTGRES is unset: PostgreSQL is required in CI, the PostgreSQL conformance run cannot be skipped there")
+        } else {
+            print("note: PORTCULLIS_TEST_POSTGRES is unset; \(check) not run on PostgreSQL")
+        }
+        return
+    }
+    let factory = PostgresStoreFactory(server: try TestPostgresServer(url: url))
+    do {
+        try await check.run(factory)
+    } catch {
+        await factory.shutDown()
+        throw error
+    }
+    await factory.shutDown()
+}
