@@ -124,6 +124,8 @@ let package = Package(
                 "PortcullisQR",
                 "PortcullisPolicy",
                 "PortcullisSQLite",
+                "PortcullisPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

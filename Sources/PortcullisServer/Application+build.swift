@@ -8,7 +8,7 @@ public import Logging
 public import PortcullisCore
 import PortcullisCrypto
 import PortcullisPolicy
-import PortcullisSQLite
+import ServiceLifecycle
 public import Prometheus
 
 /// Everything the routes need, opened once per process (or per test) by `open`.
@@ -33,24 +33,28 @@ public struct PortcullisServices: Sendable {
     public let oauth: OAuthProvider
     /// Keys the CSRF tokens of the pages.
     let secretsKey: [UInt8]
+    /// What keeps the store's connections (PostgreSQL's pool), run beside the server.
+    let storeService: (any Service)?
     /// Where the metrics are collected; `/metrics` prints it.
     public let metricsRegistry: PrometheusCollectorRegistry
     /// Counters and histograms of this process.
     public let metrics: PortcullisMetrics
 
-    /// Opens what `configuration` names — the database (migrated), the keys directory (a signing
-    /// key and the secrets key made on first start), the policies directory — and wires the
-    /// services. `serve` and the tests both start here. Throws `StartupRefusal` for a configuration
-    /// it will not run with (an Argon2 cost below the floor, an invalid policy).
+    /// Opens what `configuration` names — the database (SQLite or PostgreSQL, migrated when
+    /// `autoMigrate`, else refused when behind), the keys directory (a signing key and the secrets
+    /// key made on first start), the policies directory — and wires the services. `serve` and the
+    /// tests both start here. Throws `StartupRefusal` for a configuration it will not run with (an
+    /// Argon2 cost below the floor, an unreachable database, a schema behind, an invalid policy).
     public static func open(
         _ configuration: PortcullisConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
-    ) throws -> PortcullisServices {
+    ) async throws -> PortcullisServices {
         do {
             try configuration.checkArgon2Floor()
         } catch let error as PortcullisError {
             throw StartupRefusal(error.description)
         }
-        let store = try SQLiteStore(path: configuration.databasePath)
+        let opened = try await StoreOpening.open(configuration, schema: configuration.autoMigrate ? .migrate : .refuseIfBehind, logger: logger)
+        let store = opened.store
         let directory = KeyDirectory(path: configuration.keysDirectory)
         for line in try directory.prepare(signingAlgorithm: configuration.signingAlgorithm) { logger.notice("\(line)") }
         let keys = try KeyRingProvider(directory: directory, reportReloadFailure: { logger.error("\($0)") })
@@ -65,15 +69,16 @@ public struct PortcullisServices: Sendable {
             throw StartupRefusal("invalid policy in \(configuration.policiesDirectory):\n" + error.issues.map(\.description).joined(separator: "\n"))
         }
         return PortcullisServices(
-            configuration: configuration, store: store, keys: keys, hasher: try PasswordHasher(parameters: configuration.argon2),
-            secretsKey: try directory.secretsKey(), policies: policies, clock: clock)
+            configuration: configuration, store: store, storeService: opened.service, keys: keys,
+            hasher: try PasswordHasher(parameters: configuration.argon2), secretsKey: try directory.secretsKey(), policies: policies, clock: clock)
     }
 
     private init(
-        configuration: PortcullisConfiguration, store: any PortcullisStore, keys: KeyRingProvider, hasher: PasswordHasher,
-        secretsKey: [UInt8], policies: PolicyProvider, clock: @escaping @Sendable () -> Date
+        configuration: PortcullisConfiguration, store: any PortcullisStore, storeService: (any Service)?, keys: KeyRingProvider,
+        hasher: PasswordHasher, secretsKey: [UInt8], policies: PolicyProvider, clock: @escaping @Sendable () -> Date
     ) {
         self.configuration = configuration
+        self.storeService = storeService
         self.store = store
         self.keys = keys
         self.passwordHasher = hasher
@@ -165,18 +170,24 @@ public func buildApplication(_ services: PortcullisServices, logger: Logger) -> 
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "Portcullis"),
-        services: [BackgroundTasks(services: services, logger: logger)],
+        // The store's pool first: the service group shuts services down last-first, so it closes after the server.
+        services: [services.storeService, BackgroundTasks(services: services, logger: logger)].compactMap { $0 },
         eventLoopGroupProvider: .shared(IOThreads.group(threads: configuration.resolvedEventLoopThreads(cores: System.coreCount))),
         logger: logger)
 }
 
 /// Opens everything `configuration` names and builds the application: what `serve` runs.
-public func buildApplication(_ configuration: PortcullisConfiguration, logger: Logger) throws -> some ApplicationProtocol {
-    let services = try PortcullisServices.open(configuration, logger: logger)
+public func buildApplication(_ configuration: PortcullisConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let services = try await PortcullisServices.open(configuration, logger: logger)
     logger.notice("policy \(absolute(configuration.policiesDirectory)) version \(services.policies.current.version): \(services.policies.current.roleNames.count) roles")
-    logger.notice("database \(absolute(configuration.databasePath)); keys \(absolute(configuration.keysDirectory)); signing key \(services.keys.current().signingKID)")
+    logger.notice("database \(database(configuration.database)); keys \(absolute(configuration.keysDirectory)); signing key \(services.keys.current().signingKID)")
     logger.notice("issuer \(configuration.issuer); listening on http://\(configuration.host):\(configuration.port)")
     return buildApplication(services, logger: logger)
+}
+
+private func database(_ location: DatabaseLocation) -> String {
+    if case .sqlite(let path) = location { return absolute(path) }
+    return location.description
 }
 
 private func absolute(_ path: String) -> String {

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import PortcullisCore
 import PortcullisPolicy
-import PortcullisSQLite
+import Logging
+import PortcullisServer
 
 /// `--db`, `--keys`, `--policies`, `--json`, accepted after every subcommand.
 struct GlobalOptions: ParsableArguments {
@@ -33,16 +34,26 @@ struct GlobalOptions: ParsableArguments {
         return configuration
     }
 
-    /// The store at the configured path (SQLite only so far: a postgres:// location is a clear error).
-    func openStore() throws -> SQLiteStore {
-        try SQLiteStore(path: try configuration().sqlitePath())
+    /// The store `PORTCULLIS_DB` names: SQLite migrates on open; PostgreSQL must already be
+    /// migrated (`portcullis migrate`) unless PORTCULLIS_DB_AUTO_MIGRATE=1.
+    func openStore() async throws -> any PortcullisStore {
+        try await Self.open(try configuration())
+    }
+
+    static func open(_ configuration: PortcullisConfiguration) async throws -> any PortcullisStore {
+        do {
+            return try await StoreOpening.open(
+                configuration, schema: configuration.autoMigrate ? .migrate : .refuseIfBehind, logger: Logger(label: "portcullis")).store
+        } catch let refusal as StartupRefusal {
+            throw ValidationError(refusal.description)
+        }
     }
 
     /// Admin operations over the configured store, checking role names against the configured policy.
-    func administration() throws -> UserAdministration {
+    func administration() async throws -> UserAdministration {
         let configuration = try configuration()
         return UserAdministration(
-            store: try SQLiteStore(path: configuration.sqlitePath()), hasher: try PasswordHasher(parameters: configuration.argon2),
+            store: try await Self.open(configuration), hasher: try PasswordHasher(parameters: configuration.argon2),
             policy: try loadPolicy(configuration.policiesDirectory))
     }
 

@@ -52,7 +52,7 @@ struct PolicyCommand: AsyncParsableCommand {
             if let violation = ResourcePath.canonicalityViolation(resource) { throw PortcullisError.invalidRequest(TerminalText.escape(violation)) }
             let configuration = try options.configuration()
             let policy = try options.loadPolicy(configuration.policiesDirectory)
-            let store = try options.openStore()
+            let store = try await options.openStore()
             var granted: [String] = []
             if let account = try await store.user(username: user) { granted = try await store.roles(ofUserID: account.id) }
             let decision = policy.decide(subject: user, grantedRoles: granted, action: action, resource: resource)

@@ -6,5 +6,5 @@ struct Portcullis: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portcullis",
         abstract: "Authentication and authorisation service: JWTs, Argon2id passwords, RBAC.",
-        subcommands: [Serve.self, UserCommand.self, RoleCommand.self, PolicyCommand.self, ClientCommand.self, KeysCommand.self, AuditCommand.self, ConfigCommand.self, HashCommand.self])
+        subcommands: [Serve.self, UserCommand.self, RoleCommand.self, PolicyCommand.self, ClientCommand.self, KeysCommand.self, AuditCommand.self, ConfigCommand.self, HashCommand.self, MigrateCommand.self])
 }

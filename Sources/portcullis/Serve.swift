@@ -22,9 +22,6 @@ struct Serve: AsyncParsableCommand {
             try configuration.apply(key: "PORTCULLIS_ISSUER", value: "http://\(configuration.host):\(configuration.port)")
         }
 
-        // Until the PostgreSQL store is wired in (issue 15): refuse a postgres:// location clearly.
-        _ = try configuration.sqlitePath()
-
         PortcullisLogHandler.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
         let logger = Logger(label: "portcullis")
         do {

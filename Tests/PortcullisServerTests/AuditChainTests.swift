@@ -8,7 +8,7 @@ import Testing
 @Suite struct AuditChainTests {
     /// A harness with a few audit events from real requests.
     func harnessWithEvents() async throws -> Harness {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser(roles: ["viewer"])
         try await harness.test { client in
             _ = try await client.login()
@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func erasureRemovesPersonalDataAndKeepsTheChainVerifiable() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser(roles: ["viewer"])
         try await harness.addUser("bob")
         try await harness.addClient(firstParty: true)

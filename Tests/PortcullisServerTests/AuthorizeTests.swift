@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct AuthorizeTests {
     @Test func tokenFormDecidesWithDenyOverridesAndNamesTheRule() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser(roles: ["editor"])
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func roleRevocationTakesEffectAtTheNextDecision() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser(roles: ["editor"])
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func subjectFormNeedsACallerAllowedToCheck() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser("alice", roles: ["viewer"])
         try await harness.addUser("checker", roles: ["authz-checker"])
         try await harness.test { client in
@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func badAuthorizeRequestsGet4xx() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -82,7 +82,7 @@ import Testing
     }
 
     @Test func decisionsAreLoggedAndADiffListsExactlyTheFlips() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser(roles: ["editor"])
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func decisionLogKeepsOnlyTheNewestEntries() async throws {
-        let harness = try Harness { $0.decisionLogSize = 3 }
+        let harness = try await Harness { $0.decisionLogSize = 3 }
         let log = try #require(harness.services.decisionLog)
         for index in 0..<5 {
             log.record(DecisionRecord(at: Date(), subject: "s\(index)", grantedRoles: [], action: "a", resource: "r", allowed: false, rule: nil, policyVersion: "v"))
@@ -174,7 +174,7 @@ final class FlakyDecisionStore: DecisionLogStore, @unchecked Sendable {
 
     @Test func validChangeTakesEffectWithinTwoSecondsAndInvalidOneKeepsTheOldPolicy() async throws {
         let directory = try policyDirectory(testPolicyYAML)
-        let harness = try Harness(policyDirectory: directory)
+        let harness = try await Harness(policyDirectory: directory)
         try await harness.addUser(roles: ["viewer"])
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)

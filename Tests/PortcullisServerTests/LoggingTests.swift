@@ -40,7 +40,7 @@ struct CapturingHandler: LogHandler {
 
 @Suite struct LoggingTests {
     @Test func everyRequestLogsOneLineWithARequestIdAndNoSecretEverReachesTheLog() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let clientSecret = try #require(try await harness.addClient(firstParty: true))
         let log = CapturedLog()

@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct LoginTests {
     @Test func loginReturnsABearerPairWhoseAccessTokenVerifies() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         let user = try await harness.addUser(roles: ["viewer"])
         try await harness.test { client in
             let body = try await client.login()
@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func wrongPasswordUnknownUserAndDisabledUserGetTheSameAnswer() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addUser("carol")
         try await harness.admin.setDisabled("carol", disabled: true)
@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func usernameMatchesWithoutRegardToCase() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser("Alice")
         try await harness.test { client in
             _ = try await client.login("alice")
@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func malformedMissingAndOversizedBodiesGetJSONErrors() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.test { client in
             let malformed = try await client.post("/v1/login", raw: "{\"username\": ")
             #expect(malformed.status == .badRequest)
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func unknownRoutesAre404AndWrongMethods405BothAsJSON() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.test { client in
             let missing = try await client.get("/v1/nothing-here")
             #expect(missing.status == .notFound)
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func tenFailuresLockTheAccountWithRetryAfterEvenForTheRightPassword() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             for _ in 0..<10 {
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func lockoutExpiresAndGrowsOnTheNextFailure() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             for _ in 0..<10 { _ = try await client.post("/v1/login", json: ["username": "alice", "password": "nope nope"]) }
@@ -136,7 +136,7 @@ import Testing
     /// Issue 13: a success gives back only its own attempt, so the owner logging in during a burst
     /// of guesses frees no slot for the burst; failures are forgotten after 15 quiet minutes.
     @Test func successGivesBackOnlyItsOwnAttemptAndFailuresAgeOut() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             for _ in 0..<9 { _ = try await client.post("/v1/login", json: ["username": "alice", "password": "nope nope"]) }
@@ -152,14 +152,14 @@ import Testing
     }
 
     @Test func loginUpgradesAHashWeakerThanTheConfiguredCost() async throws {
-        let weak = try Harness()
+        let weak = try await Harness()
         try await weak.addUser()
         let before = try #require(try await weak.store.user(username: "alice")?.passwordHash)
         #expect(before.contains("m=1024,t=1,p=1"))
         // Same database, stronger configuration.
         var strongerConfiguration = weak.configuration
         strongerConfiguration.argon2 = Argon2Parameters(memoryKiB: 2048, iterations: 2, parallelism: 1)
-        let upgraded = try Harness(configuration: strongerConfiguration).services
+        let upgraded = try await Harness(configuration: strongerConfiguration).services
         _ = try await upgraded.auth.login(username: "alice", password: "correct horse", remoteAddress: "127.0.0.1")
         let after = try #require(try await weak.store.user(username: "alice")?.passwordHash)
         #expect(after.contains("m=2048,t=2,p=1"))
@@ -167,7 +167,7 @@ import Testing
     }
 
     @Test func responsesCarrySecurityHeaders() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let response = try await client.post("/v1/login", json: ["username": "alice", "password": "correct horse"])
@@ -179,7 +179,7 @@ import Testing
 
 @Suite struct EnumerationAndAddressTests {
     @Test func unknownUserCostsTheSameArgon2WorkAsAWrongPassword() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let services = harness.services
         let hasher = services.passwordHasher
@@ -193,7 +193,7 @@ import Testing
     }
 
     @Test func oneAddressIsThrottledAcrossManyUsernames() async throws {
-        let harness = try Harness { $0.addressFailureLimit = 5 }
+        let harness = try await Harness { $0.addressFailureLimit = 5 }
         try await harness.addUser()
         try await harness.test { client in
             for index in 0..<5 {

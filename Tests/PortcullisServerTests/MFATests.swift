@@ -48,7 +48,7 @@ extension TestClientProtocol {
 
 @Suite struct MFATests {
     @Test func enrolConfirmLoginReplayRecoveryAndRemoval() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -109,7 +109,7 @@ extension TestClientProtocol {
     }
 
     @Test func concurrentDoubleSubmitOfOneCodeLetsExactlyOneThrough() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -130,7 +130,7 @@ extension TestClientProtocol {
     }
 
     @Test func mfaTokenExpiresAfterFiveMinutes() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -144,7 +144,7 @@ extension TestClientProtocol {
     }
 
     @Test func mfaTokenDiesAfterFiveWrongCodes() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -163,7 +163,7 @@ extension TestClientProtocol {
     }
 
     @Test func mfaTokenOfOneUserDoesNotTakeAnotherUsersCode() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser("alice")
         try await harness.addUser("bob")
         try await harness.test { client in
@@ -184,7 +184,7 @@ extension TestClientProtocol {
     }
 
     @Test func mfaFailuresCountTowardTheAccountLockout() async throws {
-        let harness = try Harness { $0.accountFailureLimit = 3 }
+        let harness = try await Harness { $0.accountFailureLimit = 3 }
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -200,7 +200,7 @@ extension TestClientProtocol {
     }
 
     @Test func expiredEnrolmentCannotBeConfirmed() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -214,7 +214,7 @@ extension TestClientProtocol {
     }
 
     @Test func sha256AndEightDigitsAreSupported() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -231,7 +231,7 @@ extension TestClientProtocol {
     }
 
     @Test func activeTOTPCannotBeReEnrolledWithoutRemoval() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -244,7 +244,7 @@ extension TestClientProtocol {
     }
 
     @Test func noTableHoldsTheSecretInAnyForm() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)

@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func metricsCountRequestsLoginsTokensDecisionsAndArgon2() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser(roles: ["viewer"])
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)

@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct OAuthFlowTests {
     @Test func discoveryListsEveryEndpointAndCapability() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.test { client in
             for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
                 let document = try await client.get(path).json()
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func codeFlowWithPKCEIssuesVerifiableTokensAndAnIDToken() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser(roles: ["editor"])
         let secret = try #require(try await harness.addClient())
         try await harness.test { client in
@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func secondAuthorizationRemembersConsentAndReusesTheSession() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient()
         try await harness.test { client in
@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func maxAgeAsksForANewLoginWhenTheLastOneIsOlder() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient(firstParty: true)
         try await harness.test { client in
@@ -122,7 +122,7 @@ import Testing
     }
 
     @Test func firstPartyClientsSkipConsent() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient(firstParty: true)
         try await harness.test { client in
@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func consentRejectionRedirectsWithAccessDenied() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient()
         try await harness.test { client in
@@ -148,7 +148,7 @@ import Testing
     }
 
     @Test func promptNoneWithoutASessionIsLoginRequiredAndWithoutConsentIsConsentRequired() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient()
         try await harness.test { client in
@@ -163,7 +163,7 @@ import Testing
     }
 
     @Test func wrongPasswordShowsTheLoginPageAgainWithoutASession() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient()
         try await harness.test { client in
@@ -190,7 +190,7 @@ import Testing
         "https://APP.example/callback",              // case
     ])
     func unregisteredRedirectURIsGetAnErrorPageNeverARedirect(uri: String) async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addClient()
         try await harness.test { client in
             let response = try await client.get(authorizeURI(standardRequest().merging(["redirect_uri": uri]) { $1 }))
@@ -201,7 +201,7 @@ import Testing
     }
 
     @Test func unknownClientOrMissingRedirectURIGetsAnErrorPage() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addClient()
         try await harness.test { client in
             for parameters in [standardRequest(client: "nope"), standardRequest().filter { $0.key != "redirect_uri" }, standardRequest().filter { $0.key != "client_id" }] {
@@ -214,7 +214,7 @@ import Testing
     }
 
     @Test func loopbackRedirectURIsMayVaryThePortOnly() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient("native", isPublic: true, redirectURIs: ["http://127.0.0.1/callback"])
         try await harness.test { client in
@@ -228,7 +228,7 @@ import Testing
     }
 
     @Test func laterErrorsRedirectWithErrorStateAndIss() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addClient()
         try await harness.addClient("spa", isPublic: true)
         try await harness.test { client in
@@ -254,7 +254,7 @@ import Testing
     }
 
     @Test func formsWithoutAValidCSRFTokenAreRefusedAndChangeNothing() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient()
         try await harness.test { client in
@@ -285,7 +285,7 @@ import Testing
     }
 
     @Test func userSuppliedTextIsEscapedInPages() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addClient(name: "<script>alert(1)</script>")
         try await harness.test { client in
             let page = try await client.get(authorizeURI(standardRequest(state: "\"><img src=x onerror=alert(1)>")))
@@ -305,7 +305,7 @@ import Testing
     }
 
     @Test func replayedCodeFailsAndRevokesWhatItIssued() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(firstParty: true)
         try await harness.test { client in
@@ -324,7 +324,7 @@ import Testing
     }
 
     @Test func pkceMismatchWrongClientAndRedirectMismatchAreInvalidGrant() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(firstParty: true)
         let otherSecret = try await harness.addClient("other", firstParty: true)
@@ -352,7 +352,7 @@ import Testing
     }
 
     @Test func expiredCodesAreInvalidGrant() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(firstParty: true)
         try await harness.test { client in
@@ -365,7 +365,7 @@ import Testing
     }
 
     @Test func clientAuthenticationFailuresAre401InvalidClient() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addClient()
         try await harness.test { client in
             let form = ["grant_type": "client_credentials"]
@@ -384,7 +384,7 @@ import Testing
     }
 
     @Test func malformedTokenRequestsGetRFC6749Errors() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         let secret = try #require(try await harness.addClient())
         let publicOne = try await harness.addClient("spa", isPublic: true)
         #expect(publicOne == nil)
@@ -403,7 +403,7 @@ import Testing
     }
 
     @Test func clientCredentialsGiveATokenWhoseSubjectIsTheClient() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         let secret = try #require(try await harness.addClient("svc-billing"))
         try await harness.test { client in
             let response = try await client.token(["grant_type": "client_credentials", "scope": "documents"], client: "svc-billing", secret: secret)
@@ -424,7 +424,7 @@ import Testing
     }
 
     @Test func refreshRotatesDetectsReuseAndStaysWithItsClient() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(firstParty: true)
         let otherSecret = try await harness.addClient("other", firstParty: true)
@@ -447,7 +447,7 @@ import Testing
     }
 
     @Test func withoutOfflineAccessNoRefreshTokenIsIssued() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(firstParty: true)
         try await harness.test { client in
@@ -460,7 +460,7 @@ import Testing
     }
 
     @Test func revokeAndIntrospectFollowRFC7009AndRFC7662() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try #require(try await harness.addClient(firstParty: true))
         let otherSecret = try #require(try await harness.addClient("other", firstParty: true))
@@ -494,7 +494,7 @@ import Testing
     }
 
     @Test func userinfoNeedsALiveTokenWithOpenID() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             #expect(try await client.get("/oauth2/userinfo").status == .unauthorized)
@@ -509,7 +509,7 @@ import Testing
 
 @Suite struct OAuthSessionTests {
     @Test func mfaUsersSeeTheCodePageAndTheIDTokenSaysOTP() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(firstParty: true)
         try await harness.test { client in
@@ -537,7 +537,7 @@ import Testing
     }
 
     @Test func loginRotatesTheSessionCookieAndLogoutEndsIt() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient(postLogout: ["https://app.example/bye"], firstParty: true)
         try await harness.test { client in
@@ -565,7 +565,7 @@ import Testing
     }
 
     @Test func totpCanBeEnrolledInTheBrowser() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let browser = Browser(client)

@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func everyRoutedPathAnswers405WithAllowForAMethodItLacksAnd404OnlyForUnknownPaths() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         let table = Dictionary(grouping: routes(harness), by: \.path).mapValues { Set($0.map(\.method.rawValue)) }
         #expect(table.count >= 25, "the router should list every route: \(table.keys.sorted())")
         try await harness.test { client in
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func everyFormRouteRefusesAnUnsafeRequestWithoutTheCSRFTokenExceptTheAuthorizationRequest() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient()
         let checked = try await harness.test { client in
@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func theAccountAPINeverRunsWithoutAVerifiedFirstPartyUserToken() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let account = routes(harness).filter { $0.path.hasPrefix("/v1/me") }
         #expect(account.count == 5)

@@ -53,7 +53,7 @@ struct Harness {
     var policies: PolicyProvider { services.policies }
 
     /// A server with `testPolicyYAML` as `test.yaml`, or the policies of `policyDirectory`.
-    init(policyDirectory: String? = nil, configure: (inout PortcullisConfiguration) -> Void = { _ in }) throws {
+    init(policyDirectory: String? = nil, configure: (inout PortcullisConfiguration) -> Void = { _ in }) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-server-\(UUID().uuidString)").path
         var configuration = PortcullisConfiguration()
         configuration.databasePath = directory + "/db.sqlite"
@@ -69,15 +69,15 @@ struct Harness {
             try testPolicyYAML.write(toFile: configuration.policiesDirectory + "/test.yaml", atomically: true, encoding: .utf8)
         }
         configure(&configuration)
-        try self.init(configuration: configuration, directory: directory)
+        try await self.init(configuration: configuration, directory: directory)
     }
 
     /// A server over an existing configuration (another harness's database and keys, say).
-    init(configuration: PortcullisConfiguration, directory: String? = nil) throws {
+    init(configuration: PortcullisConfiguration, directory: String? = nil) async throws {
         self.directory = directory ?? configuration.keysDirectory
         self.configuration = configuration
         let clock = self.clock
-        services = try PortcullisServices.open(configuration, logger: Logger(label: "test"), clock: { clock.now })
+        services = try await PortcullisServices.open(configuration, logger: Logger(label: "test"), clock: { clock.now })
         guard let store = services.store as? SQLiteStore else { throw PortcullisError.internalFailure("the harness expects SQLite") }
         self.store = store
         keys = KeyDirectory(path: configuration.keysDirectory)

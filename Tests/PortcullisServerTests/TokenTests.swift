@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct RefreshAndLogoutTests {
     @Test func refreshRotatesAndReuseRevokesTheWholeFamily() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let first = try await client.login()
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func aReuseIsAuditedUnderTheUserSoErasureFindsItAfterTheJanitorRemovedTheFamily() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         let alice = try await harness.addUser()
         try await harness.test { client in
             let refresh = try #require(try await client.login()["refresh_token"] as? String)
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func concurrentRefreshesWithOneTokenLetExactlyOneWin() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let refresh = try #require(try await client.login()["refresh_token"] as? String)
@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test func graceWindowLetsALostResponseBeRetried() async throws {
-        let harness = try Harness { $0.refreshGraceWindow = 10 }
+        let harness = try await Harness { $0.refreshGraceWindow = 10 }
         try await harness.addUser()
         try await harness.test { client in
             let refresh = try #require(try await client.login()["refresh_token"] as? String)
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func garbageAndExpiredRefreshTokensAre401AndChangeNothing() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let pair = try await client.login()
@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func logoutRevokesTheFamilyAndItsAccessTokens() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let pair = try await client.login()
@@ -120,7 +120,7 @@ import Testing
 
 @Suite struct VerifyTests {
     @Test func tamperedTokensAreInactive() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -138,7 +138,7 @@ import Testing
     }
 
     @Test func algNoneHS256WithThePublicKeyAndUnknownKidAreInactive() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -164,7 +164,7 @@ import Testing
     }
 
     @Test func expiredTokensAreInactive() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -174,7 +174,7 @@ import Testing
     }
 
     @Test func tokensOfDisabledAndDeletedUsersAreInactive() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addUser("bob")
         try await harness.test { client in
@@ -190,7 +190,7 @@ import Testing
     }
 
     @Test func revocationIsCheckedOnEveryVerifyEvenForATokenVerifiedBefore() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addUser("bob")
         try await harness.addUser("carol")
@@ -213,7 +213,7 @@ import Testing
     }
 
     @Test func tokensSignedBeforeARotationKeepVerifyingUntilRetired() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let before = try #require(try await client.login()["access_token"] as? String)
@@ -239,7 +239,7 @@ import Testing
 
 @Suite struct MeTests {
     @Test func meReturnsTheProfileOfTheTokenHolder() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser(roles: ["editor"])
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -255,7 +255,7 @@ import Testing
     }
 
     @Test func meWithoutOrWithABadTokenIs401() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.test { client in
             let none = try await client.get("/v1/me")
             #expect(none.status == .unauthorized)
@@ -266,7 +266,7 @@ import Testing
     }
 
     @Test func passwordChangeChecksTheCurrentPasswordAndEndsOtherSessions() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.test { client in
             let current = try #require(try await client.login()["access_token"] as? String)
@@ -292,7 +292,7 @@ import Testing
 
 @Suite struct HealthTests {
     @Test func healthReadinessAndJWKSAnswer() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.test { client in
             #expect(try await client.get("/healthz").json()["status"] as? String == "ok")
             let ready = try await client.get("/readyz").json()

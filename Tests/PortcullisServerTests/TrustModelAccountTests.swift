@@ -12,8 +12,8 @@ import Testing
 /// canonical resources, disabled subjects, usernames outside the rules.
 @Suite struct TrustModelAccountTests {
     /// A harness whose address limit cannot interfere: only the account lockout is under test.
-    func harness() throws -> Harness {
-        try Harness { $0.addressFailureLimit = 100_000 }
+    func harness() async throws -> Harness {
+        try await Harness { $0.addressFailureLimit = 100_000 }
     }
 
     func statuses(_ responses: [TestResponse]) -> [HTTPResponse.Status: Int] {
@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func concurrentWrongPasswordsEvaluateAtMostTheThreshold() async throws {
-        let harness = try harness()
+        let harness = try await harness()
         try await harness.addUser()
         try await harness.test { client in
             let responses = try await withThrowingTaskGroup(of: TestResponse.self) { group in
@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func lockedAccountCostsNoArgon2AndNoAuditRow() async throws {
-        let harness = try harness()
+        let harness = try await harness()
         try await harness.addUser()
         try await harness.test { client in
             for index in 0..<10 {
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func concurrentWrongTOTPCodesEvaluateAtMostTheThreshold() async throws {
-        let harness = try harness()
+        let harness = try await harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func browserSessionsEndWithPasswordChangeResetDisableAndMFAChanges() async throws {
-        let harness = try harness()
+        let harness = try await harness()
         try await harness.addUser()
         try await harness.addClient(firstParty: true)
         try await harness.test { client in
@@ -148,7 +148,7 @@ import Testing
     }
 
     @Test func totpRemovalNeedsPasswordAndCodeAndRespectsLockout() async throws {
-        let harness = try harness()
+        let harness = try await harness()
         try await harness.addUser()
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -173,7 +173,7 @@ import Testing
 
     @Test(arguments: ["documents/./secret/x", "documents//secret/x", "documents/a/../secret/x", "documents/secret/.", "../documents/x"])
     func nonCanonicalResourcesAreRefused(resource: String) async throws {
-        let harness = try harness()
+        let harness = try await harness()
         try await harness.addUser(roles: ["editor"])
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -188,7 +188,7 @@ import Testing
     }
 
     @Test func disabledSubjectIsNotAllowed() async throws {
-        let harness = try harness()
+        let harness = try await harness()
         try await harness.addUser("checker", roles: ["authz-checker"])
         // `svc-billing` has static bindings in the test policy; a disabled user of that name must not inherit them.
         try await harness.addUser("svc-billing")
@@ -203,7 +203,7 @@ import Testing
     }
 
     @Test func loginWithUsernameOutsideTheRulesWritesNoAuditRow() async throws {
-        let harness = try harness()
+        let harness = try await harness()
         try await harness.addUser()
         try await harness.test { client in
             let before = try await harness.store.recentAudit(limit: 1000).count

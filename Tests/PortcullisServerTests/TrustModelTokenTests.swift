@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func oauthRefreshTokenIsRefusedAtTheRESTRefreshAndConsumesNothing() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient()
         try await harness.test { client in
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func restRefreshTokenIsRefusedAtTheTokenEndpointAndConsumesNothing() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(firstParty: true)
         try await harness.test { client in
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func anotherClientsRefreshTokenIsRefusedAndConsumesNothing() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient()
         let otherSecret = try await harness.addClient("other")
@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func thirdPartyAccessTokenCarriesClientIDAudienceAndIsRefusedByTheAccountAPI() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser(roles: ["editor"])
         let secret = try await harness.addClient()
         try await harness.test { client in
@@ -84,7 +84,7 @@ import Testing
     }
 
     @Test func firstPartyClientTokenCarriesTheIssuerAudience() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(firstParty: true)
         try await harness.test { client in
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func resourceIndicatorsBecomeTheAudience() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(resources: [Self.api, "https://billing.example"])
         try await harness.test { client in
@@ -124,7 +124,7 @@ import Testing
     }
 
     @Test func unregisteredResourceIsInvalidTarget() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(resources: [Self.api])
         try await harness.test { client in
@@ -143,7 +143,7 @@ import Testing
     }
 
     @Test func verifyAndAuthorizeWithAnAudienceRefuseTokensWithoutIt() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser(roles: ["viewer"])
         try await harness.test { client in
             let access = try #require(try await client.login()["access_token"] as? String)
@@ -164,7 +164,7 @@ import Testing
     }
 
     @Test func codeWithWrongRedirectOrVerifierIsNotBurned() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         let secret = try await harness.addClient(firstParty: true)
         let otherSecret = try await harness.addClient("other", firstParty: true)
@@ -188,7 +188,7 @@ import Testing
     }
 
     @Test func confidentialClientsNeedPKCEUnlessOptional() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         try await harness.addUser()
         try await harness.addClient(firstParty: true)
         let legacySecret = try await harness.addClient("legacy", firstParty: true, pkceRequired: false)
@@ -204,7 +204,7 @@ import Testing
     }
 
     @Test func clientCredentialsTokensDieWithTheirClient() async throws {
-        let harness = try Harness()
+        let harness = try await Harness()
         let secret = try await harness.addClient("svc-billing")
         try await harness.test { client in
             let response = try await client.token(["grant_type": "client_credentials"], client: "svc-billing", secret: secret)
@@ -218,7 +218,7 @@ import Testing
     }
 
     @Test func cookiesUseTheHostPrefixOnHTTPSIssuers() async throws {
-        let harness = try Harness { $0.issuer = "https://id.example" }
+        let harness = try await Harness { $0.issuer = "https://id.example" }
         try await harness.addUser()
         try await harness.addClient(firstParty: true)
         try await harness.test { client in
@@ -234,7 +234,7 @@ import Testing
             #expect(loggedIn.headers[values: .setCookie].contains { $0.hasPrefix("__Host-portcullis_session=") && $0.contains("; Secure") })
             #expect(browser.cookies["portcullis_session"] == nil)
         }
-        let plain = try Harness()
+        let plain = try await Harness()
         try await plain.addClient(firstParty: true)
         try await plain.test { client in
             let page = try await Browser(client).get(authorizeURI(standardRequest()))

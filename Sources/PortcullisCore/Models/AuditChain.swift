@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import PortcullisCrypto
 
 /// The tamper-evident audit log: every event is chained to the one before it by SHA-256.

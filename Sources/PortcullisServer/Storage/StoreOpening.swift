@@ -1,0 +1,122 @@
+import Foundation
+public import Logging
+public import PortcullisCore
+import PortcullisPostgres
+import PortcullisSQLite
+import PostgresNIO
+public import ServiceLifecycle
+
+/// The store the configuration names, opened: the one place that chooses a backend.
+public struct OpenedStore: Sendable {
+    /// The store.
+    public let store: any PortcullisStore
+    /// What keeps its connections (PostgreSQL's pool); `serve` runs it in its service group.
+    public let service: (any Service)?
+    private let stop: @Sendable () -> Void
+
+    /// Closes the store's connections (the CLI's commands, when done).
+    public func close() { stop() }
+
+    init(store: any PortcullisStore, service: (any Service)? = nil, stop: @escaping @Sendable () -> Void = {}) {
+        self.store = store
+        self.service = service
+        self.stop = stop
+    }
+}
+
+/// How `open` treats a schema that is behind.
+public enum SchemaPolicy: Sendable {
+    /// Apply pending migrations (under PostgreSQL's advisory lock).
+    case migrate
+    /// Refuse with `StartupRefusal` naming the pending migrations.
+    case refuseIfBehind
+}
+
+/// Opens stores by `PORTCULLIS_DB`: a SQLite file, or a PostgreSQL database reached within a bounded wait.
+public enum StoreOpening {
+    /// How long `open` waits for PostgreSQL to answer before refusing to start.
+    public static let connectWait: Duration = .seconds(10)
+
+    /// The store of `configuration.database`, its schema checked (or migrated) by `schema`.
+    public static func open(_ configuration: PortcullisConfiguration, schema: SchemaPolicy, logger: Logger) async throws -> OpenedStore {
+        switch configuration.database {
+        case .sqlite(let path):
+            return OpenedStore(store: try SQLiteStore(path: path))
+        case .postgres(let location):
+            return try await openPostgres(location, poolSize: configuration.databasePoolSize, schema: schema, logger: logger)
+        }
+    }
+
+    static func openPostgres(_ location: PostgresLocation, poolSize: Int, schema: SchemaPolicy, logger: Logger) async throws -> OpenedStore {
+        let client = PostgresClient(configuration: clientConfiguration(location, poolSize: poolSize), backgroundLogger: logger)
+        let running = Task { await client.run() }
+        let opened = OpenedStore(store: PostgresStore(client: client, logger: logger), service: ClientLifetime(task: running),
+                                 stop: { running.cancel() })
+        do {
+            guard try await answers(client, within: connectWait) else {
+                throw StartupRefusal("PostgreSQL at \(location.redacted) did not answer within \(connectWait)")
+            }
+            switch schema {
+            case .migrate:
+                let applied = try await PostgresMigrations.migrate(client: client, logger: logger)
+                if !applied.isEmpty { logger.notice("applied migrations \(applied.joined(separator: ", "))") }
+            case .refuseIfBehind:
+                let pending = try await PostgresMigrations.pending(client: client, logger: logger)
+                if !pending.isEmpty { throw StartupRefusal(PostgresMigrations.Problem.behind(pending: pending).description) }
+            }
+            return opened
+        } catch let problem as PostgresMigrations.Problem {
+            opened.close()
+            throw StartupRefusal(problem.description)
+        } catch {
+            opened.close()
+            throw error
+        }
+    }
+
+    /// postgres-nio's configuration for `location`: TLS by `sslmode`, `poolSize` connections at most.
+    static func clientConfiguration(_ location: PostgresLocation, poolSize: Int) -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS = switch location.sslMode {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: tls)
+        configuration.options.maximumConnections = poolSize
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
+    /// True once `SELECT 1` succeeds; false when `wait` passes first.
+    static func answers(_ client: PostgresClient, within wait: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + wait
+        while ContinuousClock.now < deadline {
+            let remaining = deadline - ContinuousClock.now
+            let answered = await withTaskGroup(of: Bool.self) { group in
+                group.addTask { (try? await client.query("SELECT 1")).map { _ in true } ?? false }
+                group.addTask { try? await Task.sleep(for: remaining); return false }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            if answered { return true }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return false
+    }
+}
+
+/// Keeps PostgreSQL's pool running for the life of the service group, and closes it at shutdown.
+struct ClientLifetime: Service {
+    let task: Task<Void, Never>
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await task.value
+        } onGracefulShutdown: {
+            task.cancel()
+        }
+    }
+}
