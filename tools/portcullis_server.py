@@ -99,10 +99,14 @@ class PortcullisServer:
                 self.process.wait()
         self.log.flush()
 
+    def run_cli(self, *arguments: str, stdin: str | None = None, timeout: float | None = None) -> subprocess.CompletedProcess:
+        """Runs `portcullis ARGUMENTS` against this server's database and keys, whatever its exit status."""
+        return subprocess.run([self.binary, *arguments], env=self.env, input=stdin, capture_output=True, text=True,
+                              timeout=timeout or self.cli_timeout)
+
     def cli(self, *arguments: str, stdin: str | None = None, timeout: float | None = None) -> str:
-        """Runs `portcullis ARGUMENTS` against this server's database and keys; its stdout."""
-        result = subprocess.run([self.binary, *arguments], env=self.env, input=stdin, capture_output=True, text=True,
-                                timeout=timeout or self.cli_timeout)
+        """Runs `portcullis ARGUMENTS` against this server's database and keys; its stdout (raises on failure)."""
+        result = self.run_cli(*arguments, stdin=stdin, timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f"portcullis {' '.join(arguments)} failed: {result.stderr.strip()}")
         return result.stdout

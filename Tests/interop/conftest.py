@@ -1,7 +1,10 @@
 """A live `portcullis serve` on a free loopback port, with its own database and keys."""
 import os
+import re
+import subprocess
 import sys
 import tempfile
+import uuid
 
 import pytest
 import requests
@@ -43,9 +46,51 @@ class Server(PortcullisServer):
         return response.json()
 
 
-@pytest.fixture(scope="session")
-def server():
+# The PostgreSQL server `make test` starts (scripts/with-test-postgres.sh); without it the
+# PostgreSQL half is skipped, except on CI where it must run.
+TEST_POSTGRES = os.environ.get("PORTCULLIS_TEST_POSTGRES")
+
+
+def postgres_database(name: str) -> str:
+    """A new, empty database on the test PostgreSQL server, as a PORTCULLIS_DB URL."""
+    if not TEST_POSTGRES:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PORTCULLIS_TEST_POSTGRES is unset: the PostgreSQL interop run is required on CI")
+        pytest.skip("no PostgreSQL for the tests (make test starts one; or set PORTCULLIS_TEST_POSTGRES)")
+    base, _, query = TEST_POSTGRES.partition("?")
+    server_url = base.rsplit("/", 1)[0]
+    subprocess.run(["psql", server_url + "/postgres", "-q", "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+    return f"{server_url}/{name}" + (f"?{query}" if query else "")
+
+
+def sql(server, statement: str, **variables) -> str:
+    """Runs one SQL statement on the server's database, SQLite or PostgreSQL; returns its output
+    (`:'name'` placeholders take `variables`, bound by the client, never spliced)."""
+    location = server.env["PORTCULLIS_DB"]
+    if location.startswith("postgres"):
+        # psql interpolates variables in what it reads, not in -c.
+        command = ["psql", location.split("?", 1)[0], "-At", "-q", "-v", "ON_ERROR_STOP=1"] + [f"-v{k}={v}" for k, v in variables.items()]
+        return subprocess.run(command, input=statement + ";\n", check=True, capture_output=True, text=True).stdout.strip()
+    import sqlite3
+    db = sqlite3.connect(location)
+    try:
+        with db:
+            arguments = [variables[name] for name in re.findall(r":'(\w+)'", statement)]
+            rows = db.execute(re.sub(r":'\w+'", "?", statement), arguments).fetchall()
+        return "\n".join("|".join(str(c) for c in row) for row in rows)
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def server(request):
+    """The shared server, once on each backend: every test that takes it runs on SQLite and on PostgreSQL."""
     with tempfile.TemporaryDirectory(prefix="portcullis-interop-") as workdir:
-        with Server(workdir) as srv:
+        srv = Server(workdir)
+        srv.backend = request.param
+        if request.param == "postgres":
+            srv.env["PORTCULLIS_DB"] = postgres_database("interop_" + uuid.uuid4().hex[:12])
+            srv.cli("migrate")
+        with srv:
             srv.cli("user", "add", "alice", "--email", "alice@example.com", "--role", "viewer", "--password-stdin", stdin="correct horse battery\n")
             yield srv

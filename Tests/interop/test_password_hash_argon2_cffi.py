@@ -1,15 +1,11 @@
-"""The stored password hash is a standard Argon2id PHC string that argon2-cffi verifies."""
-import sqlite3
-
+"""The stored password hash is a standard Argon2id PHC string that argon2-cffi verifies (on each backend)."""
 import argon2
+
+from conftest import sql
 
 
 def stored_hash(server, username):
-    db = sqlite3.connect(server.env["PORTCULLIS_DB"])
-    try:
-        return db.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()[0]
-    finally:
-        db.close()
+    return sql(server, "SELECT password_hash FROM users WHERE username = :'name'", name=username)
 
 
 def test_stored_hash_verifies_with_argon2_cffi(server):
@@ -28,8 +24,5 @@ def test_stored_hash_verifies_with_argon2_cffi(server):
 def test_hash_made_by_argon2_cffi_logs_in(server):
     server.cli("user", "add", "dave", "--password-stdin", stdin="initial password\n")
     foreign = argon2.PasswordHasher(time_cost=3, memory_cost=20000, parallelism=1).hash("set by argon2-cffi")
-    db = sqlite3.connect(server.env["PORTCULLIS_DB"])
-    with db:
-        db.execute("UPDATE users SET password_hash = ? WHERE username = 'dave'", (foreign,))
-    db.close()
+    sql(server, "UPDATE users SET password_hash = :'hash' WHERE username = 'dave'", hash=foreign)
     assert server.login("dave", "set by argon2-cffi")["access_token"]
