@@ -63,7 +63,8 @@ extension PostgresStore: AuditStore, AccountLockoutStore, DecisionLogStore, Expi
             return .locked(until: until)
         }
         let logger = self.logger
-        return try await transaction { connection in
+        // The transaction finishes before this method returns: `lockout` does not really escape.
+        return try await withoutActuallyEscaping(lockout) { lockout in try await transaction { connection in
             // The upsert creates or row-locks the counter in one statement: concurrent attempts
             // queue here, and each reads the count the previous one committed (READ COMMITTED).
             guard let row = try await connection.rows("""
@@ -81,7 +82,7 @@ extension PostgresStore: AuditStore, AccountLockoutStore, DecisionLogStore, Expi
                 WHERE key = \(key)
                 """, logger: logger)
             return .reserved(AccountLockoutState(failures: failures, lockedUntil: until))
-        }
+        } }
     }
 
     public func releaseAttempt(key: String, threshold: Int) async throws {

@@ -23,9 +23,7 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
 
     public func client(id: String) async throws -> OAuthClient? {
         // Read at every client authentication (token, introspect, revoke): a prepared statement.
-        var found: OAuthClient?
-        for try await client in try await client.execute(ClientByID(id: id), logger: logger) { found = client }
-        return found
+        try await prepared(ClientByID(id: id)).last
     }
 
     public func allClients() async throws -> [OAuthClient] {
@@ -68,7 +66,8 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
                                         check: @Sendable (AuthorizationCodeRecord) -> OAuthError?) async throws -> CodeRedemption {
         let now = at.timeIntervalSince1970
         let logger = self.logger
-        return try await transaction { connection in
+        // The transaction finishes before this method returns: `check` does not really escape.
+        return try await withoutActuallyEscaping(check) { check in try await transaction { connection in
             guard let row = try await connection.rows("SELECT * FROM oauth_codes WHERE code_hash = \(hash) FOR UPDATE", logger: logger).first else {
                 return .unknown
             }
@@ -93,7 +92,7 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
             redeemed.familyID = familyID
             redeemed.accessTokenID = accessTokenID
             return .redeemed(redeemed)
-        }
+        } }
     }
 
     public func wasAuthorizationCodeReplayed(hash: String) async throws -> Bool {

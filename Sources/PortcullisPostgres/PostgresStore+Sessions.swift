@@ -129,9 +129,7 @@ extension PostgresStore: SessionStore {
     public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool {
         // Read on every token verification: one prepared statement.
         let statement = AccessTokenLiveness(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser)
-        var live = false
-        for try await value in try await client.execute(statement, logger: logger) { live = value }
-        return live
+        return try await prepared(statement).last ?? false
     }
 
     // MARK: Helpers

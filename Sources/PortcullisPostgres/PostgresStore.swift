@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import Logging
 public import PortcullisCore
 public import PostgresNIO
@@ -21,25 +22,50 @@ public final class PostgresStore: Sendable {
 
     /// True when the database answers a trivial query.
     public func isHealthy() async -> Bool {
-        do {
-            for try await _ in try await client.query("SELECT 1", logger: logger) {}
-            return true
-        } catch {
-            return false
-        }
+        (try? await rows("SELECT 1")) != nil
     }
 
     // MARK: - Query helpers
 
-    /// Every row of `query`, random-access by column name.
-    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+    /// How long a request waits for a pooled connection before it is answered 503: a database that
+    /// went away costs each request this much, not the whole request timeout.
+    static let connectionWait: Duration = .seconds(3)
+
+    /// Runs `body` on a pooled connection, giving up with `unavailable` when none is leased within
+    /// `connectionWait` (the lease is cancelled; a query already running is never cut short).
+    func leased<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        let started = LeaseFlag()
+        let client = self.client
         do {
-            var rows: [PostgresRandomAccessRow] = []
-            for try await row in try await client.query(query, logger: logger) { rows.append(row.makeRandomAccess()) }
-            return rows
+            return try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        started.set()
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: Self.connectionWait)
+                    if !started.isSet { throw PortcullisError.unavailable("no PostgreSQL connection within \(Self.connectionWait)") }
+                    return nil
+                }
+                while let outcome = try await group.next() {
+                    if let value = outcome {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw PortcullisError.internalFailure("lease ended without a result")
+            }
         } catch {
             throw Self.translated(error)
         }
+    }
+
+    /// Every row of `query`, random-access by column name.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        let logger = self.logger
+        return try await leased { connection in try await connection.rows(query, logger: logger) }
     }
 
     /// The first row of `query`, if any.
@@ -53,23 +79,25 @@ public final class PostgresStore: Sendable {
     }
 
     /// The rows of a prepared statement (the hot paths).
-    func prepared<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
-        do {
+    func prepared<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
+        let logger = self.logger
+        return try await leased { connection in
             var rows: [Statement.Row] = []
-            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
             return rows
-        } catch {
-            throw Self.translated(error)
         }
     }
 
     /// Runs `body` in one transaction (READ COMMITTED), retried up to five times when PostgreSQL
     /// reports a serialization failure or a deadlock (SQLSTATE 40001, 40P01).
-    func transaction<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         var attempt = 0
         while true {
             do {
-                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                let logger = self.logger
+                return try await leased { connection in
+                    try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+                }
             } catch {
                 let underlying = Self.underlying(error)
                 attempt += 1
@@ -91,6 +119,10 @@ public final class PostgresStore: Sendable {
     /// may be retried); anything else passes through.
     static func translated(_ error: any Error) -> any Error {
         let error = underlying(error)
+        // The pool's own errors (its circuit breaker tripped after failed connects, it shut down).
+        if String(reflecting: type(of: error)).hasSuffix(".ConnectionPoolError") {
+            return PortcullisError.unavailable("PostgreSQL pool: \(error)")
+        }
         guard let psql = error as? PSQLError else { return error }
         switch psql.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
@@ -157,4 +189,11 @@ extension PostgresRandomAccessRow {
 /// A string list as the JSON text both backends store.
 func jsonList(_ values: [String]) -> String {
     (try? String(decoding: JSONEncoder().encode(values), as: UTF8.self)) ?? "[]"
+}
+
+/// Set once a lease has begun.
+final class LeaseFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
