@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import PortcullisCore
 
@@ -198,5 +199,19 @@ enum Migrations {
             try db.execute(sql: "CREATE UNIQUE INDEX users_username_key ON users(username_key)")
         }
         return migrator
+    }
+}
+
+extension SQLiteStore {
+    /// The migrations the file at `path` lacks (all of them for a file that does not exist yet),
+    /// read without changing anything: for `serve` with PORTCULLIS_DB_AUTO_MIGRATE=0.
+    public static func pendingMigrations(path: String) throws -> [String] {
+        let migrator = Migrations.migrator
+        guard FileManager.default.fileExists(atPath: path) else { return migrator.migrations }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let applied = try queue.read { db in try migrator.appliedIdentifiers(db) }
+        return migrator.migrations.filter { !applied.contains($0) }
     }
 }

@@ -68,6 +68,13 @@ final class PostgresStoreFactory: StoreFactory {
     }
 
     func makeReplicas(_ count: Int) async throws -> [any PortcullisStore] {
+        let clients = try await makeClients(count)
+        try await PostgresMigrations.migrate(client: clients[0], logger: logger)
+        return clients.map { PostgresStore(client: $0) }
+    }
+
+    /// `count` running clients on one fresh, empty (unmigrated) schema.
+    func makeClients(_ count: Int) async throws -> [PostgresClient] {
         let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await admin("CREATE SCHEMA \(unescaped: Self.checked(schema))")
         started.withLock { $0.schemas.append(schema) }
@@ -78,8 +85,7 @@ final class PostgresStoreFactory: StoreFactory {
             started.withLock { $0.runs.append(run) }
             clients.append(client)
         }
-        try await PostgresMigrations.migrate(client: clients[0], logger: logger)
-        return clients.map { PostgresStore(client: $0) }
+        return clients
     }
 
     /// Stops every client this factory started and drops its schemas.

@@ -41,6 +41,12 @@ public enum StoreOpening {
     public static func open(_ configuration: PortcullisConfiguration, schema: SchemaPolicy, logger: Logger) async throws -> OpenedStore {
         switch configuration.database {
         case .sqlite(let path):
+            if case .refuseIfBehind = schema {
+                let pending = try SQLiteStore.pendingMigrations(path: path)
+                if !pending.isEmpty {
+                    throw StartupRefusal("the SQLite schema is behind: pending \(pending.joined(separator: ", ")); run `portcullis migrate` (or set PORTCULLIS_DB_AUTO_MIGRATE=1)")
+                }
+            }
             return OpenedStore(store: try SQLiteStore(path: path))
         case .postgres(let location):
             return try await openPostgres(location, poolSize: configuration.databasePoolSize, schema: schema, logger: logger)
