@@ -254,6 +254,21 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
                       "to one iteration so that the rest of the two servers is compared like for like. Portcullis also writes "
                       "an audit row (fsync'd, `synchronous=FULL`) for every token it issues, which bounds client_credentials.", ""]
 
+    if "backends" in f:
+        k = f["backends"]
+        names = [("login", "login"), ("verify_distinct", "verify ES256, distinct tokens"), ("verify_mix", "verify ES256, 1,000-token mix"),
+                 ("authorize", "authorize"), ("client_credentials", "client_credentials"), ("introspect", "introspect")]
+        lines += ["## SQLite and PostgreSQL, same run", "",
+                  "Each backend behind the same release binary and loads (PostgreSQL 15 on loopback, a throwaway cluster with fsync off "
+                  "as in the tests, so its writes are cheaper than production's; the server CPU column is Portcullis's own, not PostgreSQL's).", "",
+                  "| | SQLite req/s | PostgreSQL req/s | PostgreSQL ÷ SQLite | server CPU µs/req SQLite | PostgreSQL | p99 ms SQLite | PostgreSQL |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for key, label in names:
+            a, p = k["sqlite"][key], k["postgres"][key]
+            lines.append(f"| {label} | {fmt(a['rps'])} | {fmt(p['rps'])} | {p['rps'] / a['rps']:.2f}× | {fmt(a.get('server_cpu_us_per_request'))} "
+                         f"| {fmt(p.get('server_cpu_us_per_request'))} | {a['p99_ms']} | {p['p99_ms']} |")
+        lines.append("")
+
     if "calibration" in f:
         c = f["calibration"]
         t = c["target_250ms"]

@@ -19,7 +19,7 @@ import sys
 import time
 
 from . import lib, report
-from .scenarios import authorize, baselines, login, oauth, scaling, verify
+from .scenarios import authorize, backends, baselines, login, oauth, scaling, verify
 
 SCENARIOS = {
     "baselines": baselines.run,
@@ -27,6 +27,7 @@ SCENARIOS = {
     "login": login.run,
     "authorize": authorize.run,
     "oauth": oauth.run,
+    "backends": backends.run,
 }
 
 
