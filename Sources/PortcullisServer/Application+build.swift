@@ -102,9 +102,12 @@ public struct PortcullisServices: Sendable {
 public struct StartupRefusal: Error, CustomStringConvertible {
     /// What is wrong.
     public let description: String
+    /// True when the refusal is only that the schema is behind (`portcullis migrate` mends it).
+    public let schemaBehind: Bool
 
-    init(_ description: String) {
+    init(_ description: String, schemaBehind: Bool = false) {
         self.description = description
+        self.schemaBehind = schemaBehind
     }
 }
 

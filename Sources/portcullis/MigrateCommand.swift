@@ -34,9 +34,11 @@ struct MigrateCommand: AsyncParsableCommand {
                 let opened = try await StoreOpening.open(configuration, schema: .refuseIfBehind, logger: Logger(label: "portcullis.migrate"))
                 opened.close()
                 report(options, ["result": "up to date", "database": configuration.database.description])
-            } catch let refusal as StartupRefusal {
+            } catch let refusal as StartupRefusal where refusal.schemaBehind {
                 report(options, ["result": "behind", "database": configuration.database.description, "detail": refusal.description])
                 throw ExitCode(1)
+            } catch let refusal as StartupRefusal {
+                throw ValidationError(refusal.description)
             }
         }
     }

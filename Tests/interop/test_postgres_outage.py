@@ -5,11 +5,12 @@ import shlex
 import subprocess
 import tempfile
 import time
+import uuid
 
 import pytest
 import requests
 
-from conftest import ROOT, Server
+from conftest import ROOT, Server, free_port, postgres_database
 
 SCRIPT = os.path.join(ROOT, "scripts", "test-postgres.sh")
 
@@ -66,3 +67,28 @@ def test_requests_get_503_while_postgresql_is_down_and_recover_when_it_returns()
                 assert answer.status_code == 200, answer.text
         finally:
             subprocess.run([SCRIPT, "stop", cluster], capture_output=True)
+
+
+def test_an_unreachable_postgresql_at_start_is_one_clear_error_after_a_bounded_wait(tmp_path):
+    server = Server(str(tmp_path))
+    server.env["PORTCULLIS_DB"] = f"postgres://portcullis@127.0.0.1:{free_port()}/nothing?sslmode=disable"
+    started = time.monotonic()
+    result = server.run_cli("migrate", "status", timeout=60)
+    took = time.monotonic() - started
+    assert result.returncode != 0
+    assert "did not answer within" in result.stderr and "127.0.0.1" in result.stderr, result.stderr
+    assert took < 30, f"gave up after {took:.1f} s"
+
+
+def test_serve_refuses_a_postgresql_schema_that_is_behind_unless_told_to_migrate(tmp_path):
+    url = postgres_database("behind_" + uuid.uuid4().hex[:10])
+    server = Server(str(tmp_path))
+    server.env["PORTCULLIS_DB"] = url
+    refused = subprocess.run([server.binary, "serve"], env=server.env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "schema is behind" in refused.stderr and "portcullis migrate" in refused.stderr, refused.stderr
+    status = server.run_cli("migrate", "status")
+    assert status.returncode == 1 and "v1-schema" in status.stdout
+    server.env["PORTCULLIS_DB_AUTO_MIGRATE"] = "1"
+    with server:
+        assert requests.get(server.url + "/readyz", timeout=10).status_code == 200
+    assert server.run_cli("migrate", "status").returncode == 0

@@ -44,7 +44,9 @@ public enum StoreOpening {
             if case .refuseIfBehind = schema {
                 let pending = try SQLiteStore.pendingMigrations(path: path)
                 if !pending.isEmpty {
-                    throw StartupRefusal("the SQLite schema is behind: pending \(pending.joined(separator: ", ")); run `portcullis migrate` (or set PORTCULLIS_DB_AUTO_MIGRATE=1)")
+                    throw StartupRefusal(
+                        "the SQLite schema is behind: pending \(pending.joined(separator: ", ")); run `portcullis migrate` (or set PORTCULLIS_DB_AUTO_MIGRATE=1)",
+                        schemaBehind: true)
                 }
             }
             return OpenedStore(store: try SQLiteStore(path: path))
@@ -54,7 +56,10 @@ public enum StoreOpening {
     }
 
     static func openPostgres(_ location: PostgresLocation, poolSize: Int, schema: SchemaPolicy, logger: Logger) async throws -> OpenedStore {
-        let client = PostgresClient(configuration: clientConfiguration(location, poolSize: poolSize), backgroundLogger: logger)
+        // The pool logs every failed connect at info; ours says once what is wrong.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: clientConfiguration(location, poolSize: poolSize), backgroundLogger: background)
         let running = Task { await client.run() }
         let opened = OpenedStore(store: PostgresStore(client: client, logger: logger), service: ClientLifetime(task: running),
                                  stop: { running.cancel() })
@@ -68,7 +73,7 @@ public enum StoreOpening {
                 if !applied.isEmpty { logger.notice("applied migrations \(applied.joined(separator: ", "))") }
             case .refuseIfBehind:
                 let pending = try await PostgresMigrations.pending(client: client, logger: logger)
-                if !pending.isEmpty { throw StartupRefusal(PostgresMigrations.Problem.behind(pending: pending).description) }
+                if !pending.isEmpty { throw StartupRefusal(PostgresMigrations.Problem.behind(pending: pending).description, schemaBehind: true) }
             }
             return opened
         } catch let problem as PostgresMigrations.Problem {
