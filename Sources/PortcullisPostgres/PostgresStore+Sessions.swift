@@ -25,31 +25,27 @@ extension PostgresStore: SessionStore {
         let now = at.timeIntervalSince1970
         let logger = self.logger
         return try await transaction { connection in
-            guard let familyID = try await connection.rows(
-                "SELECT family_id FROM refresh_tokens WHERE token_hash = \(presentedHash)", logger: logger
-            ).first?.value("family_id", as: String.self) else { return .unknown }
+            guard let familyID = try await connection.all(RotationStatements.FamilyOfToken(tokenHash: presentedHash), logger: logger).first
+            else { return .unknown }
             // Lock 1: the family row.
-            guard let familyRow = try await connection.rows(
-                "SELECT * FROM token_families WHERE id = \(familyID) FOR UPDATE", logger: logger
-            ).first else { return .revoked }
-            let family = try Self.family(familyRow)
+            guard let family = try await connection.all(RotationStatements.LockFamily(familyID: familyID), logger: logger).first
+            else { return .revoked }
             // Ownership first: another owner's token is refused before anything about it changes.
             guard family.clientID == owner.clientID else { return .wrongOwner }
             guard family.revokedAt == nil else { return .revoked }
             // Lock 2: the token row, read after the family lock so it is the latest committed version.
-            guard let token = try await connection.rows(
-                "SELECT expires_at, used_at, replaced_by FROM refresh_tokens WHERE token_hash = \(presentedHash) FOR UPDATE", logger: logger
-            ).first else { return .unknown }
-            guard try token.value("expires_at", as: Double.self) > now else { return .expired }
+            guard let token = try await connection.all(RotationStatements.LockToken(tokenHash: presentedHash), logger: logger).first
+            else { return .unknown }
+            guard token.expiresAt > now else { return .expired }
 
-            if let usedAt = try token.value("used_at", as: Double?.self) {
+            if let usedAt = token.usedAt {
                 guard graceWindow > 0, now - usedAt <= graceWindow else {
                     try await Self.revoke(familyID: familyID, reason: "reuse", at: now, connection: connection, logger: logger)
                     return .reused(familyID: familyID)
                 }
                 // A retry inside the grace window: the successor the client never saw dies,
                 // so a thief replaying within the window is caught when the client refreshes next.
-                if let earlier = try token.value("replaced_by", as: String?.self) {
+                if let earlier = token.replacedBy {
                     try await connection.execute(
                         "UPDATE refresh_tokens SET used_at = \(now) WHERE token_hash = \(earlier) AND used_at IS NULL", logger: logger)
                 }
@@ -60,10 +56,8 @@ extension PostgresStore: SessionStore {
             }
 
             // Compare-and-set: only the request that flips used_at from NULL wins.
-            let won = try await connection.rows("""
-                UPDATE refresh_tokens SET used_at = \(now), replaced_by = \(successor.tokenHash)
-                WHERE token_hash = \(presentedHash) AND used_at IS NULL RETURNING token_hash
-                """, logger: logger)
+            let won = try await connection.all(
+                RotationStatements.ConsumeToken(at: now, successorHash: successor.tokenHash, tokenHash: presentedHash), logger: logger)
             guard !won.isEmpty else {
                 try await Self.revoke(familyID: familyID, reason: "reuse", at: now, connection: connection, logger: logger)
                 return .reused(familyID: familyID)
@@ -135,10 +129,7 @@ extension PostgresStore: SessionStore {
     // MARK: Helpers
 
     static func insert(_ record: RefreshTokenRecord, familyID: String, connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.execute("""
-            INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at, used_at, replaced_by)
-            VALUES (\(record.tokenHash), \(familyID), \(record.issuedAt.timeIntervalSince1970), \(record.expiresAt.timeIntervalSince1970), NULL, NULL)
-            """, logger: logger)
+        _ = try await connection.all(RotationStatements.InsertToken(record: record, familyID: familyID), logger: logger)
     }
 
     static func revoke(familyID: String, reason: String, at: Double, connection: PostgresConnection, logger: Logger) async throws {

@@ -11,6 +11,7 @@ import tempfile
 import uuid
 
 from .. import lib
+from . import login
 
 CONNECTIONS = 64
 LOGIN_CONNECTIONS = 16
@@ -40,17 +41,16 @@ def measure(backend: str, env: dict) -> dict:
     if backend == "postgres":
         server.cli("migrate")
     server.add_user("bench", roles=("editor",))
+    login.add_login_users(server)
     server.start()
     try:
         figures: dict = {}
-        login_body = json.dumps({"username": "bench", "password": lib.PASSWORD})
-        figures["login"] = lib.wrk(server.url, "post.lua", connections=LOGIN_CONNECTIONS, server_pid=server.pid,
-                                   env={"BENCH_PATH": "/v1/login", "BENCH_BODY": login_body, "BENCH_EXPECT": "access_token"})
+        figures["login"] = lib.wrk(server.url, "post.lua", connections=LOGIN_CONNECTIONS, server_pid=server.pid, env=login.login_env())
         template = server.login("bench")["access_token"]
         probe = lib.wrk(server.url, "verify.lua", connections=CONNECTIONS, seconds=2,
                         env={"BENCH_TOKENS": str(lib.write_lines(server.directory / "probe.txt", server.mint(template, 20_000))),
                              "BENCH_MODE": "distinct"})
-        tokens = lib.write_lines(server.directory / "tokens.txt", server.mint(template, int(probe["rps"] * 1.5 * lib.SECONDS) + 10_000))
+        tokens = lib.write_lines(server.directory / "tokens.txt", server.mint(template, int(probe["rps"] * 2.5 * lib.SECONDS) + 20_000))
         for mode in ("distinct", "mix"):
             figures[f"verify_{mode}"] = lib.wrk(server.url, "verify.lua", connections=CONNECTIONS, server_pid=server.pid,
                                                 env={"BENCH_TOKENS": str(tokens), "BENCH_MODE": mode})

@@ -11,9 +11,20 @@ VERIFY_CONNECTIONS = 8
 VERIFY_DELAY_MS = 5
 
 
-def login_env() -> dict:
-    return {"BENCH_PATH": "/v1/login", "BENCH_BODY": json.dumps({"username": "bench", "password": lib.PASSWORD}),
-            "BENCH_EXPECT": "access_token"}
+# Logins spread over this many accounts: one account takes at most its lockout threshold of
+# password checks at once (attempt reservations), so one user hammered by 16 connections would
+# measure the lockout, not the login.
+LOGIN_USERS = 32
+
+
+def add_login_users(server: lib.Server, count: int = LOGIN_USERS) -> None:
+    for n in range(count):
+        server.add_user(f"bench-login-{n}", roles=("viewer",))
+
+
+def login_env(users: int = LOGIN_USERS) -> dict:
+    return {"BENCH_PATH": "/v1/login", "BENCH_BODY": json.dumps({"username": "bench-login-{n}", "password": lib.PASSWORD}),
+            "BENCH_BODY_VARIANTS": str(users), "BENCH_EXPECT": "access_token"}
 
 
 def verify_env(server: lib.Server) -> dict:
@@ -26,6 +37,7 @@ def run(context: dict, cpus: str | None = None) -> dict:
     bound = context["baselines"]["argon2_bound_per_s"]
     server = lib.Server("login", cpus=cpus)
     server.add_user("bench", roles=("viewer",))
+    add_login_users(server)
     server.start()
     try:
         verify = verify_env(server)

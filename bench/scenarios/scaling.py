@@ -25,15 +25,15 @@ def verify_on(cpus: str, openssl_rate: float) -> dict:
 
 
 def add_users(database: str, first: int, last: int) -> float:
-    """Inserts users first..<last copying bench's password hash; returns seconds taken."""
+    """Inserts users first..<last copying bench-login-0's password hash; returns seconds taken."""
     began = time.perf_counter()
     connection = sqlite3.connect(database)
     with connection:
         connection.execute("""
             WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
-            INSERT INTO users (id, username, email, password_hash, disabled, created_at, updated_at)
-            SELECT printf('bulk-%08d', i), printf('user%08d', i), printf('user%08d@example.org', i),
-                   (SELECT password_hash FROM users WHERE username = 'bench'), 0, 0, 0 FROM n
+            INSERT INTO users (id, username, username_key, email, password_hash, disabled, created_at, updated_at)
+            SELECT printf('bulk-%08d', i), printf('user%08d', i), printf('user%08d', i), printf('user%08d@example.org', i),
+                   (SELECT password_hash FROM users WHERE username = 'bench-login-0'), 0, 0, 0 FROM n
             """, (first, last))
     connection.close()
     return time.perf_counter() - began
@@ -41,9 +41,9 @@ def add_users(database: str, first: int, last: int) -> float:
 
 def login_by_database_size() -> list[dict]:
     server = lib.Server("scaling-db")
-    server.add_user("bench", roles=("viewer",))
+    login.add_login_users(server, 1)
     points, present = [], 0
-    env = login.login_env()
+    env = login.login_env(users=1)
     try:
         for size in DATABASE_SIZES:
             seconds = add_users(str(server.directory / "portcullis.db"), present, size)

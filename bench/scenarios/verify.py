@@ -33,7 +33,7 @@ def run(context: dict) -> dict:
         sweep = algorithm == "ES256"
         server, tokens = prepare(algorithm, PROBE_TOKENS)
         # A short probe sizes the token pool: enough that no run sends a token twice.
-        probe = run_one(server, tokens, "distinct", seconds=2)["rps"] * 1.5 + 1000
+        probe = run_one(server, tokens, "distinct", seconds=2)["rps"] * 2.5 + 5000
         count = int(probe * lib.SECONDS)
         if sweep:
             count += int(sum(min(c * 1000 / SWEEP_DELAY_MS, probe) for c in SWEEP_CONNECTIONS) * SWEEP_SECONDS)
