@@ -322,13 +322,30 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
     return "\n".join(lines)
 
 
+def wrong_answers(figures: dict, path: str = "") -> list[str]:
+    """Every load of Portcullis whose answers were more than 1 % not what it expected: its rate
+    measures something else (a login load answered 429 measured the lockout, not the login)."""
+    found = []
+    if isinstance(figures, dict):
+        requests, unexpected = figures.get("requests"), figures.get("unexpected")
+        if isinstance(requests, (int, float)) and isinstance(unexpected, (int, float)) and requests and unexpected > 0.01 * requests:
+            found.append(f"{path}: {unexpected:,} of {requests:,} answers were not the expected ones")
+        for key, value in figures.items():
+            child = f"{path}.{key}" if path else key
+            if child.startswith(("baselines", "oauth.glewlwyd")):
+                continue
+            found += wrong_answers(value, child)
+    return found
+
+
 def write(results: dict) -> list[str]:
     previous = previous_results(results)
     flagged = regressions(results, previous)
     plotted = plot(results["figures"])
     RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     MARKDOWN.write_text(markdown(results, flagged, previous, plotted))
-    return [f"{path}: {before:,} -> {now:,} ({change:+.0%})" for path, before, now, change in flagged]
+    return ([f"{path}: {before:,} -> {now:,} ({change:+.0%})" for path, before, now, change in flagged]
+            + wrong_answers(results["figures"]))
 
 
 def verdict(flagged: list[str], warn_only: bool = False) -> tuple[int, list[str]]:

@@ -111,3 +111,15 @@ def test_bench_run_exits_non_zero_when_a_figure_regressed(monkeypatch, capsys):
     assert run_main(monkeypatch, ["memory.startup_ms: 100.0 -> 150.0 (+50%)"], env={"BENCH_WARN_ONLY": "1"}) == 0
     assert run_main(monkeypatch, [], env={"BENCH_WARN_ONLY": "0"}) == 0
     assert "bench: OK" in capsys.readouterr().out
+
+
+def test_a_load_whose_answers_were_wrong_is_flagged_whatever_its_rate():
+    figures = {
+        "login": {"login": {"rps": 4363.8, "requests": 35005, "errors": 34627, "unexpected": 34627}},
+        "authorize": {"authorize": {"rps": 30000, "requests": 240000, "unexpected": 10}},
+        "baselines": {"nginx": {"requests": 10, "unexpected": 10}},
+    }
+    found = report.wrong_answers(figures)
+    assert found == ["login.login: 34,627 of 35,005 answers were not the expected ones"]
+    status, _ = report.verdict(found)
+    assert status == 1
