@@ -23,7 +23,7 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
 
     public func client(id: String) async throws -> OAuthClient? {
         // Read at every client authentication (token, introspect, revoke): a prepared statement.
-        try await prepared(ClientByID(id: id)).last
+        try await prepared(ClientByID(key: id)).last
     }
 
     public func allClients() async throws -> [OAuthClient] {
@@ -158,23 +158,16 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
 }
 
 /// `client(id:)`, prepared once per connection.
-struct ClientByID: PostgresPreparedStatement {
+struct ClientByID: KeyedStatement {
     // Named columns: a `*` would change the prepared result type when a migration adds a column.
     static let sql = """
         SELECT id, name, secret_hash, redirect_uris, post_logout_redirect_uris, scopes, grant_types, id_token_alg, first_party,
                created_at, resources, pkce_required
         FROM oauth_clients WHERE id = $1
         """
-    static let bindingDataTypes: [PostgresDataType] = [.text]
     typealias Row = OAuthClient
 
-    let id: String
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(id)
-        return bindings
-    }
+    let key: String
 
     func decodeRow(_ row: PostgresRow) throws -> OAuthClient {
         try PostgresStore.oauthClient(row.makeRandomAccess())

@@ -25,16 +25,16 @@ extension PostgresStore: SessionStore {
         let now = at.timeIntervalSince1970
         let logger = self.logger
         return try await transaction { connection in
-            guard let familyID = try await connection.all(RotationStatements.FamilyOfToken(tokenHash: presentedHash), logger: logger).first
+            guard let familyID = try await connection.all(RotationStatements.FamilyOfToken(key: presentedHash), logger: logger).first
             else { return .unknown }
             // Lock 1: the family row.
-            guard let family = try await connection.all(RotationStatements.LockFamily(familyID: familyID), logger: logger).first
+            guard let family = try await connection.all(RotationStatements.LockFamily(key: familyID), logger: logger).first
             else { return .revoked }
             // Ownership first: another owner's token is refused before anything about it changes.
             guard family.clientID == owner.clientID else { return .wrongOwner }
             guard family.revokedAt == nil else { return .revoked }
             // Lock 2: the token row, read after the family lock so it is the latest committed version.
-            guard let token = try await connection.all(RotationStatements.LockToken(tokenHash: presentedHash), logger: logger).first
+            guard let token = try await connection.all(RotationStatements.LockToken(key: presentedHash), logger: logger).first
             else { return .unknown }
             guard token.expiresAt > now else { return .expired }
 

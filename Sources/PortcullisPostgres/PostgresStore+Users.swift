@@ -92,21 +92,15 @@ extension PostgresStore: UserStore, RoleGrantStore {
 
     public func roles(ofUserID userID: String) async throws -> [String] {
         // Read on every /v1/authorize: a prepared statement.
-        try await prepared(RolesOfUser(userID: userID))
+        try await prepared(RolesOfUser(key: userID))
     }
 }
 
 /// `roles(ofUserID:)`, prepared once per connection.
-struct RolesOfUser: PostgresPreparedStatement {
+struct RolesOfUser: KeyedStatement {
     static let sql = "SELECT role FROM role_grants WHERE user_id = $1 ORDER BY role"
     typealias Row = String
-    let userID: String
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings()
-        bindings.append(userID)
-        return bindings
-    }
+    let key: String
 
     func decodeRow(_ row: PostgresRow) throws -> String {
         try row.decode(String.self)

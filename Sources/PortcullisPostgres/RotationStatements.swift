@@ -7,49 +7,28 @@ import Logging
 /// every refresh, so it is a hot path like the liveness read).
 enum RotationStatements {
     /// The family of a refresh token.
-    struct FamilyOfToken: PostgresPreparedStatement {
+    struct FamilyOfToken: KeyedStatement {
         static let sql = "SELECT family_id FROM refresh_tokens WHERE token_hash = $1"
-        static let bindingDataTypes: [PostgresDataType] = [.text]
         typealias Row = String
-        let tokenHash: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 1)
-            bindings.append(tokenHash)
-            return bindings
-        }
+        let key: String
 
         func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
     }
 
     /// Lock 1: the family row, `FOR UPDATE`.
-    struct LockFamily: PostgresPreparedStatement {
+    struct LockFamily: KeyedStatement {
         static let sql = "SELECT id, user_id, client_id, scope, resources, created_at, revoked_at, revoked_reason FROM token_families WHERE id = $1 FOR UPDATE"
-        static let bindingDataTypes: [PostgresDataType] = [.text]
         typealias Row = TokenFamily
-        let familyID: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 1)
-            bindings.append(familyID)
-            return bindings
-        }
+        let key: String
 
         func decodeRow(_ row: PostgresRow) throws -> TokenFamily { try PostgresStore.family(row.makeRandomAccess()) }
     }
 
     /// Lock 2: the token row, `FOR UPDATE`: expiry, use and successor.
-    struct LockToken: PostgresPreparedStatement {
+    struct LockToken: KeyedStatement {
         static let sql = "SELECT expires_at, used_at, replaced_by FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE"
-        static let bindingDataTypes: [PostgresDataType] = [.text]
         typealias Row = (expiresAt: Double, usedAt: Double?, replacedBy: String?)
-        let tokenHash: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 1)
-            bindings.append(tokenHash)
-            return bindings
-        }
+        let key: String
 
         func decodeRow(_ row: PostgresRow) throws -> Row {
             let (expiresAt, usedAt, replacedBy) = try row.decode((Double, Double?, String?).self)
@@ -100,6 +79,22 @@ enum RotationStatements {
         }
 
         func decodeRow(_ row: PostgresRow) throws {}
+    }
+}
+
+/// A prepared statement looked up by one text key (`$1`): its bindings are that key.
+protocol KeyedStatement: PostgresPreparedStatement {
+    /// The value bound to `$1`.
+    var key: String { get }
+}
+
+extension KeyedStatement {
+    static var bindingDataTypes: [PostgresDataType] { [.text] }
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(key)
+        return bindings
     }
 }
 
