@@ -110,3 +110,14 @@ class PortcullisServer:
         if result.returncode != 0:
             raise RuntimeError(f"portcullis {' '.join(arguments)} failed: {result.stderr.strip()}")
         return result.stdout
+
+
+def create_postgres_database(server_url: str, name: str) -> str:
+    """Creates the empty database `name` on the PostgreSQL server of `server_url` (any database
+    URL on it, e.g. PORTCULLIS_TEST_POSTGRES) and returns its PORTCULLIS_DB URL, same query string."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a plain database name: {name!r}")
+    base, _, query = server_url.partition("?")
+    root = base.rsplit("/", 1)[0]
+    subprocess.run(["psql", root + "/postgres", "-q", "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+    return f"{root}/{name}" + (f"?{query}" if query else "")

@@ -15,7 +15,7 @@ public enum PostgresMigrations {
         /// The statements, run in one transaction.
         public let sql: String
         /// The statements of `sql`, split at each `;` that ends a line.
-        var statements: [String] {
+        public var statements: [String] {
             sql.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
                 .map { $0.hasSuffix(";") ? String($0.dropLast()) : $0 }.filter { !$0.isEmpty }
         }

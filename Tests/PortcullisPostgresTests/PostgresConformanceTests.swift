@@ -7,42 +7,23 @@ import PostgresNIO
 import Synchronization
 import Testing
 
-/// The test server from `PORTCULLIS_TEST_POSTGRES`
-/// (`postgres://user[:password]@host:port/database?sslmode=disable`), parsed only as far as this
-/// test needs: host, port, user, password and database. TLS is always off here.
+/// The test server from `PORTCULLIS_TEST_POSTGRES`, read by Core's own URL parser
+/// (`PostgresLocation`); TLS is always off here.
 struct TestPostgresServer: Sendable {
-    let host: String
-    let port: Int
-    let username: String
-    let password: String?
-    let database: String
-
-    /// What is wrong with the URL.
-    struct BadURL: Error, CustomStringConvertible {
-        let description: String
-    }
+    let location: PostgresLocation
 
     init(url: String) throws {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
-            throw BadURL(description: "PORTCULLIS_TEST_POSTGRES is not a postgres:// URL: \(url)")
-        }
-        guard let host = components.host, !host.isEmpty else { throw BadURL(description: "PORTCULLIS_TEST_POSTGRES has no host") }
-        guard let username = components.user, !username.isEmpty else { throw BadURL(description: "PORTCULLIS_TEST_POSTGRES has no user") }
-        let database = String(components.path.drop { $0 == "/" })
-        guard !database.isEmpty else { throw BadURL(description: "PORTCULLIS_TEST_POSTGRES has no database") }
-        self.host = host
-        self.port = components.port ?? 5432
-        self.username = username
-        self.password = components.password
-        self.database = database
+        location = try PostgresLocation(parsing: url)
     }
 
     func connectionConfiguration() -> PostgresConnection.Configuration {
-        PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user, password: location.password,
+                                         database: location.database, tls: .disable)
     }
 
     func clientConfiguration(schema: String) -> PostgresClient.Configuration {
-        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password, database: location.database, tls: .disable)
         configuration.options.additionalStartupParameters = [("options", "-c search_path=\(schema)")]
         // Enough for real concurrency in the races, few enough for every check running at once.
         configuration.options.maximumConnections = 8

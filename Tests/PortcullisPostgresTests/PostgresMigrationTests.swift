@@ -10,6 +10,13 @@ import Testing
         let ids = PostgresMigrations.all.map(\.id)
         #expect(Set(ids).count == ids.count)
         #expect(PostgresMigrations.all.allSatisfy { $0.checksum.count == 64 })
+        for migration in PostgresMigrations.all {
+            let statements = migration.statements
+            // The extended protocol runs one statement at a time: none may hold a second one.
+            #expect(statements.count == migration.sql.components(separatedBy: ";\n").count, "\(migration.id)")
+            #expect(statements.allSatisfy { !$0.isEmpty && !$0.contains(";\n") && !$0.hasSuffix(";") }, "\(migration.id)")
+        }
+        #expect(PostgresMigrations.all[0].statements.count == 20, "v1-schema: its CREATE and INSERT statements, one each")
     }
 }
 

@@ -16,7 +16,7 @@ POLICY_BENCH = os.environ.get("PORTCULLIS_POLICY_BENCH", os.path.join(ROOT, ".bu
 # The launcher shared with bench/ lives in tools/ at the repository root.
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
-from tools.portcullis_server import PortcullisServer, free_port  # noqa: E402,F401 (free_port: for the tests)
+from tools.portcullis_server import PortcullisServer, create_postgres_database, free_port  # noqa: E402,F401 (free_port: for the tests)
 
 
 class Server(PortcullisServer):
@@ -57,10 +57,7 @@ def postgres_database(name: str) -> str:
         if os.environ.get("CI") == "true":
             pytest.fail("PORTCULLIS_TEST_POSTGRES is unset: the PostgreSQL interop run is required on CI")
         pytest.skip("no PostgreSQL for the tests (make test starts one; or set PORTCULLIS_TEST_POSTGRES)")
-    base, _, query = TEST_POSTGRES.partition("?")
-    server_url = base.rsplit("/", 1)[0]
-    subprocess.run(["psql", server_url + "/postgres", "-q", "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
-    return f"{server_url}/{name}" + (f"?{query}" if query else "")
+    return create_postgres_database(TEST_POSTGRES, name)
 
 
 def sql(server, statement: str, **variables) -> str:

@@ -10,8 +10,9 @@ import subprocess
 import tempfile
 import uuid
 
-from .. import lib
+from .. import lib  # puts the repository root on sys.path for tools/
 from . import login
+from tools.portcullis_server import create_postgres_database  # noqa: E402
 
 CONNECTIONS = 64
 LOGIN_CONNECTIONS = 16
@@ -29,11 +30,7 @@ def postgres_url() -> tuple[str, str | None]:
 
 
 def database(server_url: str) -> str:
-    base, _, query = server_url.partition("?")
-    root = base.rsplit("/", 1)[0]
-    name = "bench_" + uuid.uuid4().hex[:10]
-    subprocess.run(["psql", root + "/postgres", "-q", "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
-    return f"{root}/{name}" + (f"?{query}" if query else "")
+    return create_postgres_database(server_url, "bench_" + uuid.uuid4().hex[:10])
 
 
 def measure(backend: str, env: dict) -> dict:

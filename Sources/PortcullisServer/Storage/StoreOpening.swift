@@ -61,10 +61,10 @@ public enum StoreOpening {
         background.logLevel = max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: clientConfiguration(location, poolSize: poolSize), backgroundLogger: background)
         let running = Task { await client.run() }
-        let opened = OpenedStore(store: PostgresStore(client: client, logger: logger), service: ClientLifetime(task: running),
-                                 stop: { running.cancel() })
+        let store = PostgresStore(client: client, logger: logger)
+        let opened = OpenedStore(store: store, service: ClientLifetime(task: running), stop: { running.cancel() })
         do {
-            guard try await answers(client, within: connectWait) else {
+            guard try await answers(store, within: connectWait) else {
                 throw StartupRefusal("PostgreSQL at \(location.redacted) did not answer within \(connectWait)")
             }
             switch schema {
@@ -100,19 +100,12 @@ public enum StoreOpening {
         return configuration
     }
 
-    /// True once `SELECT 1` succeeds; false when `wait` passes first.
-    static func answers(_ client: PostgresClient, within wait: Duration) async throws -> Bool {
+    /// True once the store answers (`isHealthy`, itself bounded by the store's connection wait);
+    /// false when `wait` passes first.
+    static func answers(_ store: PostgresStore, within wait: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + wait
         while ContinuousClock.now < deadline {
-            let remaining = deadline - ContinuousClock.now
-            let answered = await withTaskGroup(of: Bool.self) { group in
-                group.addTask { (try? await client.query("SELECT 1")).map { _ in true } ?? false }
-                group.addTask { try? await Task.sleep(for: remaining); return false }
-                let first = await group.next() ?? false
-                group.cancelAll()
-                return first
-            }
-            if answered { return true }
+            if await store.isHealthy() { return true }
             try await Task.sleep(for: .milliseconds(250))
         }
         return false
