@@ -108,13 +108,8 @@ extension PostgresStore: AuditStore, AccountLockoutStore, DecisionLogStore, Expi
         guard !records.isEmpty else { return }
         let logger = self.logger
         try await transaction { connection in
-            for record in records {
-                try await connection.execute("""
-                    INSERT INTO decision_log (at, subject, granted_roles, action, resource, allowed, rule, policy_version)
-                    VALUES (\(record.at.timeIntervalSince1970), \(record.subject), \(jsonList(record.grantedRoles)), \(record.action),
-                            \(record.resource), \(record.allowed), \(record.rule), \(record.policyVersion))
-                    """, logger: logger)
-            }
+            // One statement for the whole batch (a row per statement cost a round trip per decision).
+            _ = try await connection.all(AppendDecisions(records: records), logger: logger)
             try await connection.execute(
                 "DELETE FROM decision_log WHERE id <= (SELECT MAX(id) FROM decision_log) - \(capacity)", logger: logger)
         }
@@ -160,4 +155,35 @@ extension PostgresStore: AuditStore, AccountLockoutStore, DecisionLogStore, Expi
             return removed
         }
     }
+}
+
+/// A batch of decisions in one `INSERT … SELECT FROM unnest(…)`, in the order given (the identity
+/// ids follow it). A rule that is absent travels as a flag beside a placeholder.
+struct AppendDecisions: PostgresPreparedStatement {
+    static let sql = """
+        INSERT INTO decision_log (at, subject, granted_roles, action, resource, allowed, rule, policy_version)
+        SELECT d.at, d.subject, d.granted_roles, d.action, d.resource, d.allowed, CASE WHEN d.has_rule THEN d.rule END, d.policy_version
+        FROM unnest($1::double precision[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::boolean[], $8::text[], $9::text[])
+             WITH ORDINALITY AS d(at, subject, granted_roles, action, resource, allowed, has_rule, rule, policy_version, i)
+        ORDER BY d.i
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.float8Array, .textArray, .textArray, .textArray, .textArray, .boolArray, .boolArray, .textArray, .textArray]
+    typealias Row = Void
+    let records: [DecisionRecord]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 9)
+        bindings.append(records.map(\.at.timeIntervalSince1970))
+        bindings.append(records.map(\.subject))
+        bindings.append(records.map { jsonList($0.grantedRoles) })
+        bindings.append(records.map(\.action))
+        bindings.append(records.map(\.resource))
+        bindings.append(records.map(\.allowed))
+        bindings.append(records.map { $0.rule != nil })
+        bindings.append(records.map { $0.rule ?? "" })
+        bindings.append(records.map(\.policyVersion))
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
 }

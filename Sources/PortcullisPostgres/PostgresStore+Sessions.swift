@@ -121,9 +121,12 @@ extension PostgresStore: SessionStore {
     }
 
     public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool {
-        // Read on every token verification: one prepared statement.
-        let statement = AccessTokenLiveness(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser)
-        return try await prepared(statement).last ?? false
+        // Read on every token verification: concurrent reads share one prepared statement.
+        let question = LivenessQuestion(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser)
+        return try await liveness.answer(question) { [self] questions in
+            let rows = try await prepared(AccessTokenLiveness(questions: questions))
+            return try inQuestionOrder(rows, count: questions.count)
+        }
     }
 
     // MARK: Helpers
@@ -145,36 +148,47 @@ extension PostgresStore: SessionStore {
     }
 }
 
-/// `isAccessTokenLive`, prepared once per connection: the jti is not revoked, the session (if
-/// any) is live and the subject's, the user (if required) exists and is enabled, and the client
-/// (if any) still exists — the same one read as SQLite's cached statement.
-struct AccessTokenLiveness: PostgresPreparedStatement {
-    static let sql = """
-        SELECT NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1)
-           AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM token_families WHERE id = $2::text AND user_id = $3 AND revoked_at IS NULL))
-           AND (NOT $4::boolean OR EXISTS (SELECT 1 FROM users WHERE id = $3 AND NOT disabled))
-           AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM oauth_clients WHERE id = $5::text))
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .bool, .text]
-    typealias Row = Bool
-
+/// One token's liveness question (see `SessionStore.isAccessTokenLive`).
+struct LivenessQuestion: Sendable {
     let jti: String
     let sessionID: String?
     let subject: String
     let clientID: String?
     let requireUser: Bool
+}
+
+/// `isAccessTokenLive` for a batch of tokens, prepared once per connection: for each, the jti is
+/// not revoked, the session (if any) is live and the subject's, the user (if required) exists and
+/// is enabled, and the client (if any) still exists — the same read as SQLite's cached statement.
+/// Absent values travel as a flag beside a placeholder (postgres-nio's arrays hold no NULLs).
+struct AccessTokenLiveness: PostgresPreparedStatement {
+    static let sql = """
+        SELECT t.i, NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = t.jti)
+           AND (NOT t.has_session OR EXISTS (SELECT 1 FROM token_families f WHERE f.id = t.session_id AND f.user_id = t.subject AND f.revoked_at IS NULL))
+           AND (NOT t.require_user OR EXISTS (SELECT 1 FROM users u WHERE u.id = t.subject AND NOT u.disabled))
+           AND (NOT t.has_client OR EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = t.client_id))
+        FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::boolean[], $6::boolean[], $7::text[]) WITH ORDINALITY
+             AS t(jti, has_session, session_id, subject, require_user, has_client, client_id, i)
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .boolArray, .textArray, .textArray, .boolArray, .boolArray, .textArray]
+    typealias Row = (index: Int64, answer: Bool)
+
+    let questions: [LivenessQuestion]
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 5)
-        bindings.append(jti)
-        bindings.append(sessionID)
-        bindings.append(subject)
-        bindings.append(requireUser)
-        bindings.append(clientID)
+        var bindings = PostgresBindings(capacity: 7)
+        bindings.append(questions.map(\.jti))
+        bindings.append(questions.map { $0.sessionID != nil })
+        bindings.append(questions.map { $0.sessionID ?? "" })
+        bindings.append(questions.map(\.subject))
+        bindings.append(questions.map(\.requireUser))
+        bindings.append(questions.map { $0.clientID != nil })
+        bindings.append(questions.map { $0.clientID ?? "" })
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Bool {
-        try row.decode(Bool.self)
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let (index, live) = try row.decode((Int64, Bool).self)
+        return (index, live)
     }
 }

@@ -91,18 +91,32 @@ extension PostgresStore: UserStore, RoleGrantStore {
     }
 
     public func roles(ofUserID userID: String) async throws -> [String] {
-        // Read on every /v1/authorize: a prepared statement.
-        try await prepared(RolesOfUser(key: userID))
+        // Read on every /v1/authorize: concurrent reads share one prepared statement.
+        try await roleReads.answer(userID) { [self] userIDs in
+            try inQuestionOrder(try await prepared(RolesOfUsers(userIDs: userIDs)), count: userIDs.count)
+        }
     }
 }
 
-/// `roles(ofUserID:)`, prepared once per connection.
-struct RolesOfUser: KeyedStatement {
-    static let sql = "SELECT role FROM role_grants WHERE user_id = $1 ORDER BY role"
-    typealias Row = String
-    let key: String
+/// `roles(ofUserID:)` for a batch of users, prepared once per connection: each user's granted
+/// roles in name order.
+struct RolesOfUsers: PostgresPreparedStatement {
+    static let sql = """
+        SELECT u.i, ARRAY(SELECT g.role FROM role_grants g WHERE g.user_id = u.id ORDER BY g.role)
+        FROM unnest($1::text[]) WITH ORDINALITY AS u(id, i)
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.textArray]
+    typealias Row = (index: Int64, answer: [String])
+    let userIDs: [String]
 
-    func decodeRow(_ row: PostgresRow) throws -> String {
-        try row.decode(String.self)
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(userIDs)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let (index, roles) = try row.decode((Int64, [String]).self)
+        return (index, roles)
     }
 }

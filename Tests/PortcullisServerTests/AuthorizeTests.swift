@@ -152,6 +152,20 @@ final class FlakyDecisionStore: DecisionLogStore, @unchecked Sendable {
         #expect(try await store.recentDecisions(limit: 10).map(\.subject) == ["second", "first"])
     }
 
+    @Test func aBacklogPastCapacityKeepsTheNewestInOrder() async throws {
+        // The store fell behind: 25 decisions recorded against a capacity of 10 (trimmed lazily,
+        // at twice the capacity) are flushed as the newest 10, oldest first.
+        let store = FlakyDecisionStore()
+        store.lock.withLock { store.failing = false }
+        let log = DecisionLog(store: store, capacity: 10)
+        for index in 0..<25 {
+            log.record(DecisionRecord(at: Date(), subject: "s\(index)", grantedRoles: [], action: "a", resource: "r", allowed: true, rule: nil, policyVersion: "v"))
+        }
+        #expect(try await log.flush() == 10)
+        #expect(try await store.recentDecisions(limit: 100).map(\.subject) == (15..<25).reversed().map { "s\($0)" })
+        #expect(try await log.flush() == 0, "nothing left behind")
+    }
+
     @Test func runFlushesOnceMoreAfterCancellation() async throws {
         let store = FlakyDecisionStore()
         store.failing = false

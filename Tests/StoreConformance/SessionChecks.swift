@@ -136,5 +136,31 @@ extension StoreConformance {
             _ = try await store.revokeFamily(id: "fam", reason: "logout", at: now)
             try expect(try await live("j2"), false, "session revoked")
         },
+        ConformanceCheck("accessToken.concurrentLivenessReadsEachGetTheirOwnAnswer") { factory in
+            // A backend may answer concurrent reads together (PostgreSQL batches them): each read
+            // must still get the answer to its own question, whatever else is asked beside it.
+            let (store, user) = try await storeWithSession(factory)
+            try await store.createClient(makeClient("svc"))
+            try await store.revokeAccessToken(jti: "revoked", expiresAt: now.addingTimeInterval(900), at: now)
+            struct Question: Sendable { let jti: String, session: String?, subject: String, client: String?, requireUser: Bool, live: Bool }
+            let kinds = [
+                Question(jti: "ok", session: "fam", subject: user.id, client: nil, requireUser: true, live: true),
+                Question(jti: "revoked", session: "fam", subject: user.id, client: nil, requireUser: true, live: false),
+                Question(jti: "ok", session: "other", subject: user.id, client: nil, requireUser: true, live: false),
+                Question(jti: "ok", session: "fam", subject: "someone-else", client: nil, requireUser: true, live: false),
+                Question(jti: "ok", session: nil, subject: "svc", client: "svc", requireUser: false, live: true),
+                Question(jti: "ok", session: nil, subject: "gone", client: "gone", requireUser: false, live: false),
+                Question(jti: "ok", session: nil, subject: user.id, client: "svc", requireUser: true, live: true),
+                Question(jti: "ok", session: nil, subject: "svc", client: nil, requireUser: true, live: false),
+            ]
+            let questions = (0..<96).map { kinds[($0 * 5) % kinds.count] }
+            let answers = try await concurrently(questions.count) { index in
+                let question = questions[index]
+                return (index, try await store.isAccessTokenLive(jti: question.jti, sessionID: question.session, subject: question.subject,
+                                                                 clientID: question.client, requireUser: question.requireUser))
+            }
+            let wrong = answers.filter { index, live in live != questions[index].live }.map(\.0).sorted()
+            try expect(wrong, [], "reads answered with another read's answer")
+        },
     ]
 }

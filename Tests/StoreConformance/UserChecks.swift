@@ -96,5 +96,19 @@ extension StoreConformance {
             try expect(try await store.revokeRole("viewer", fromUserID: user.id), false, "revoke again")
             try expect(try await store.roles(ofUserID: user.id), ["admin"])
         }),
+        ConformanceCheck("role.concurrentReadsEachGetTheirOwnUsersRoles", store: { store in
+            // Concurrent reads may be answered together (see the liveness check): each must get its own user's roles.
+            var grants: [(id: String, roles: [String])] = [("nobody", [])]
+            for (index, roles) in [["viewer"], ["admin", "viewer"], [], ["auditor", "editor", "viewer"], ["editor"]].enumerated() {
+                let user = makeUser("user\(index)")
+                try await store.createUser(user)
+                for role in roles { _ = try await store.grantRole(role, toUserID: user.id, at: now) }
+                grants.append((user.id, roles.sorted()))
+            }
+            let asked = grants
+            let answers = try await concurrently(90) { index in (index, try await store.roles(ofUserID: asked[(index * 7) % asked.count].id)) }
+            let wrong = answers.filter { index, roles in roles != asked[(index * 7) % asked.count].roles }.map(\.0).sorted()
+            try expect(wrong, [], "reads answered with another user's roles")
+        }),
     ]
 }

@@ -50,19 +50,24 @@ public final class DecisionLog: Sendable {
     }
 
     /// Queues one decision; never blocks on I/O.
+    ///
+    /// The buffer is trimmed to `capacity` only when it reaches twice that, so that recording stays
+    /// O(1) when the store falls behind (trimming at every append moved the whole buffer each time);
+    /// `flush` writes only the newest `capacity`.
     public func record(_ record: DecisionRecord) {
         buffer.withLock { pending in
             pending.append(record)
-            if pending.count > capacity { pending.removeFirst(pending.count - capacity) }
+            if pending.count >= 2 * capacity { pending.removeFirst(pending.count - capacity) }
         }
     }
 
-    /// Writes everything queued; returns how many.
+    /// Writes everything queued (the newest `capacity` of it); returns how many.
     @discardableResult
     public func flush() async throws -> Int {
+        let capacity = self.capacity
         let batch = buffer.withLock { pending in
             defer { pending.removeAll(keepingCapacity: true) }
-            return pending
+            return pending.count > capacity ? Array(pending.suffix(capacity)) : pending
         }
         guard !batch.isEmpty else { return 0 }
         do {

@@ -51,15 +51,18 @@ public enum StoreOpening {
             }
             return OpenedStore(store: try SQLiteStore(path: path))
         case .postgres(let location):
-            return try await openPostgres(location, poolSize: configuration.databasePoolSize, schema: schema, logger: logger)
+            // The pool's connections run on the HTTP server's event loops: a query's answer is read on
+            // the thread that will write the response, not handed across a second group of threads.
+            let loops = IOThreads.group(threads: configuration.resolvedEventLoopThreads(cores: System.coreCount))
+            return try await openPostgres(location, poolSize: configuration.databasePoolSize, eventLoops: loops, schema: schema, logger: logger)
         }
     }
 
-    static func openPostgres(_ location: PostgresLocation, poolSize: Int, schema: SchemaPolicy, logger: Logger) async throws -> OpenedStore {
+    static func openPostgres(_ location: PostgresLocation, poolSize: Int, eventLoops: any EventLoopGroup, schema: SchemaPolicy, logger: Logger) async throws -> OpenedStore {
         // The pool logs every failed connect at info; ours says once what is wrong.
         var background = logger
         background.logLevel = max(logger.logLevel, .warning)
-        let client = PostgresClient(configuration: clientConfiguration(location, poolSize: poolSize), backgroundLogger: background)
+        let client = PostgresClient(configuration: clientConfiguration(location, poolSize: poolSize), eventLoopGroup: eventLoops, backgroundLogger: background)
         let running = Task { await client.run() }
         let store = PostgresStore(client: client, logger: logger)
         let opened = OpenedStore(store: store, service: ClientLifetime(task: running), stop: { running.cancel() })
