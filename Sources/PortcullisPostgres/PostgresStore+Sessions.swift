@@ -121,11 +121,20 @@ extension PostgresStore: SessionStore {
     }
 
     public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool {
-        // Read on every token verification: concurrent reads share one prepared statement.
-        let question = LivenessQuestion(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser)
-        return try await liveness.answer(question) { [self] questions in
-            let rows = try await prepared(AccessTokenLiveness(questions: questions))
-            return try inQuestionOrder(rows, count: questions.count)
+        try await liveness(LivenessQuestion(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser,
+                                            rolesOfUserID: nil)) != nil
+    }
+
+    public func rolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
+                                       rolesOfUserID: String?) async throws -> [String]? {
+        try await liveness(LivenessQuestion(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser,
+                                            rolesOfUserID: rolesOfUserID))
+    }
+
+    /// Read on every token verification and decision: concurrent reads share one prepared statement.
+    func liveness(_ question: LivenessQuestion) async throws -> [String]? {
+        try await livenessReads.answer(question) { [self] questions in
+            try inQuestionOrder(try await prepared(AccessTokenLiveness(questions: questions)), count: questions.count)
         }
     }
 
@@ -148,35 +157,41 @@ extension PostgresStore: SessionStore {
     }
 }
 
-/// One token's liveness question (see `SessionStore.isAccessTokenLive`).
+/// One token's liveness question (see `SessionStore.rolesIfAccessTokenLive`).
 struct LivenessQuestion: Sendable {
     let jti: String
     let sessionID: String?
     let subject: String
     let clientID: String?
     let requireUser: Bool
+    let rolesOfUserID: String?
 }
 
-/// `isAccessTokenLive` for a batch of tokens, prepared once per connection: for each, the jti is
-/// not revoked, the session (if any) is live and the subject's, the user (if required) exists and
-/// is enabled, and the client (if any) still exists — the same read as SQLite's cached statement.
-/// Absent values travel as a flag beside a placeholder (postgres-nio's arrays hold no NULLs).
+/// `rolesIfAccessTokenLive` for a batch of tokens, prepared once per connection: for each, the
+/// jti is not revoked, the session (if any) is live and the subject's, the user (if required)
+/// exists and is enabled, and the client (if any) still exists — the same read as SQLite's cached
+/// statement — and, when it is live and roles are asked for, the user's granted roles in name
+/// order. Absent values travel as a flag beside a placeholder (postgres-nio's arrays hold no NULLs).
 struct AccessTokenLiveness: PostgresPreparedStatement {
     static let sql = """
-        SELECT t.i, NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = t.jti)
-           AND (NOT t.has_session OR EXISTS (SELECT 1 FROM token_families f WHERE f.id = t.session_id AND f.user_id = t.subject AND f.revoked_at IS NULL))
-           AND (NOT t.require_user OR EXISTS (SELECT 1 FROM users u WHERE u.id = t.subject AND NOT u.disabled))
-           AND (NOT t.has_client OR EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = t.client_id))
-        FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::boolean[], $6::boolean[], $7::text[]) WITH ORDINALITY
-             AS t(jti, has_session, session_id, subject, require_user, has_client, client_id, i)
+        SELECT t.i, CASE WHEN NOT l.live THEN NULL
+                         WHEN t.has_roles THEN ARRAY(SELECT g.role FROM role_grants g WHERE g.user_id = t.roles_of ORDER BY g.role)
+                         ELSE '{}'::text[] END
+        FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::boolean[], $6::boolean[], $7::text[], $8::boolean[], $9::text[])
+             WITH ORDINALITY AS t(jti, has_session, session_id, subject, require_user, has_client, client_id, has_roles, roles_of, i)
+        CROSS JOIN LATERAL (SELECT
+            NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = t.jti)
+            AND (NOT t.has_session OR EXISTS (SELECT 1 FROM token_families f WHERE f.id = t.session_id AND f.user_id = t.subject AND f.revoked_at IS NULL))
+            AND (NOT t.require_user OR EXISTS (SELECT 1 FROM users u WHERE u.id = t.subject AND NOT u.disabled))
+            AND (NOT t.has_client OR EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = t.client_id)) AS live) l
         """
-    static let bindingDataTypes: [PostgresDataType] = [.textArray, .boolArray, .textArray, .textArray, .boolArray, .boolArray, .textArray]
-    typealias Row = (index: Int64, answer: Bool)
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .boolArray, .textArray, .textArray, .boolArray, .boolArray, .textArray, .boolArray, .textArray]
+    typealias Row = (index: Int64, answer: [String]?)
 
     let questions: [LivenessQuestion]
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 7)
+        var bindings = PostgresBindings(capacity: 9)
         bindings.append(questions.map(\.jti))
         bindings.append(questions.map { $0.sessionID != nil })
         bindings.append(questions.map { $0.sessionID ?? "" })
@@ -184,11 +199,13 @@ struct AccessTokenLiveness: PostgresPreparedStatement {
         bindings.append(questions.map(\.requireUser))
         bindings.append(questions.map { $0.clientID != nil })
         bindings.append(questions.map { $0.clientID ?? "" })
+        bindings.append(questions.map { $0.rolesOfUserID != nil })
+        bindings.append(questions.map { $0.rolesOfUserID ?? "" })
         return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        let (index, live) = try row.decode((Int64, Bool).self)
-        return (index, live)
+        let (index, roles) = try row.decode((Int64, [String]?).self)
+        return (index, roles)
     }
 }

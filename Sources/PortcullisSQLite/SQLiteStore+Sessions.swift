@@ -119,17 +119,31 @@ extension SQLiteStore {
 
     public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool {
         try hotReaders.read { db in
-            // One cached statement: the token's jti is not revoked, its session (if any) is live
-            // and the subject's, its client (if any) still exists, and (if required) the user
-            // exists and is enabled.
-            let statement = try db.cachedStatement(sql: """
-                SELECT NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1)
-                   AND (?2 IS NULL OR EXISTS (SELECT 1 FROM token_families WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL))
-                   AND (?4 = 0 OR EXISTS (SELECT 1 FROM users WHERE id = ?3 AND disabled = 0))
-                   AND (?5 IS NULL OR EXISTS (SELECT 1 FROM oauth_clients WHERE id = ?5))
-                """)
-            return try Bool.fetchOne(statement, arguments: [jti, sessionID, subject, requireUser, clientID]) ?? false
+            try Self.isAccessTokenLive(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser, db: db)
         }
+    }
+
+    public func rolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
+                                       rolesOfUserID: String?) async throws -> [String]? {
+        try hotReaders.read { db in
+            guard try Self.isAccessTokenLive(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser, db: db) else {
+                return nil
+            }
+            guard let rolesOfUserID else { return [] }
+            return try Self.roles(ofUserID: rolesOfUserID, db: db)
+        }
+    }
+
+    /// One cached statement: the token's jti is not revoked, its session (if any) is live and the
+    /// subject's, its client (if any) still exists, and (if required) the user exists and is enabled.
+    static func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool, db: Database) throws -> Bool {
+        let statement = try db.cachedStatement(sql: """
+            SELECT NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1)
+               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM token_families WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL))
+               AND (?4 = 0 OR EXISTS (SELECT 1 FROM users WHERE id = ?3 AND disabled = 0))
+               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM oauth_clients WHERE id = ?5))
+            """)
+        return try Bool.fetchOne(statement, arguments: [jti, sessionID, subject, requireUser, clientID]) ?? false
     }
 
     static func insert(_ record: RefreshTokenRecord, familyID: String, db: Database) throws {

@@ -108,9 +108,11 @@ public final class SQLiteStore: PortcullisStore {
 
     public func roles(ofUserID userID: String) async throws -> [String] {
         // Read on every /v1/authorize: one indexed lookup on a hot reader.
-        try hotReaders.read { db in
-            try String.fetchAll(db.cachedStatement(sql: "SELECT role FROM role_grants WHERE user_id = ? ORDER BY role"), arguments: [userID])
-        }
+        try hotReaders.read { db in try Self.roles(ofUserID: userID, db: db) }
+    }
+
+    static func roles(ofUserID userID: String, db: Database) throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: "SELECT role FROM role_grants WHERE user_id = ? ORDER BY role"), arguments: [userID])
     }
 
     // MARK: AuditStore

@@ -136,6 +136,22 @@ extension StoreConformance {
             _ = try await store.revokeFamily(id: "fam", reason: "logout", at: now)
             try expect(try await live("j2"), false, "session revoked")
         },
+        ConformanceCheck("accessToken.rolesIfLiveReadsBothOrNothing") { factory in
+            let (store, user) = try await storeWithSession(factory)
+            _ = try await store.grantRole("viewer", toUserID: user.id, at: now)
+            _ = try await store.grantRole("admin", toUserID: user.id, at: now)
+            func roles(_ jti: String = "j1", of userID: String?) async throws -> [String]? {
+                try await store.rolesIfAccessTokenLive(jti: jti, sessionID: "fam", subject: user.id, clientID: nil, requireUser: true, rolesOfUserID: userID)
+            }
+            try expect(try await roles(of: user.id), ["admin", "viewer"], "live: the user's roles, sorted")
+            try expect(try await roles(of: nil), [], "live, no roles asked for")
+            try expect(try await roles(of: "nobody"), [], "live, a user without grants")
+            try await store.revokeAccessToken(jti: "j1", expiresAt: now.addingTimeInterval(900), at: now)
+            try expect(try await roles(of: user.id), nil, "revoked: nothing")
+            try expect(try await roles("j2", of: user.id), ["admin", "viewer"], "another jti")
+            _ = try await store.setDisabled(userID: user.id, disabled: true, at: now)
+            try expect(try await roles("j2", of: user.id), nil, "user disabled: nothing")
+        },
         ConformanceCheck("accessToken.concurrentLivenessReadsEachGetTheirOwnAnswer") { factory in
             // A backend may answer concurrent reads together (PostgreSQL batches them): each read
             // must still get the answer to its own question, whatever else is asked beside it.
@@ -154,12 +170,20 @@ extension StoreConformance {
                 Question(jti: "ok", session: nil, subject: "svc", client: nil, requireUser: true, live: false),
             ]
             let questions = (0..<96).map { kinds[($0 * 5) % kinds.count] }
+            _ = try await store.grantRole("viewer", toUserID: user.id, at: now)
+            // Every third read asks for the user's roles too (the token form of /v1/authorize).
             let answers = try await concurrently(questions.count) { index in
                 let question = questions[index]
+                if index % 3 == 0 {
+                    let roles = try await store.rolesIfAccessTokenLive(
+                        jti: question.jti, sessionID: question.session, subject: question.subject, clientID: question.client,
+                        requireUser: question.requireUser, rolesOfUserID: user.id)
+                    return (index, roles == (question.live ? ["viewer"] : nil))
+                }
                 return (index, try await store.isAccessTokenLive(jti: question.jti, sessionID: question.session, subject: question.subject,
-                                                                 clientID: question.client, requireUser: question.requireUser))
+                                                                 clientID: question.client, requireUser: question.requireUser) == question.live)
             }
-            let wrong = answers.filter { index, live in live != questions[index].live }.map(\.0).sorted()
+            let wrong = answers.filter { _, right in !right }.map(\.0).sorted()
             try expect(wrong, [], "reads answered with another read's answer")
         },
     ]

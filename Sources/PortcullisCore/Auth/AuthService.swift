@@ -190,6 +190,21 @@ public final class AuthService: Sendable {
     /// `introspect`, and when `audience` is given, a token whose `aud` lacks it is inactive with that reason.
     public func verify(_ token: String, audience: String?) async throws -> TokenVerdict {
         guard let claims = try await introspect(token) else { return .inactive }
+        return Self.verdict(claims, audience: audience)
+    }
+
+    /// `verify`, reading in the same read the roles granted to the token's user (none for a
+    /// token that is not a user's): the token form of `/v1/authorize`.
+    public func verifyReadingRoles(_ token: String, audience: String?) async throws -> (verdict: TokenVerdict, grantedRoles: [String]) {
+        guard let claims = try? signer.verify(token, now: clock()) else { return (.inactive, []) }
+        let liveness = Self.livenessQuestion(claims)
+        guard let roles = try await store.rolesIfAccessTokenLive(
+            jti: liveness.jti, sessionID: liveness.sessionID, subject: liveness.subject, clientID: liveness.clientID,
+            requireUser: liveness.requireUser, rolesOfUserID: claims.isUserToken ? claims.sub : nil) else { return (.inactive, []) }
+        return (Self.verdict(claims, audience: audience), roles)
+    }
+
+    static func verdict(_ claims: AccessTokenClaims, audience: String?) -> TokenVerdict {
         if let audience, !claims.aud.contains(audience) {
             return .otherAudience(claims, reason: "the token's audience does not include \(audience)")
         }
@@ -249,10 +264,15 @@ public final class AuthService: Sendable {
     }
 
     func isLive(_ claims: AccessTokenClaims) async throws -> Bool {
+        let liveness = Self.livenessQuestion(claims)
+        return try await store.isAccessTokenLive(jti: liveness.jti, sessionID: liveness.sessionID, subject: liveness.subject,
+                                                 clientID: liveness.clientID, requireUser: liveness.requireUser)
+    }
+
+    /// What makes `claims` live (see `SessionStore.isAccessTokenLive`).
+    static func livenessQuestion(_ claims: AccessTokenClaims) -> (jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) {
         // User tokens carry a username; client-credentials tokens (subject = client id) do not.
-        try await store.isAccessTokenLive(
-            jti: claims.jti, sessionID: claims.sid, subject: claims.sub, clientID: claims.clientID,
-            requireUser: claims.isUserToken || claims.clientID == nil)
+        (claims.jti, claims.sid, claims.sub, claims.clientID, claims.isUserToken || claims.clientID == nil)
     }
 
     func checkAddress(_ address: String, now: Date) throws {

@@ -44,7 +44,9 @@ public struct AuthorizationService: Sendable {
     /// With `audience`, a token whose `aud` lacks it is not allowed, whatever the policy says.
     public func authorize(token: String, action: String, resource: String, audience: String? = nil) async throws -> AuthorizationAnswer {
         try Self.validate(action: action, resource: resource)
-        switch try await auth.verify(token, audience: audience) {
+        // One read: the token's liveness and its user's granted roles.
+        let (verdict, granted) = try await auth.verifyReadingRoles(token, audience: audience)
+        switch verdict {
         case .inactive:
             throw PortcullisError.invalidToken("token is not valid")
         case .otherAudience(let claims, let reason):
@@ -52,8 +54,7 @@ public struct AuthorizationService: Sendable {
             return AuthorizationAnswer(allowed: false, subject: try await subjectName(of: claims), roles: [], reason: reason,
                                        clientID: claims.clientID, scope: claims.scope, audience: claims.aud)
         case .active(let claims):
-            var answer = try await decide(subject: try await subjectName(of: claims), userID: claims.isUserToken ? claims.sub : nil,
-                                          action: action, resource: resource)
+            var answer = decide(subject: try await subjectName(of: claims), grantedRoles: granted, action: action, resource: resource)
             answer.clientID = claims.clientID
             answer.scope = claims.scope
             answer.audience = claims.aud
@@ -93,6 +94,11 @@ public struct AuthorizationService: Sendable {
     func decide(subject: String, userID: String?, action: String, resource: String) async throws -> AuthorizationAnswer {
         var granted: [String] = []
         if let userID { granted = try await store.roles(ofUserID: userID) }
+        return decide(subject: subject, grantedRoles: granted, action: action, resource: resource)
+    }
+
+    /// `decide` on roles already read.
+    func decide(subject: String, grantedRoles granted: [String], action: String, resource: String) -> AuthorizationAnswer {
         let policy = policies.current
         let decision = policy.decide(subject: subject, grantedRoles: granted, action: action, resource: resource)
         auth.metrics.decision(allowed: decision.allowed)

@@ -30,6 +30,11 @@ public protocol SessionStore: Sendable {
     /// when given) is missing, revoked or not `subject`'s, its client (`clientID`, when given) is
     /// deleted, or — when `requireUser` — user `subject` is missing or disabled.
     func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool
+    /// `isAccessTokenLive` and, when the token is live, the roles granted to `rolesOfUserID` (none
+    /// when nil), in one read: nil when the token is not live. The token form of `/v1/authorize`
+    /// needs both for every decision.
+    func rolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
+                                rolesOfUserID: String?) async throws -> [String]?
 }
 
 /// How many sessions `endSessions` ended.
