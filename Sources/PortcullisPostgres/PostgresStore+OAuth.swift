@@ -22,8 +22,11 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
     }
 
     public func client(id: String) async throws -> OAuthClient? {
-        // Read at every client authentication (token, introspect, revoke): a prepared statement.
-        try await prepared(ClientByID(key: id)).last
+        // Read at every client authentication (token, introspect, revoke): concurrent reads share
+        // one prepared statement.
+        try await clientReads.answer(id) { [self] ids in
+            try inQuestionOrder(try await prepared(ClientsByID(ids: ids)), count: ids.count)
+        }
     }
 
     public func allClients() async throws -> [OAuthClient] {
@@ -157,19 +160,29 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
     }
 }
 
-/// `client(id:)`, prepared once per connection.
-struct ClientByID: KeyedStatement {
+/// `client(id:)` for a batch of ids, prepared once per connection: a row per id, the client's
+/// columns NULL when there is none.
+struct ClientsByID: PostgresPreparedStatement {
     // Named columns: a `*` would change the prepared result type when a migration adds a column.
     static let sql = """
-        SELECT id, name, secret_hash, redirect_uris, post_logout_redirect_uris, scopes, grant_types, id_token_alg, first_party,
-               created_at, resources, pkce_required
-        FROM oauth_clients WHERE id = $1
+        SELECT q.i, c.id, c.name, c.secret_hash, c.redirect_uris, c.post_logout_redirect_uris, c.scopes, c.grant_types, c.id_token_alg,
+               c.first_party, c.created_at, c.resources, c.pkce_required
+        FROM unnest($1::text[]) WITH ORDINALITY AS q(wanted, i) LEFT JOIN oauth_clients c ON c.id = q.wanted
         """
-    typealias Row = OAuthClient
+    static let bindingDataTypes: [PostgresDataType] = [.textArray]
+    typealias Row = (index: Int64, answer: OAuthClient?)
+    let ids: [String]
 
-    let key: String
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(ids)
+        return bindings
+    }
 
-    func decodeRow(_ row: PostgresRow) throws -> OAuthClient {
-        try PostgresStore.oauthClient(row.makeRandomAccess())
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let columns = row.makeRandomAccess()
+        let index = try columns.value("i", as: Int64.self)
+        guard try columns.value("id", as: String?.self) != nil else { return (index, nil) }
+        return (index, try PostgresStore.oauthClient(columns))
     }
 }

@@ -18,6 +18,8 @@ public final class PostgresStore: Sendable {
     let livenessReads = ReadBatcher<LivenessQuestion, [String]?>(maxInFlight: 1)
     /// Concurrent role reads (every decision), coalesced.
     let roleReads = ReadBatcher<String, [String]>(maxInFlight: 1)
+    /// Concurrent client reads (every client authentication), coalesced.
+    let clientReads = ReadBatcher<String, OAuthClient?>(maxInFlight: 1)
 
     /// A store over `client`; the caller runs `client.run()` (in the service group) and migrates first.
     public init(client: PostgresClient, logger: Logger = Logger(label: "portcullis.postgres")) {

@@ -37,8 +37,9 @@ import Testing
                 group.addTask { (question, try await batcher.answer(question, run: recorder.run)) }
             }
             // Hold the first batches until every read has queued behind them.
-            try await waitUntil { recorder.state.withLock { $0.batches.flatMap { $0 }.count } >= 2 && batcher.queuedCount >= 198 - 2 }
-            await recorder.gate.open()
+            try await opening(recorder.gate) {
+                try await waitUntil { recorder.state.withLock { $0.batches.flatMap { $0 }.count } >= 2 && batcher.queuedCount >= 198 - 2 }
+            }
             return try await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
         }
         #expect(answers.count == 200)
@@ -54,12 +55,14 @@ import Testing
         let batcher = ReadBatcher<Int, String>(maxInFlight: 1)
         let recorder = Recorder()
         async let first = batcher.answer(1, run: recorder.run)
-        try await waitUntil { recorder.state.withLock { $0.running } == 1 }
-        async let second = batcher.answer(2, run: recorder.run)
-        try await waitUntil { batcher.queuedCount == 1 }
-        await recorder.gate.open()
+        let second = Mutex<Task<String, any Error>?>(nil)
+        try await opening(recorder.gate) {
+            try await waitUntil { recorder.state.withLock { $0.running } == 1 }
+            second.withLock { $0 = Task { try await batcher.answer(2, run: recorder.run) } }
+            try await waitUntil { batcher.queuedCount == 1 }
+        }
         #expect(try await first == "answer 1")
-        #expect(try await second == "answer 2")
+        #expect(try await second.withLock { $0 }?.value == "answer 2")
         #expect(recorder.state.withLock { $0.batches } == [[1], [2]])
     }
 
@@ -83,8 +86,7 @@ import Testing
         let recorder = Recorder()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for question in 0..<40 { group.addTask { _ = try await batcher.answer(question, run: recorder.run) } }
-            try await waitUntil { batcher.queuedCount == 39 }
-            await recorder.gate.open()
+            try await opening(recorder.gate) { try await waitUntil { batcher.queuedCount == 39 } }
             try await group.waitForAll()
         }
         let sizes = recorder.state.withLock { $0.batches.map(\.count) }
@@ -117,9 +119,19 @@ actor AsyncGate {
     }
 }
 
-/// Polls `condition` for up to five seconds.
+/// Runs `body`, then opens `gate` whether or not it threw: a read held at the gate must never
+/// outlive a failed wait (the test would hang instead of failing).
+func opening(_ gate: AsyncGate, _ body: () async throws -> Void) async throws {
+    do { try await body() } catch {
+        await gate.open()
+        throw error
+    }
+    await gate.open()
+}
+
+/// Polls `condition` for up to a minute (the whole suite runs in parallel on two cores).
 func waitUntil(_ condition: @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
+    let deadline = ContinuousClock.now + .seconds(60)
     while !condition() {
         guard ContinuousClock.now < deadline else { throw WaitTimedOut() }
         try await Task.sleep(for: .milliseconds(2))

@@ -19,6 +19,14 @@ extension StoreConformance {
                 try await store.createClient(makeClient("app"))
             }
         }),
+        ConformanceCheck("client.concurrentReadsEachGetTheirOwnClient", store: { store in
+            // Concurrent reads may be answered together (see the liveness check): each must get its own client, or none.
+            let ids = ["a", "b", "c", "missing", "d"]
+            for id in ids where id != "missing" { try await store.createClient(makeClient(id)) }
+            let answers = try await concurrently(60) { index in (index, try await store.client(id: ids[index % ids.count])?.id) }
+            let wrong = answers.filter { index, id in id != (ids[index % ids.count] == "missing" ? nil : ids[index % ids.count]) }.map(\.0).sorted()
+            try expect(wrong, [], "reads answered with another read's client")
+        }),
         ConformanceCheck("client.deleteCascadesToCodesConsentsAndFamilies") { factory in
             let (store, user) = try await storeWithClient(factory)
             try await store.createAuthorizationCode(makeCode("code", user: user))
