@@ -193,6 +193,18 @@ public enum PostgresMigrations {
             );
             CREATE INDEX browser_sessions_user ON browser_sessions(user_id);
             """),
+        Migration(id: "v3-signing-keys", sql: """
+            CREATE TABLE signing_keys (
+                kid text PRIMARY KEY,
+                alg text NOT NULL,
+                sealed_private_key bytea NOT NULL,
+                sealed_with text NOT NULL,
+                signs boolean NOT NULL,
+                created_at double precision NOT NULL,
+                activates_at double precision NOT NULL,
+                retired_at double precision
+            )
+            """),
     ]
 
     /// The ids of migrations not yet applied; throws a `Problem` when the recorded history differs from `all`.

@@ -17,8 +17,10 @@ public struct PortcullisServices: Sendable {
     public let configuration: PortcullisConfiguration
     /// Storage.
     public let store: any PortcullisStore
-    /// Signing keys.
-    public let keys: KeyRingProvider
+    /// Signing keys: `Keys/`, or the database's when it is shared (PostgreSQL).
+    public let keys: any KeyRingSource
+    /// The database's key ring, which `BackgroundTasks` keeps current; nil with `Keys/`.
+    let storedKeys: StoredKeyRing?
     /// Argon2id hashing off the event loop, bounded.
     public let passwordHasher: PasswordHasher
     /// Login, tokens, sessions.
@@ -31,8 +33,8 @@ public struct PortcullisServices: Sendable {
     public let authorization: AuthorizationService
     /// The OAuth 2.0 / OpenID Connect provider.
     public let oauth: OAuthProvider
-    /// Keys the CSRF tokens of the pages.
-    let secretsKey: [UInt8]
+    /// Key the CSRF tokens of the pages and seal TOTP secrets and stored signing keys.
+    let secrets: KeyEncryptionKeys
     /// What keeps the store's connections (PostgreSQL's pool), run beside the server.
     let storeService: (any Service)?
     /// Where the metrics are collected; `/metrics` prints it.
@@ -55,9 +57,24 @@ public struct PortcullisServices: Sendable {
         }
         let opened = try await StoreOpening.open(configuration, schema: configuration.autoMigrate ? .migrate : .refuseIfBehind, logger: logger)
         let store = opened.store
-        let directory = KeyDirectory(path: configuration.keysDirectory)
-        for line in try directory.prepare(signingAlgorithm: configuration.signingAlgorithm) { logger.notice("\(line)") }
-        let keys = try KeyRingProvider(directory: directory, reportReloadFailure: { logger.error("\($0)") })
+        let secrets: KeyEncryptionKeys
+        do {
+            secrets = try configuration.keyEncryptionKeys()
+        } catch let error as PortcullisError {
+            throw StartupRefusal(error.description)
+        }
+        let keys: any KeyRingSource
+        let storedKeys: StoredKeyRing?
+        if let keyStore = opened.signingKeys {
+            let ring = try await openStoredKeys(keyStore, secrets: secrets, configuration: configuration, logger: logger, clock: clock)
+            keys = ring
+            storedKeys = ring
+        } else {
+            let directory = KeyDirectory(path: configuration.keysDirectory)
+            for line in try directory.prepare(signingAlgorithm: configuration.signingAlgorithm) { logger.notice("\(line)") }
+            keys = try KeyRingProvider(directory: directory, reportReloadFailure: { logger.error("\($0)") })
+            storedKeys = nil
+        }
         if !FileManager.default.fileExists(atPath: configuration.policiesDirectory) {
             try FileManager.default.createDirectory(atPath: configuration.policiesDirectory, withIntermediateDirectories: true)
             logger.notice("created empty policies directory \(configuration.policiesDirectory)")
@@ -69,18 +86,44 @@ public struct PortcullisServices: Sendable {
             throw StartupRefusal("invalid policy in \(configuration.policiesDirectory):\n" + error.issues.map(\.description).joined(separator: "\n"))
         }
         return PortcullisServices(
-            configuration: configuration, store: store, storeService: opened.service, keys: keys,
-            hasher: try PasswordHasher(parameters: configuration.argon2), secretsKey: try directory.secretsKey(), policies: policies, clock: clock)
+            configuration: configuration, store: store, storeService: opened.service, keys: keys, storedKeys: storedKeys,
+            hasher: try PasswordHasher(parameters: configuration.argon2), secrets: secrets, policies: policies, clock: clock)
+    }
+
+    /// The database's key ring; on an empty key table, the first keys (one replica makes them).
+    /// Refuses when the table is empty but `Keys/` holds keys: those are `portcullis keys import`'s to move.
+    private static func openStoredKeys(
+        _ keyStore: any SigningKeyStore, secrets: KeyEncryptionKeys, configuration: PortcullisConfiguration, logger: Logger,
+        clock: @escaping @Sendable () -> Date
+    ) async throws -> StoredKeyRing {
+        if try await keyStore.signingKeys().isEmpty {
+            let directory = KeyDirectory(path: configuration.keysDirectory)
+            if try directory.hasKeys() {
+                throw StartupRefusal("the database holds no signing keys, but \(configuration.keysDirectory) does: "
+                                     + "run `portcullis keys import --from \(configuration.keysDirectory)` to move them in")
+            }
+            let administration = StoredKeyAdministration(store: keyStore, secrets: secrets, clock: clock)
+            if try await administration.createInitialKeys(signingAlgorithm: configuration.signingAlgorithm) {
+                logger.notice("created the first \(configuration.signingAlgorithm.rawValue) signing key in the database")
+            }
+        }
+        do {
+            return try await StoredKeyRing(store: keyStore, secrets: secrets, clock: clock)
+        } catch let error as PortcullisError {
+            throw StartupRefusal("cannot open the signing keys in the database: \(error.description)")
+        }
     }
 
     private init(
-        configuration: PortcullisConfiguration, store: any PortcullisStore, storeService: (any Service)?, keys: KeyRingProvider,
-        hasher: PasswordHasher, secretsKey: [UInt8], policies: PolicyProvider, clock: @escaping @Sendable () -> Date
+        configuration: PortcullisConfiguration, store: any PortcullisStore, storeService: (any Service)?, keys: any KeyRingSource,
+        storedKeys: StoredKeyRing?, hasher: PasswordHasher, secrets: KeyEncryptionKeys, policies: PolicyProvider,
+        clock: @escaping @Sendable () -> Date
     ) {
         self.configuration = configuration
         self.storeService = storeService
         self.store = store
         self.keys = keys
+        self.storedKeys = storedKeys
         self.passwordHasher = hasher
         self.policies = policies
         let registry = PrometheusCollectorRegistry()
@@ -90,11 +133,11 @@ public struct PortcullisServices: Sendable {
         hasher.report(to: metrics)
         self.auth = AuthService(
             store: store, hasher: hasher, signer: AccessTokenSigner(keys: keys, issuer: configuration.issuer, cacheSize: configuration.tokenCacheSize),
-            configuration: configuration, secretsKey: secretsKey, policies: policies, metrics: metrics, clock: clock)
+            configuration: configuration, secrets: secrets, policies: policies, metrics: metrics, clock: clock)
         self.decisionLog = configuration.decisionLogSize > 0 ? DecisionLog(store: store, capacity: configuration.decisionLogSize) : nil
         self.authorization = AuthorizationService(auth: auth, store: store, policies: policies, decisionLog: decisionLog)
         self.oauth = OAuthProvider(auth: auth, store: store)
-        self.secretsKey = secretsKey
+        self.secrets = secrets
     }
 }
 
@@ -140,7 +183,7 @@ public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequ
     account.addRoutes(MFAController(auth: services.auth).endpoints, atPath: "/mfa/totp")
 
     // Browser pages: parameters, CSRF cookie and browser session, each read once.
-    let cookies = BrowserCookies(issuer: issuer, secretsKey: services.secretsKey)
+    let cookies = BrowserCookies(issuer: issuer, secretsKey: services.secrets.sealing)
     let flow = PageFlow(oauth: services.oauth, issuer: issuer, cookies: cookies)
     let pages = router.group(context: PageRequestContext.self)
         .add(middleware: PageFormMiddleware())

@@ -2,7 +2,8 @@ public import Logging
 import PortcullisCore
 public import ServiceLifecycle
 
-/// The server's background work: policy hot reload, decision-log flushing and the janitor.
+/// The server's background work: policy hot reload, decision-log flushing, the janitor and, with
+/// keys in the database, following their changes.
 ///
 /// Runs beside the HTTP server in the same service group and stops at graceful shutdown.
 public struct BackgroundTasks: Service {
@@ -42,6 +43,9 @@ public struct BackgroundTasks: Service {
                 }
                 if let decisionLog {
                     group.addTask { await decisionLog.run() }
+                }
+                if let storedKeys = services.storedKeys {
+                    group.addTask { await storedKeys.watch { logger.warning("\($0)") } }
                 }
             }
         }

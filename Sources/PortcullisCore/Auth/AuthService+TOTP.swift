@@ -28,7 +28,7 @@ extension AuthService {
         }
         let now = clock()
         let secret = SecureRandom.bytes(20)
-        let sealed = try AESGCM.seal(secret, key: secretsKey, associatedData: Self.associatedData(userID: user.id))
+        let sealed = try secrets.seal(secret, associatedData: Self.associatedData(userID: user.id)).box
         try await store.saveTOTPEnrolment(TOTPCredential(userID: user.id, sealedSecret: sealed, parameters: parameters, createdAt: now))
         try await audit("mfa.enrol", actor: user.id, subject: user.username, address: remoteAddress, at: now)
         let encoded = Base32.encode(secret)
@@ -166,7 +166,7 @@ extension AuthService {
     }
 
     func matchingStep(_ credential: TOTPCredential, code: String, now: Date) throws -> Int64? {
-        let secret = try AESGCM.open(credential.sealedSecret, key: secretsKey, associatedData: Self.associatedData(userID: credential.userID))
+        let secret = try secrets.open(credential.sealedSecret, keyID: nil, associatedData: Self.associatedData(userID: credential.userID))
         let parameters = credential.parameters
         return parameters.matchingStep(secret: secret, candidate: code, around: parameters.step(at: Int64(now.timeIntervalSince1970)))
     }

@@ -20,7 +20,8 @@ public final class AuthService: Sendable {
     let configuration: PortcullisConfiguration
     let addressThrottle: AddressThrottle
     let accountPolicy: LockoutPolicy
-    let secretsKey: [UInt8]
+    /// Seal the TOTP secrets (the first seals; every one opens).
+    let secrets: KeyEncryptionKeys
     /// The policy in force: it turns database grants into effective roles.
     public let policies: PolicyProvider
     /// The time every decision and stored row uses (replaceable in tests).
@@ -34,13 +35,13 @@ public final class AuthService: Sendable {
         hasher: PasswordHasher,
         signer: AccessTokenSigner,
         configuration: PortcullisConfiguration,
-        secretsKey: [UInt8],
+        secrets: KeyEncryptionKeys,
         policies: PolicyProvider,
         metrics: PortcullisMetrics = PortcullisMetrics(),
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.metrics = metrics
-        self.secretsKey = secretsKey
+        self.secrets = secrets
         self.policies = policies
         self.store = store
         self.hasher = hasher
@@ -182,7 +183,7 @@ public final class AuthService: Sendable {
     /// window, not revoked by `jti`, its session not revoked, its client not deleted, its user
     /// present and enabled.
     public func introspect(_ token: String) async throws -> AccessTokenClaims? {
-        guard let claims = try? signer.verify(token, now: clock()) else { return nil }
+        guard let claims = await verifiedSignature(token) else { return nil }
         guard try await isLive(claims) else { return nil }
         return claims
     }
@@ -196,12 +197,20 @@ public final class AuthService: Sendable {
     /// `verify`, reading in the same read the roles granted to the token's user (none for a
     /// token that is not a user's): the token form of `/v1/authorize`.
     public func verifyReadingRoles(_ token: String, audience: String?) async throws -> (verdict: TokenVerdict, grantedRoles: [String]) {
-        guard let claims = try? signer.verify(token, now: clock()) else { return (.inactive, []) }
+        guard let claims = await verifiedSignature(token) else { return (.inactive, []) }
         let liveness = Self.livenessQuestion(claims)
         guard let roles = try await store.rolesIfAccessTokenLive(
             jti: liveness.jti, sessionID: liveness.sessionID, subject: liveness.subject, clientID: liveness.clientID,
             requireUser: liveness.requireUser, rolesOfUserID: claims.isUserToken ? claims.sub : nil) else { return (.inactive, []) }
         return (Self.verdict(claims, audience: audience), roles)
+    }
+
+    /// The token's claims when its signature, type, issuer and times hold. A token naming a key
+    /// this process has not seen gets one reload of the keys first (rate-limited by the source).
+    func verifiedSignature(_ token: String) async -> AccessTokenClaims? {
+        if let claims = try? signer.verify(token, now: clock()) { return claims }
+        guard signer.namesUnknownKey(token), await signer.keys.refreshForUnknownKey() else { return nil }
+        return try? signer.verify(token, now: clock())
     }
 
     static func verdict(_ claims: AccessTokenClaims, audience: String?) -> TokenVerdict {

@@ -5,7 +5,8 @@ import PortcullisCrypto
 extension PortcullisConfiguration {
     /// Environment variables that set each field (`PORTCULLIS_*`, docs/CONFIGURATION.md).
     public static let environmentKeys: [String] = [
-        "PORTCULLIS_HOST", "PORTCULLIS_PORT", "PORTCULLIS_DB", "PORTCULLIS_DB_POOL_SIZE", "PORTCULLIS_DB_AUTO_MIGRATE", "PORTCULLIS_KEYS", "PORTCULLIS_POLICIES",
+        "PORTCULLIS_HOST", "PORTCULLIS_PORT", "PORTCULLIS_DB", "PORTCULLIS_DB_POOL_SIZE", "PORTCULLIS_DB_AUTO_MIGRATE", "PORTCULLIS_KEYS", "PORTCULLIS_SECRETS_KEY",
+        "PORTCULLIS_KEY_ACTIVATION_DELAY", "PORTCULLIS_POLICIES",
         "PORTCULLIS_ISSUER", "PORTCULLIS_ACCESS_TOKEN_TTL", "PORTCULLIS_REFRESH_TOKEN_TTL",
         "PORTCULLIS_REFRESH_GRACE_WINDOW", "PORTCULLIS_ARGON2_MEMORY_KIB", "PORTCULLIS_ARGON2_ITERATIONS",
         "PORTCULLIS_ARGON2_PARALLELISM", "PORTCULLIS_ARGON2_ALLOW_WEAK", "PORTCULLIS_SIGNING_ALG", "PORTCULLIS_ACCOUNT_FAILURE_LIMIT",
@@ -54,7 +55,8 @@ extension PortcullisConfiguration {
         let values: [String: String] = [
             "PORTCULLIS_HOST": host, "PORTCULLIS_PORT": String(port), "PORTCULLIS_DB": database.description,
             "PORTCULLIS_DB_POOL_SIZE": String(databasePoolSize), "PORTCULLIS_DB_AUTO_MIGRATE": autoMigrate ? "1" : "0",
-            "PORTCULLIS_KEYS": keysDirectory,
+            "PORTCULLIS_KEYS": keysDirectory, "PORTCULLIS_SECRETS_KEY": secretsKey == nil ? "" : "***",
+            "PORTCULLIS_KEY_ACTIVATION_DELAY": String(Int(keyActivationDelay)),
             "PORTCULLIS_POLICIES": policiesDirectory, "PORTCULLIS_ISSUER": issuer,
             "PORTCULLIS_ACCESS_TOKEN_TTL": String(Int(accessTokenTTL)), "PORTCULLIS_REFRESH_TOKEN_TTL": String(Int(refreshTokenTTL)),
             "PORTCULLIS_REFRESH_GRACE_WINDOW": String(Int(refreshGraceWindow)), "PORTCULLIS_ARGON2_MEMORY_KIB": String(argon2.memoryKiB),
@@ -86,6 +88,10 @@ extension PortcullisConfiguration {
         case "PORTCULLIS_DB_POOL_SIZE": databasePoolSize = try integer(1...1000)
         case "PORTCULLIS_DB_AUTO_MIGRATE": databaseAutoMigrate = try integer(0...1) == 1
         case "PORTCULLIS_KEYS": keysDirectory = value
+        case "PORTCULLIS_SECRETS_KEY":
+            _ = try KeyEncryptionKeys(parsing: value)
+            secretsKey = value
+        case "PORTCULLIS_KEY_ACTIVATION_DELAY": keyActivationDelay = TimeInterval(try integer(0...86_400))
         case "PORTCULLIS_POLICIES": policiesDirectory = value
         case "PORTCULLIS_ISSUER":
             guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,

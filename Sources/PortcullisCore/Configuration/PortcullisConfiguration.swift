@@ -56,6 +56,12 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var requestTimeout: TimeInterval = 30
     /// Seconds a connection may stay silent (idle, or a client trickling a request) before it is closed.
     public var idleTimeout: TimeInterval = 30
+    /// Key-encryption keys (`PORTCULLIS_SECRETS_KEY`: comma-separated 32-byte keys, base64url or
+    /// base64; the first seals). Unset: `Keys/secrets.key`. Never printed.
+    public var secretsKey: String?
+    /// Seconds between `keys rotate` and the new key signing, when keys are kept in PostgreSQL:
+    /// published and verifying everywhere first. More than `StoredKeyRing.pollInterval` plus clock skew.
+    public var keyActivationDelay: TimeInterval = 30
     /// Verified access tokens remembered so a repeat skips the signature check (0 turns the cache off).
     public var tokenCacheSize: Int = 10_000
     /// Threads doing network I/O (0: half the cores, at least one). Handlers run on Swift's own
@@ -65,6 +71,14 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var logFormat: LogFormat = .text
     /// Lowest level logged; `notice` drops the one-line-per-request log.
     public var logLevel: Logger.Level = .info
+
+    /// The key-encryption keys: `PORTCULLIS_SECRETS_KEY`, else `Keys/secrets.key` (made if missing).
+    public func keyEncryptionKeys() throws -> KeyEncryptionKeys {
+        if let secretsKey { return try KeyEncryptionKeys(parsing: secretsKey) }
+        let directory = KeyDirectory(path: keysDirectory)
+        try directory.prepareSecretsKey()
+        return try KeyEncryptionKeys([try directory.secretsKey()])
+    }
 
     /// `eventLoopThreads` with 0 resolved for a machine of `cores` cores.
     public func resolvedEventLoopThreads(cores: Int) -> Int {

@@ -11,11 +11,23 @@ public struct KeyMetadata: Codable, Sendable, Equatable {
     public var createdAt: Date
     /// When it was retired; retired keys are gone from the JWKS and verify nothing.
     public var retiredAt: Date?
+    /// When a key kept in the database starts signing (published and verifying before); nil: at once.
+    public var activatesAt: Date?
+
+    /// Metadata of one key.
+    public init(kid: String, alg: JWSAlgorithm, createdAt: Date, retiredAt: Date? = nil, activatesAt: Date? = nil) {
+        self.kid = kid
+        self.alg = alg
+        self.createdAt = createdAt
+        self.retiredAt = retiredAt
+        self.activatesAt = activatesAt
+    }
 
     enum CodingKeys: String, CodingKey {
         case kid, alg
         case createdAt = "created_at"
         case retiredAt = "retired_at"
+        case activatesAt = "activates_at"
     }
 }
 
@@ -126,6 +138,19 @@ public struct KeyDirectory: Sendable {
             throw PortcullisError.internalFailure("signing key \(manifest.signingKID) is missing or retired")
         }
         return KeyRing(signingKID: manifest.signingKID, signingKey: signing, keys: keys, metadata: manifest.keys)
+    }
+
+    /// Creates the secrets key if it is missing (a database-backed key ring needs only that file here).
+    public func prepareSecretsKey() throws {
+        try SecureFile.ensureDirectory(path)
+        if try SecureFile.read(secretsKeyPath) == nil {
+            try SecureFile.write(SecureRandom.bytes(32), to: secretsKeyPath)
+        }
+    }
+
+    /// True when the directory holds a key manifest (keys to `portcullis keys import`).
+    public func hasKeys() throws -> Bool {
+        try readManifest() != nil
     }
 
     /// The secrets key bytes.

@@ -2,6 +2,15 @@ import Logging
 public import PortcullisCrypto
 import Synchronization
 
+/// Where the server reads its keys: `Keys/` (`KeyRingProvider`) or a shared database (`StoredKeyRing`).
+public protocol KeyRingSource: Sendable {
+    /// The ring to sign and verify with now.
+    func current() -> KeyRing
+    /// Called when a token names a kid the ring lacks: a source that other processes change may
+    /// reload (rate-limited); returns true when the ring may have changed.
+    func refreshForUnknownKey() async -> Bool
+}
+
 /// An immutable snapshot of the live keys: one signing key, every key that still verifies.
 public struct KeyRing: Sendable {
     /// Key id of the signing key.
@@ -12,16 +21,27 @@ public struct KeyRing: Sendable {
     public let keys: [String: SigningKey]
     /// Metadata of every key, retired ones included.
     public let metadata: [KeyMetadata]
+    /// Keys published and verifying that may not sign yet (their activation is ahead).
+    public let pending: Set<String>
+
+    /// A ring signing with `signingKID`.
+    public init(signingKID: String, signingKey: SigningKey, keys: [String: SigningKey], metadata: [KeyMetadata], pending: Set<String> = []) {
+        self.signingKID = signingKID
+        self.signingKey = signingKey
+        self.keys = keys
+        self.metadata = metadata
+        self.pending = pending
+    }
 
     /// The live key with this id.
     public func key(kid: String) -> SigningKey? {
         keys[kid]
     }
 
-    /// The newest live key of `algorithm`, preferring the signing key.
+    /// The newest live, active key of `algorithm`, preferring the signing key.
     public func newestKey(_ algorithm: JWSAlgorithm) -> (kid: String, key: SigningKey)? {
         if signingKey.algorithm == algorithm { return (signingKID, signingKey) }
-        for meta in metadata.reversed() where meta.alg == algorithm && meta.retiredAt == nil {
+        for meta in metadata.reversed() where meta.alg == algorithm && meta.retiredAt == nil && !pending.contains(meta.kid) {
             if let key = keys[meta.kid] { return (meta.kid, key) }
         }
         return nil
@@ -45,7 +65,7 @@ public struct KeyRing: Sendable {
 /// succeeds, and the load is retried after 1 s, then 2, 4 … up to 60 s: a broken directory costs
 /// one failed load per back-off period, not one per request. A fix is therefore picked up at the
 /// end of the current back-off period (at most a minute), not at the next request.
-public final class KeyRingProvider: Sendable {
+public final class KeyRingProvider: KeyRingSource {
     /// First wait after a failed reload; doubled after each further failure.
     public static let initialBackoff: Duration = .seconds(1)
     /// Longest wait between two reload attempts.
@@ -86,6 +106,9 @@ public final class KeyRingProvider: Sendable {
         let stamp = directory.manifestStamp()
         self.state = Mutex(State(stamp: stamp, ring: try directory.load(), failure: nil))
     }
+
+    /// Nothing to do: `current` already sees every change to the manifest.
+    public func refreshForUnknownKey() async -> Bool { false }
 
     /// The current ring; if the manifest changed and cannot be loaded, the last good ring.
     public func current() -> KeyRing {

@@ -11,13 +11,13 @@ public struct AccessTokenSigner: Sendable {
     /// Clock skew tolerated on `exp`, `nbf` and `iat` (RFC 7519 section 4.1.4; docs/TOKENS.md, "Access tokens").
     public static let leeway: Int64 = 60
 
-    let keys: KeyRingProvider
+    let keys: any KeyRingSource
     let issuer: String
     /// Tokens verified before; nil when caching is off.
     public let cache: VerifiedTokenCache?
 
     /// A signer over `keys` for tokens of `issuer`, remembering up to `cacheSize` verified tokens.
-    public init(keys: KeyRingProvider, issuer: String, cacheSize: Int = 0) {
+    public init(keys: any KeyRingSource, issuer: String, cacheSize: Int = 0) {
         self.keys = keys
         self.issuer = issuer
         self.cache = cacheSize > 0 ? VerifiedTokenCache(capacity: cacheSize) : nil
@@ -66,6 +66,13 @@ public struct AccessTokenSigner: Sendable {
             cache.insert(claims, kid: kid, for: digest)
         }
         return claims
+    }
+
+    /// True when `token` is a JWS whose `kid` the current ring lacks (a key another replica may
+    /// have just published): worth one reload before calling it invalid.
+    public func namesUnknownKey(_ token: String) -> Bool {
+        guard let kid = try? JWS.parse(token).header.kid else { return false }
+        return keys.current().key(kid: kid) == nil
     }
 
     /// True when `now` (seconds since 1970) is within the token's `nbf`/`iat`..`exp` window, with leeway.

@@ -15,7 +15,7 @@ public struct TokenIssuer: Sendable {
     public static let idTokenLifetime: Int64 = 3600
 
     let signer: AccessTokenSigner
-    let keys: KeyRingProvider
+    let keys: any KeyRingSource
     let roles: @Sendable (User) async throws -> [String]
     let clientRoles: @Sendable (String) -> [String]
     let issuer: String
@@ -24,7 +24,7 @@ public struct TokenIssuer: Sendable {
     /// The refresh-token families: started at login or code redemption, rotated by their owner only.
     public let families: RefreshFamilies
 
-    init(signer: AccessTokenSigner, keys: KeyRingProvider, store: any RoleGrantStore & SessionStore, policies: PolicyProvider,
+    init(signer: AccessTokenSigner, keys: any KeyRingSource, store: any RoleGrantStore & SessionStore, policies: PolicyProvider,
          configuration: PortcullisConfiguration, clock: @escaping @Sendable () -> Date) {
         self.signer = signer
         self.keys = keys

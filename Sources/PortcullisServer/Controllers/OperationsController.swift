@@ -8,7 +8,7 @@ import Prometheus
 /// policy), `/metrics` (Prometheus text) and `/openapi.yaml` (the API description).
 package struct OperationsController: Sendable {
     let store: any PortcullisStore
-    let keys: KeyRingProvider
+    let keys: any KeyRingSource
     let policies: PolicyProvider
     let metricsRegistry: PrometheusCollectorRegistry
 

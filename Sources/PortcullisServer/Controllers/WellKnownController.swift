@@ -6,7 +6,7 @@ import PortcullisCrypto
 /// The documents under `/.well-known/`: the JWKS (RFC 7517) and the discovery document
 /// (RFC 8414, OIDC Discovery 1.0), both cacheable.
 package struct WellKnownController: Sendable {
-    let keys: KeyRingProvider
+    let keys: any KeyRingSource
     let issuer: String
 
     /// The JWKS and both discovery names.

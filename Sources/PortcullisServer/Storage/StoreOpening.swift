@@ -12,14 +12,18 @@ public struct OpenedStore: Sendable {
     public let store: any PortcullisStore
     /// What keeps its connections (PostgreSQL's pool); `serve` runs it in its service group.
     public let service: (any Service)?
+    /// Where signing keys are kept when the database is shared (PostgreSQL); nil: `Keys/`.
+    public let signingKeys: (any SigningKeyStore)?
     private let stop: @Sendable () -> Void
 
     /// Closes the store's connections (the CLI's commands, when done).
     public func close() { stop() }
 
-    init(store: any PortcullisStore, service: (any Service)? = nil, stop: @escaping @Sendable () -> Void = {}) {
+    init(store: any PortcullisStore, service: (any Service)? = nil, signingKeys: (any SigningKeyStore)? = nil,
+         stop: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.service = service
+        self.signingKeys = signingKeys
         self.stop = stop
     }
 }
@@ -65,7 +69,7 @@ public enum StoreOpening {
         let client = PostgresClient(configuration: clientConfiguration(location, poolSize: poolSize), eventLoopGroup: eventLoops, backgroundLogger: background)
         let running = Task { await client.run() }
         let store = PostgresStore(client: client, logger: logger)
-        let opened = OpenedStore(store: store, service: ClientLifetime(task: running), stop: { running.cancel() })
+        let opened = OpenedStore(store: store, service: ClientLifetime(task: running), signingKeys: store, stop: { running.cancel() })
         do {
             guard try await answers(store, within: connectWait) else {
                 throw StartupRefusal("PostgreSQL at \(location.redacted) did not answer within \(connectWait)")
