@@ -110,7 +110,9 @@ public struct PortcullisServices: Sendable {
         do {
             return try await StoredKeyRing(store: keyStore, secrets: secrets, clock: clock)
         } catch let error as PortcullisError {
-            throw StartupRefusal("cannot open the signing keys in the database: \(error.description)")
+            // An internal failure's description hides its text (it is what clients see); the operator needs it.
+            let reason = if case .internalFailure(let message) = error { message } else { error.description }
+            throw StartupRefusal("cannot open the signing keys in the database: \(reason)")
         }
     }
 

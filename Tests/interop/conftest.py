@@ -87,6 +87,8 @@ def server(request):
         srv.backend = request.param
         if request.param == "postgres":
             srv.env["PORTCULLIS_DB"] = postgres_database("interop_" + uuid.uuid4().hex[:12])
+            # Rotations sign at once, as with Keys/ (test_replicas.py tests the activation delay).
+            srv.env["PORTCULLIS_KEY_ACTIVATION_DELAY"] = "0"
             srv.cli("migrate")
         with srv:
             srv.cli("user", "add", "alice", "--email", "alice@example.com", "--role", "viewer", "--password-stdin", stdin="correct horse battery\n")

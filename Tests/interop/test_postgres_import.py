@@ -40,6 +40,7 @@ def test_a_sqlite_deployment_imported_into_postgresql_keeps_working():
         # 2. The import, into an empty PostgreSQL database.
         new = Server(workdir)
         new.env["PORTCULLIS_DB"] = postgres_database(f"import_{int(time.time() * 1000)}")
+        new.env["PORTCULLIS_ISSUER"] = old.env["PORTCULLIS_ISSUER"]  # the same deployment, the same issuer
         summary = json.loads(new.cli("migrate", "import", "--from", f"sqlite:{sqlite_path}", "--json"))
         assert summary["result"] == "imported" and summary["audit"].startswith("intact"), summary
         for table, count in counts.items():
@@ -47,11 +48,27 @@ def test_a_sqlite_deployment_imported_into_postgresql_keeps_working():
         again = new.run_cli("migrate", "import", "--from", f"sqlite:{sqlite_path}")
         assert again.returncode != 0 and "empty" in again.stderr, "a second import into a non-empty database must be refused"
 
-        # 3. The same deployment, served from PostgreSQL.
+        head_after = json.loads(new.cli("audit", "verify", "--json"))
+        assert head_after["result"] == "intact" and head_after["head"] == head_before["head"]
+        assert head_after["events"] == head_before["events"]
+
+        # 3. The signing keys: the server refuses a database without keys while Keys/ has some,
+        # and `keys import` moves them in, the old signing key still signing.
+        refused = new.run_cli("serve", "--port", "0")
+        assert refused.returncode != 0 and "keys import" in refused.stderr, refused.stderr
+        imported = json.loads(new.cli("keys", "import", "--json"))
+        assert int(imported["imported"]) >= 2, imported
+        chain = json.loads(new.cli("audit", "verify", "--json"))
+        assert chain["result"] == "intact" and int(chain["events"]) == int(head_before["events"]) + int(imported["imported"]), "one audit event per key"
+        listed = json.loads(new.cli("keys", "list", "--json"))
+        assert [k["kid"] for k in listed if k["status"] == "signing"] == [imported["signing"]], listed
+
+        # 4. The same deployment, served from PostgreSQL.
         with new:
-            head_after = json.loads(new.cli("audit", "verify", "--json"))
-            assert head_after["result"] == "intact" and head_after["head"] == head_before["head"]
-            assert head_after["events"] == head_before["events"]
+            # An access token issued on SQLite verifies: its key came along.
+            verified = requests.post(new.url + "/v1/token/verify", json={"token": pair["access_token"]}, timeout=10).json()
+            assert verified["active"] is True, verified
+            assert new.login()["access_token"].split(".")[0] == pair["access_token"].split(".")[0], "the same signing key (same header)"
             assert new.login()["access_token"]  # the Argon2id hash came along
             # The family rotated on SQLite rotates on PostgreSQL, and the old token is reuse.
             again_rotated = requests.post(new.url + "/v1/token/refresh", json={"refresh_token": rotated["refresh_token"]}, timeout=10)

@@ -89,8 +89,9 @@ extension PortcullisConfiguration {
         case "PORTCULLIS_DB_AUTO_MIGRATE": databaseAutoMigrate = try integer(0...1) == 1
         case "PORTCULLIS_KEYS": keysDirectory = value
         case "PORTCULLIS_SECRETS_KEY":
-            _ = try KeyEncryptionKeys(parsing: value)
-            secretsKey = value
+            // Empty: unset (Keys/secrets.key).
+            if !value.isEmpty { _ = try KeyEncryptionKeys(parsing: value) }
+            secretsKey = value.isEmpty ? nil : value
         case "PORTCULLIS_KEY_ACTIVATION_DELAY": keyActivationDelay = TimeInterval(try integer(0...86_400))
         case "PORTCULLIS_POLICIES": policiesDirectory = value
         case "PORTCULLIS_ISSUER":
