@@ -205,6 +205,17 @@ public enum PostgresMigrations {
                 retired_at double precision
             )
             """),
+        // Every change that can end a token announces itself inside its transaction, whichever
+        // code (or operator) makes it: replicas with a revocation cache flush it. The payload is
+        // the schema, so deployments sharing a database in separate schemas do not flush each other.
+        Migration(id: "v4-revocation-notify", sql: """
+            CREATE FUNCTION portcullis_notify_revocation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('portcullis_revocations', TG_TABLE_SCHEMA); RETURN NULL; END $$;
+            CREATE TRIGGER revoked_access_tokens_notify AFTER INSERT OR UPDATE OR DELETE ON revoked_access_tokens FOR EACH STATEMENT EXECUTE FUNCTION portcullis_notify_revocation();
+            CREATE TRIGGER token_families_notify AFTER UPDATE OR DELETE ON token_families FOR EACH STATEMENT EXECUTE FUNCTION portcullis_notify_revocation();
+            CREATE TRIGGER users_notify AFTER UPDATE OR DELETE ON users FOR EACH STATEMENT EXECUTE FUNCTION portcullis_notify_revocation();
+            CREATE TRIGGER oauth_clients_notify AFTER UPDATE OR DELETE ON oauth_clients FOR EACH STATEMENT EXECUTE FUNCTION portcullis_notify_revocation();
+            CREATE TRIGGER role_grants_notify AFTER INSERT OR UPDATE OR DELETE ON role_grants FOR EACH STATEMENT EXECUTE FUNCTION portcullis_notify_revocation()
+            """),
     ]
 
     /// The ids of migrations not yet applied; throws a `Problem` when the recorded history differs from `all`.

@@ -21,10 +21,42 @@ public final class PostgresStore: Sendable {
     /// Concurrent client reads (every client authentication), coalesced.
     let clientReads = ReadBatcher<String, OAuthClient?>(maxInFlight: 1)
 
-    /// A store over `client`; the caller runs `client.run()` (in the service group) and migrates first.
-    public init(client: PostgresClient, logger: Logger = Logger(label: "portcullis.postgres")) {
+    /// Live answers remembered between notifications (`PORTCULLIS_REVOCATION_CACHE_SECONDS`); nil: off.
+    let revocationCache: RevocationCache?
+
+    /// A store over `client`; the caller runs `client.run()` (in the service group) and migrates
+    /// first. With `revocationCacheSeconds` > 0, the caller also runs `followRevocations()`.
+    public init(client: PostgresClient, logger: Logger = Logger(label: "portcullis.postgres"), revocationCacheSeconds: Int = 0) {
         self.client = client
         self.logger = logger
+        self.revocationCache = revocationCacheSeconds > 0 ? RevocationCache(ttl: .seconds(revocationCacheSeconds)) : nil
+    }
+
+    /// The channel the revocation triggers notify on (migration `v4-revocation-notify`).
+    static let revocationChannel = "portcullis_revocations"
+
+    /// Keeps the revocation cache honest until cancelled: listens for revocations, flushing the
+    /// cache at each; while not listening, the cache is bypassed, and listening is retried every
+    /// second. Returns at once when the cache is off. `report` hears of each lost listener.
+    public func followRevocations(report: @escaping @Sendable (String) -> Void) async {
+        guard let cache = revocationCache else { return }
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    var schema = ""
+                    for try await name in try await connection.query("SELECT current_schema()::text", logger: logger).decode(String.self) {
+                        schema = name
+                    }
+                    let notifications = try await connection.listen(Self.revocationChannel)
+                    cache.setListening(true)
+                    for try await notification in notifications where notification.payload == schema { cache.flush() }
+                }
+            } catch {
+                if !Task.isCancelled { report("lost the revocation listener (\(error)); the revocation cache is bypassed until it is back") }
+            }
+            cache.setListening(false)
+            try? await Task.sleep(for: .seconds(1))
+        }
     }
 
     /// True when the database answers a trivial query.

@@ -51,7 +51,9 @@ final class TestClock: Sendable {
     func advance(_ seconds: TimeInterval) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
-@Suite struct StoredKeyRingTests {
+// Serialized: each test generates RSA keys, CPU work that would otherwise hold several of the
+// cooperative pool's threads at once while the whole suite runs in parallel.
+@Suite(.serialized) struct StoredKeyRingTests {
     let oldKey = [UInt8](repeating: 1, count: 32)
     let newKey = [UInt8](repeating: 2, count: 32)
 

@@ -5,7 +5,7 @@ import PortcullisCrypto
 extension PortcullisConfiguration {
     /// Environment variables that set each field (`PORTCULLIS_*`, docs/CONFIGURATION.md).
     public static let environmentKeys: [String] = [
-        "PORTCULLIS_HOST", "PORTCULLIS_PORT", "PORTCULLIS_DB", "PORTCULLIS_DB_POOL_SIZE", "PORTCULLIS_DB_AUTO_MIGRATE", "PORTCULLIS_KEYS", "PORTCULLIS_SECRETS_KEY",
+        "PORTCULLIS_HOST", "PORTCULLIS_PORT", "PORTCULLIS_DB", "PORTCULLIS_DB_POOL_SIZE", "PORTCULLIS_DB_AUTO_MIGRATE", "PORTCULLIS_REVOCATION_CACHE_SECONDS", "PORTCULLIS_KEYS", "PORTCULLIS_SECRETS_KEY",
         "PORTCULLIS_KEY_ACTIVATION_DELAY", "PORTCULLIS_POLICIES",
         "PORTCULLIS_ISSUER", "PORTCULLIS_ACCESS_TOKEN_TTL", "PORTCULLIS_REFRESH_TOKEN_TTL",
         "PORTCULLIS_REFRESH_GRACE_WINDOW", "PORTCULLIS_ARGON2_MEMORY_KIB", "PORTCULLIS_ARGON2_ITERATIONS",
@@ -55,6 +55,7 @@ extension PortcullisConfiguration {
         let values: [String: String] = [
             "PORTCULLIS_HOST": host, "PORTCULLIS_PORT": String(port), "PORTCULLIS_DB": database.description,
             "PORTCULLIS_DB_POOL_SIZE": String(databasePoolSize), "PORTCULLIS_DB_AUTO_MIGRATE": autoMigrate ? "1" : "0",
+            "PORTCULLIS_REVOCATION_CACHE_SECONDS": String(revocationCacheSeconds),
             "PORTCULLIS_KEYS": keysDirectory, "PORTCULLIS_SECRETS_KEY": secretsKey == nil ? "" : "***",
             "PORTCULLIS_KEY_ACTIVATION_DELAY": String(Int(keyActivationDelay)),
             "PORTCULLIS_POLICIES": policiesDirectory, "PORTCULLIS_ISSUER": issuer,
@@ -87,6 +88,7 @@ extension PortcullisConfiguration {
         case "PORTCULLIS_DB": database = try DatabaseLocation(parsing: value)
         case "PORTCULLIS_DB_POOL_SIZE": databasePoolSize = try integer(1...1000)
         case "PORTCULLIS_DB_AUTO_MIGRATE": databaseAutoMigrate = try integer(0...1) == 1
+        case "PORTCULLIS_REVOCATION_CACHE_SECONDS": revocationCacheSeconds = try integer(0...300)
         case "PORTCULLIS_KEYS": keysDirectory = value
         case "PORTCULLIS_SECRETS_KEY":
             // Empty: unset (Keys/secrets.key).

@@ -58,18 +58,27 @@ public enum StoreOpening {
             // The pool's connections run on the HTTP server's event loops: a query's answer is read on
             // the thread that will write the response, not handed across a second group of threads.
             let loops = IOThreads.group(threads: configuration.resolvedEventLoopThreads(cores: System.coreCount))
-            return try await openPostgres(location, poolSize: configuration.databasePoolSize, eventLoops: loops, schema: schema, logger: logger)
+            return try await openPostgres(location, poolSize: configuration.databasePoolSize, eventLoops: loops,
+                                          revocationCacheSeconds: configuration.revocationCacheSeconds, schema: schema, logger: logger)
         }
     }
 
-    static func openPostgres(_ location: PostgresLocation, poolSize: Int, eventLoops: any EventLoopGroup, schema: SchemaPolicy, logger: Logger) async throws -> OpenedStore {
+    static func openPostgres(
+        _ location: PostgresLocation, poolSize: Int, eventLoops: any EventLoopGroup, revocationCacheSeconds: Int, schema: SchemaPolicy,
+        logger: Logger
+    ) async throws -> OpenedStore {
         // The pool logs every failed connect at info; ours says once what is wrong.
         var background = logger
         background.logLevel = max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: clientConfiguration(location, poolSize: poolSize), eventLoopGroup: eventLoops, backgroundLogger: background)
         let running = Task { await client.run() }
-        let store = PostgresStore(client: client, logger: logger)
-        let opened = OpenedStore(store: store, service: ClientLifetime(task: running), signingKeys: store, stop: { running.cancel() })
+        let store = PostgresStore(client: client, logger: logger, revocationCacheSeconds: revocationCacheSeconds)
+        // The revocation listener lives as long as the pool (nothing to do when the cache is off).
+        let following = Task { await store.followRevocations { logger.warning("\($0)") } }
+        let opened = OpenedStore(store: store, service: ClientLifetime(task: running), signingKeys: store, stop: {
+            following.cancel()
+            running.cancel()
+        })
         do {
             guard try await answers(store, within: connectWait) else {
                 throw StartupRefusal("PostgreSQL at \(location.redacted) did not answer within \(connectWait)")
