@@ -7,8 +7,9 @@ SWIFT        ?= swift
 # declare in Package.swift fails the build (instead of compiling by luck of the build order).
 SWIFT_BUILD_FLAGS ?= --explicit-target-dependency-import-check=error
 BUILD_PACKAGES := libssl-dev libargon2-dev libsqlite3-dev libqrencode-dev pkg-config
-# postgresql: the throwaway cluster the tests run the PostgreSQL backend against (scripts/test-postgres.sh).
-TEST_PACKAGES  := $(BUILD_PACKAGES) zbar-tools librsvg2-bin chromium chromium-driver sqlite3 postgresql
+# postgresql: the throwaway cluster the tests run the PostgreSQL backend against (scripts/test-postgres.sh);
+# haproxy: the load balancer in front of three replicas in the failover test (Tests/interop/test_failover.py).
+TEST_PACKAGES  := $(BUILD_PACKAGES) zbar-tools librsvg2-bin chromium chromium-driver sqlite3 postgresql haproxy
 # docker-compose validates docker-compose.yml offline (make compose-check). Installed without
 # recommends: with them apt also pulls the Docker engine (docker.io, containerd, runc…), which
 # nothing here runs; without, it is docker-compose and 15 small python3-* packages.
@@ -125,7 +126,9 @@ cli-reference:
 # installs it (test-deps); run alone without it, this check is skipped with a message.
 compose-check:
 	@if command -v docker-compose >/dev/null 2>&1; then \
-	  docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid"; \
+	  docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml is valid" && \
+	  PORTCULLIS_SECRETS_KEY=check docker-compose -f deploy/replicas/docker-compose.yml config -q && \
+	  echo "deploy/replicas/docker-compose.yml is valid"; \
 	else \
 	  echo "compose-check skipped: docker-compose is not installed (apt-get install --no-install-recommends docker-compose)"; \
 	fi
