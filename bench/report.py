@@ -285,6 +285,40 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
                   "([DATABASES.md](docs/DATABASES.md#the-per-request-reads)). client_credentials is bound by the audit chain: every token "
                   "issued appends an audit event under the chain's one-row head lock, a transaction of five round trips.", ""]
 
+    if "replicas" in f:
+        r = f["replicas"]
+        lines += ["## Replicas on one PostgreSQL, same run", "",
+                  "1, 2 and 3 `portcullis serve` replicas on one PostgreSQL (the test cluster, fsync off) behind haproxy, all on this "
+                  "machine's two cores with wrk: more replicas cannot add throughput here; the columns show what each request costs. "
+                  "Verify is a 200-token mix (a liveness read and a cached signature per request).", "",
+                  "| replicas | verify req/s | replicas' CPU µs/req | PostgreSQL CPU µs/req | login/s | replicas' CPU µs/login | PostgreSQL CPU µs/login |",
+                  "|---|---|---|---|---|---|---|"]
+        for count in ("1", "2", "3"):
+            if count not in r:
+                continue
+            v, lg = r[count]["verify_mix"], r[count]["login"]
+            lines.append(f"| {count} | {fmt(v['rps'])} | {fmt(v.get('replicas_cpu_us_per_request'))} | {fmt(v.get('postgres_cpu_us_per_request'))} "
+                         f"| {fmt(lg['rps'], digits=1)} | {fmt(lg.get('replicas_cpu_us_per_request'))} | {fmt(lg.get('postgres_cpu_us_per_request'))} |")
+        one = r.get("1")
+        if one and one["verify_mix"].get("postgres_cpu_us_per_request") and one["login"].get("postgres_cpu_us_per_request"):
+            pv, av = one["verify_mix"]["postgres_cpu_us_per_request"], one["verify_mix"]["replicas_cpu_us_per_request"]
+            pl, al = one["login"]["postgres_cpu_us_per_request"], one["login"]["replicas_cpu_us_per_request"]
+            cores = 8
+            ceiling_v, ceiling_l = cores * 1e6 / pv, cores * 1e6 / pl
+            per_replica_v, per_replica_l = 2e6 / av, 2e6 / al
+            lines += ["",
+                      f"**Paper estimate** (from the one-replica row): a verify costs PostgreSQL {fmt(pv)} µs of CPU and a replica {fmt(av)} µs; "
+                      f"a login {fmt(pl)} µs and {fmt(al)} µs. Assumptions: PostgreSQL alone on a {cores}-core machine spending its CPU per "
+                      f"request as measured here (batched reads at this concurrency, loopback, fsync off: production writes cost more), "
+                      f"each replica alone on 2 cores, the network adding latency but no CPU. Then PostgreSQL saturates at about "
+                      f"{fmt(ceiling_v)} verifies/s, which {fmt(per_replica_v)} verifies/s per replica reach with about "
+                      f"{ceiling_v / per_replica_v:.0f} replicas; logins are Argon2-bound on the replicas ({fmt(per_replica_l, digits=1)}/s each) "
+                      f"and PostgreSQL's {fmt(ceiling_l)}/s ceiling needs about {ceiling_l / per_replica_l:.0f} replicas. "
+                      "Past that, the next limits are PostgreSQL's connections (replicas × `PORTCULLIS_DB_POOL_SIZE` ≤ `max_connections`) "
+                      "and, for writes, the audit chain's one-row head, which orders every audited write of every replica.", ""]
+        else:
+            lines.append("")
+
     if "calibration" in f:
         c = f["calibration"]
         t = c["target_250ms"]

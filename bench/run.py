@@ -19,7 +19,7 @@ import sys
 import time
 
 from . import lib, report
-from .scenarios import authorize, backends, baselines, login, oauth, scaling, verify
+from .scenarios import authorize, backends, baselines, login, oauth, replicas, scaling, verify
 
 SCENARIOS = {
     "baselines": baselines.run,
@@ -28,6 +28,7 @@ SCENARIOS = {
     "authorize": authorize.run,
     "oauth": oauth.run,
     "backends": backends.run,
+    "replicas": replicas.run,
 }
 
 

@@ -1,0 +1,120 @@
+"""1, 2 and 3 replicas on one PostgreSQL behind haproxy, on this machine: verify (a 200-token mix:
+liveness read + cached signature) and login throughput, with the CPU each request costs the
+replicas and PostgreSQL. On two shared cores more replicas cannot add throughput; the per-request
+costs feed a paper estimate of how far replicas scale before PostgreSQL saturates (report.py)."""
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .. import lib
+from . import backends, login
+
+CONNECTIONS = 64
+TOKENS = 200
+ISSUER = "http://portcullis.bench"
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds used so far by every process of the postgres user (the test cluster's backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != postgres_uid():
+                continue
+            total += lib.cpu_seconds(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def postgres_uid() -> int:
+    import pwd
+    return pwd.getpwnam("postgres").pw_uid
+
+
+def haproxy(port: int, replicas: list[lib.Server], folder: Path) -> subprocess.Popen:
+    servers = "\n".join(f"    server r{i} 127.0.0.1:{r.port} check" for i, r in enumerate(replicas))
+    config = folder / "haproxy.cfg"
+    config.write_text(f"""global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend portcullis
+    bind 127.0.0.1:{port}
+    default_backend replicas
+backend replicas
+    balance roundrobin
+    option httpchk GET /readyz
+    http-check expect status 200
+    default-server inter 1s fall 2 rise 1
+{servers}
+""")
+    process = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            status, _ = lib.http("GET", f"http://127.0.0.1:{port}/readyz", timeout=1)
+        except OSError:
+            status = 0
+        if status == 200:
+            return process
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("haproxy did not become ready")
+
+
+def measure(replicas: list[lib.Server], url: str, script: str, env: dict) -> dict:
+    pids = [r.pid for r in replicas]
+    before = sum(lib.cpu_seconds(pid) for pid in pids)
+    pg_before = postgres_cpu_seconds()
+    figures = lib.wrk(url, script, connections=CONNECTIONS, env=env)
+    if figures["requests"]:
+        figures["replicas_cpu_us_per_request"] = (sum(lib.cpu_seconds(pid) for pid in pids) - before) / figures["requests"] * 1e6
+        figures["postgres_cpu_us_per_request"] = (postgres_cpu_seconds() - pg_before) / figures["requests"] * 1e6
+    return figures
+
+
+def run(context: dict) -> dict:
+    url, folder = backends.postgres_url()
+    results: dict = {}
+    try:
+        for count in (1, 2, 3):
+            database = backends.database(url)
+            secrets = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+            env = {"PORTCULLIS_DB": database, "PORTCULLIS_SECRETS_KEY": secrets, "PORTCULLIS_ISSUER": ISSUER}
+            replicas = [lib.Server(f"replica-{count}-{i}", env=env) for i in range(count)]
+            replicas[0].cli("migrate")
+            replicas[0].add_user("bench", roles=("editor",))
+            login.add_login_users(replicas[0])
+            for replica in replicas:
+                replica.start()
+            port = lib.free_port()
+            balancer = haproxy(port, replicas, replicas[0].directory)
+            try:
+                front = f"http://127.0.0.1:{port}"
+                tokens = [replicas[i % count].login("bench")["access_token"] for i in range(TOKENS)]
+                token_file = lib.write_lines(replicas[0].directory / "tokens.txt", tokens)
+                results[str(count)] = {
+                    "verify_mix": measure(replicas, front, "verify.lua",
+                                          {"BENCH_TOKENS": str(token_file), "BENCH_MODE": "mix", "BENCH_MIX": str(TOKENS)}),
+                    "login": measure(replicas, front, "post.lua", login.login_env()),
+                }
+            finally:
+                balancer.send_signal(signal.SIGTERM)
+                balancer.wait(timeout=10)
+                for replica in replicas:
+                    replica.stop()
+    finally:
+        if folder:
+            subprocess.run([str(backends.SCRIPT), "stop", folder], capture_output=True, timeout=60)
+    return results
