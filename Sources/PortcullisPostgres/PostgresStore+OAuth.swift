@@ -25,7 +25,7 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
         // Read at every client authentication (token, introspect, revoke): concurrent reads share
         // one prepared statement.
         try await clientReads.answer(id) { [self] ids in
-            try inQuestionOrder(try await prepared(ClientsByID(ids: ids)), count: ids.count)
+            try inQuestionOrder(try await prepared(ClientsByID(keys: ids)), count: ids.count)
         }
     }
 
@@ -162,22 +162,16 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
 
 /// `client(id:)` for a batch of ids, prepared once per connection: a row per id, the client's
 /// columns NULL when there is none.
-struct ClientsByID: PostgresPreparedStatement {
+struct ClientsByID: BatchedKeysStatement {
     // Named columns: a `*` would change the prepared result type when a migration adds a column.
     static let sql = """
         SELECT q.i, c.id, c.name, c.secret_hash, c.redirect_uris, c.post_logout_redirect_uris, c.scopes, c.grant_types, c.id_token_alg,
                c.first_party, c.created_at, c.resources, c.pkce_required
         FROM unnest($1::text[]) WITH ORDINALITY AS q(wanted, i) LEFT JOIN oauth_clients c ON c.id = q.wanted
         """
-    static let bindingDataTypes: [PostgresDataType] = [.textArray]
     typealias Row = (index: Int64, answer: OAuthClient?)
-    let ids: [String]
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(ids)
-        return bindings
-    }
+    /// Client ids.
+    let keys: [String]
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
         let columns = row.makeRandomAccess()

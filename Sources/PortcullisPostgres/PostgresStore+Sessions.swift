@@ -133,17 +133,13 @@ extension PostgresStore: SessionStore {
 
     /// Read on every token verification and decision: concurrent reads share one prepared statement.
     func liveness(_ question: LivenessQuestion) async throws -> [String]? {
-        let key = revocationCache.map { _ in
-            RevocationCache.Key(jti: question.jti, sessionID: question.sessionID, subject: question.subject, clientID: question.clientID,
-                                requireUser: question.requireUser, rolesOfUserID: question.rolesOfUserID)
-        }
-        if let cache = revocationCache, let key, let roles = cache.answer(key) { return roles }
+        if let cache = revocationCache, let roles = cache.answer(question) { return roles }
         // Taken before the read: a flush during it keeps this answer out of the cache.
         let generation = revocationCache?.generation()
         let answer = try await livenessReads.answer(question) { [self] questions in
             try inQuestionOrder(try await prepared(AccessTokenLiveness(questions: questions)), count: questions.count)
         }
-        if let cache = revocationCache, let key, let generation, let roles = answer { cache.keep(key, roles: roles, readUnder: generation) }
+        if let cache = revocationCache, let generation, let roles = answer { cache.keep(question, roles: roles, readUnder: generation) }
         return answer
     }
 
@@ -167,7 +163,7 @@ extension PostgresStore: SessionStore {
 }
 
 /// One token's liveness question (see `SessionStore.rolesIfAccessTokenLive`).
-struct LivenessQuestion: Sendable {
+struct LivenessQuestion: Hashable, Sendable {
     let jti: String
     let sessionID: String?
     let subject: String

@@ -93,27 +93,21 @@ extension PostgresStore: UserStore, RoleGrantStore {
     public func roles(ofUserID userID: String) async throws -> [String] {
         // Read on every /v1/authorize: concurrent reads share one prepared statement.
         try await roleReads.answer(userID) { [self] userIDs in
-            try inQuestionOrder(try await prepared(RolesOfUsers(userIDs: userIDs)), count: userIDs.count)
+            try inQuestionOrder(try await prepared(RolesOfUsers(keys: userIDs)), count: userIDs.count)
         }
     }
 }
 
 /// `roles(ofUserID:)` for a batch of users, prepared once per connection: each user's granted
 /// roles in name order.
-struct RolesOfUsers: PostgresPreparedStatement {
+struct RolesOfUsers: BatchedKeysStatement {
     static let sql = """
         SELECT u.i, ARRAY(SELECT g.role FROM role_grants g WHERE g.user_id = u.id ORDER BY g.role)
         FROM unnest($1::text[]) WITH ORDINALITY AS u(id, i)
         """
-    static let bindingDataTypes: [PostgresDataType] = [.textArray]
     typealias Row = (index: Int64, answer: [String])
-    let userIDs: [String]
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(userIDs)
-        return bindings
-    }
+    /// User ids.
+    let keys: [String]
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
         let (index, roles) = try row.decode((Int64, [String]).self)

@@ -1,3 +1,4 @@
+import PostgresNIO
 import Synchronization
 
 /// Coalesces concurrent reads of one kind into one statement. A read that finds fewer than
@@ -108,4 +109,21 @@ func inQuestionOrder<Answer>(_ rows: [(index: Int64, answer: Answer)], count: In
     let found = answers.compactMap { $0 }
     guard found.count == count else { throw BatchMismatch(asked: count, answered: found.count) }
     return found
+}
+
+/// A prepared statement over a batch of text keys bound as one array (`$1::text[]`), its rows
+/// carrying each key's 1-based position.
+protocol BatchedKeysStatement: PostgresPreparedStatement {
+    /// The keys, bound to `$1`.
+    var keys: [String] { get }
+}
+
+extension BatchedKeysStatement {
+    static var bindingDataTypes: [PostgresDataType] { [.textArray] }
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(keys)
+        return bindings
+    }
 }

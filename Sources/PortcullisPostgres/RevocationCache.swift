@@ -13,14 +13,8 @@ import Synchronization
 /// notification arrives; if the listener's connection dies silently, by the first check after
 /// the entry's `ttl`.
 final class RevocationCache: Sendable {
-    struct Key: Hashable, Sendable {
-        let jti: String
-        let sessionID: String?
-        let subject: String
-        let clientID: String?
-        let requireUser: Bool
-        let rolesOfUserID: String?
-    }
+    /// The whole question is the key: the same token asked about with other arguments is another entry.
+    typealias Key = LivenessQuestion
 
     private struct Entry {
         let roles: [String]

@@ -24,6 +24,7 @@ import pytest
 import requests
 
 from conftest import Server, free_port, postgres_database
+from tools.haproxy import Haproxy, config as haproxy_config
 
 LOAD_SECONDS = 30
 # A client whose refresh met the killed replica retries with the same token: inside this window
@@ -31,32 +32,6 @@ LOAD_SECONDS = 30
 GRACE_WINDOW = 3
 REDIRECT = "http://127.0.0.1:8765/callback"
 PASSWORD = "correct horse battery"
-
-
-def haproxy_config(port: int, replicas: list[Server]) -> str:
-    servers = "\n".join(f"    server r{index} 127.0.0.1:{replica.port} check" for index, replica in enumerate(replicas))
-    return f"""global
-    maxconn 512
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 20s
-    timeout server 20s
-    option http-server-close
-    option forwardfor
-frontend portcullis
-    bind 127.0.0.1:{port}
-    default_backend replicas
-backend replicas
-    balance roundrobin
-    option httpchk GET /readyz
-    http-check expect status 200
-    default-server inter 300ms fall 2 rise 1
-    retry-on conn-failure empty-response
-    retries 3
-    option redispatch
-{servers}
-"""
 
 
 def hidden_fields(page: str) -> dict:
@@ -82,7 +57,6 @@ class Cluster:
             })
             self.replicas.append(replica)
         self.folder = folders[0]
-        self.haproxy: subprocess.Popen | None = None
 
     def start(self, stack: ExitStack):
         first = self.replicas[0]
@@ -94,29 +68,9 @@ class Cluster:
                                            "--grant-type", "client_credentials", "--json"))
         for replica in self.replicas:
             stack.enter_context(replica)
-        config = os.path.join(self.folder, "haproxy.cfg")
-        with open(config, "w") as file:
-            file.write(haproxy_config(self.lb_port, self.replicas))
-        self.haproxy = subprocess.Popen(["haproxy", "-db", "-f", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        stack.callback(self.stop_haproxy)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("haproxy did not become ready")
-
-    def stop_haproxy(self):
-        if self.haproxy and self.haproxy.poll() is None:
-            self.haproxy.send_signal(signal.SIGTERM)
-            try:
-                self.haproxy.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.haproxy.kill()
-                self.haproxy.wait()
+        balancer = Haproxy(self.lb_port, haproxy_config(self.lb_port, [r.port for r in self.replicas], check_interval_ms=300, retries=True),
+                           self.folder)
+        stack.enter_context(balancer)
 
     def basic(self):
         return (self.client["client_id"], self.client["client_secret"])

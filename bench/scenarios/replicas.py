@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 from .. import lib
 from . import backends, login
+from tools.haproxy import Haproxy, config as haproxy_config
 
 CONNECTIONS = 64
 TOKENS = 200
@@ -37,40 +37,6 @@ def postgres_cpu_seconds() -> float:
 def postgres_uid() -> int:
     import pwd
     return pwd.getpwnam("postgres").pw_uid
-
-
-def haproxy(port: int, replicas: list[lib.Server], folder: Path) -> subprocess.Popen:
-    servers = "\n".join(f"    server r{i} 127.0.0.1:{r.port} check" for i, r in enumerate(replicas))
-    config = folder / "haproxy.cfg"
-    config.write_text(f"""global
-    maxconn 4096
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend portcullis
-    bind 127.0.0.1:{port}
-    default_backend replicas
-backend replicas
-    balance roundrobin
-    option httpchk GET /readyz
-    http-check expect status 200
-    default-server inter 1s fall 2 rise 1
-{servers}
-""")
-    process = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            status, _ = lib.http("GET", f"http://127.0.0.1:{port}/readyz", timeout=1)
-        except OSError:
-            status = 0
-        if status == 200:
-            return process
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("haproxy did not become ready")
 
 
 def measure(replicas: list[lib.Server], url: str, script: str, env: dict) -> dict:
@@ -99,9 +65,10 @@ def run(context: dict) -> dict:
             for replica in replicas:
                 replica.start()
             port = lib.free_port()
-            balancer = haproxy(port, replicas, replicas[0].directory)
+            balancer = Haproxy(port, haproxy_config(port, [r.port for r in replicas]), replicas[0].directory)
+            balancer.start()
             try:
-                front = f"http://127.0.0.1:{port}"
+                front = balancer.url
                 tokens = [replicas[i % count].login("bench")["access_token"] for i in range(TOKENS)]
                 token_file = lib.write_lines(replicas[0].directory / "tokens.txt", tokens)
                 results[str(count)] = {
@@ -110,8 +77,7 @@ def run(context: dict) -> dict:
                     "login": measure(replicas, front, "post.lua", login.login_env()),
                 }
             finally:
-                balancer.send_signal(signal.SIGTERM)
-                balancer.wait(timeout=10)
+                balancer.stop()
                 for replica in replicas:
                     replica.stop()
     finally:
