@@ -261,10 +261,20 @@ public enum PostgresMigrations {
         for row in try await connection.rows("SELECT id, checksum FROM schema_migrations", logger: logger) {
             recorded[try row.value("id", as: String.self)] = try row.value("checksum", as: String.self)
         }
-        for (id, checksum) in recorded {
-            guard let migration = all.first(where: { $0.id == id }) else { throw Problem.unknownMigration(id: id) }
-            guard migration.checksum == checksum else { throw Problem.checksumMismatch(id: id) }
+        switch status(recorded: recorded) {
+        case .current: return []
+        case .behind(let pending): return pending
+        case .ahead(let unknown): throw Problem.unknownMigration(id: unknown[0])
+        case .diverged(let ids): throw Problem.checksumMismatch(id: ids[0])
         }
-        return all.map(\.id).filter { recorded[$0] == nil }
+    }
+
+    /// The recorded history (id → checksum) against `all`: `ahead` when it has a migration `all`
+    /// lacks, else `diverged` when a checksum differs, else `behind` or `current`.
+    static func status(recorded: [String: String]) -> SchemaStatus {
+        let comparison = SchemaStatus.comparing(applied: Set(recorded.keys), known: all.map(\.id))
+        if case .ahead = comparison { return comparison }
+        let mismatched = all.filter { migration in recorded[migration.id].map { $0 != migration.checksum } ?? false }.map(\.id)
+        return mismatched.isEmpty ? comparison : .diverged(ids: mismatched)
     }
 }

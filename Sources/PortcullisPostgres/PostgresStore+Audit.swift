@@ -3,7 +3,7 @@ public import PortcullisCore
 import PostgresNIO
 import Logging
 
-extension PostgresStore: AuditStore, AccountLockoutStore, DecisionLogStore, ExpiredRowStore {
+extension PostgresStore: AuditStore, AccountLockoutStore, DecisionLogStore {
     // MARK: AuditStore
 
     public func appendAudit(_ event: AuditEvent) async throws {
@@ -110,8 +110,11 @@ extension PostgresStore: AuditStore, AccountLockoutStore, DecisionLogStore, Expi
         try await transaction { connection in
             // One statement for the whole batch (a row per statement cost a round trip per decision).
             _ = try await connection.all(AppendDecisions(records: records), logger: logger)
-            try await connection.execute(
-                "DELETE FROM decision_log WHERE id <= (SELECT MAX(id) FROM decision_log) - \(capacity)", logger: logger)
+            // Trimming is maintenance: one replica at a time, and never a wait (see `tryMaintenanceLock`).
+            if try await Self.tryMaintenanceLock(connection: connection, logger: logger) {
+                try await connection.execute(
+                    "DELETE FROM decision_log WHERE id <= (SELECT MAX(id) FROM decision_log) - \(capacity)", logger: logger)
+            }
         }
     }
 
@@ -120,39 +123,6 @@ extension PostgresStore: AuditStore, AccountLockoutStore, DecisionLogStore, Expi
             DecisionRecord(at: try row.date("at"), subject: try row.value("subject"), grantedRoles: try row.stringList("granted_roles"),
                            action: try row.value("action"), resource: try row.value("resource"), allowed: try row.value("allowed"),
                            rule: try row.value("rule"), policyVersion: try row.value("policy_version"))
-        }
-    }
-
-    // MARK: ExpiredRowStore
-
-    public func removeExpired(_ cutoff: ExpiryCutoff) async throws -> RemovedRows {
-        let before = cutoff.expiredBefore.timeIntervalSince1970
-        let familiesBefore = cutoff.tokenlessFamiliesStartedBefore.timeIntervalSince1970
-        let keep = max(0, cutoff.keepDecisions)
-        let logger = self.logger
-        return try await transaction { connection in
-            func count(_ query: PostgresQuery) async throws -> Int {
-                try await connection.rows(query, logger: logger).first?.value("removed", as: Int.self) ?? 0
-            }
-            var removed = RemovedRows()
-            removed.codes = try await count("WITH d AS (DELETE FROM oauth_codes WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
-            removed.browserSessions = try await count("WITH d AS (DELETE FROM browser_sessions WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
-            removed.mfaChallenges = try await count("WITH d AS (DELETE FROM mfa_challenges WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
-            removed.revokedAccessTokens = try await count("WITH d AS (DELETE FROM revoked_access_tokens WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
-            removed.refreshTokens = try await count("WITH d AS (DELETE FROM refresh_tokens WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
-            removed.families = try await count("""
-                WITH d AS (
-                    DELETE FROM token_families
-                    WHERE (revoked_at IS NOT NULL AND revoked_at < \(before))
-                       OR (created_at < \(familiesBefore) AND NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = token_families.id))
-                    RETURNING 1)
-                SELECT count(*)::bigint AS removed FROM d
-                """)
-            removed.decisions = try await count("""
-                WITH d AS (DELETE FROM decision_log WHERE id <= (SELECT MAX(id) FROM decision_log) - \(keep) RETURNING 1)
-                SELECT count(*)::bigint AS removed FROM d
-                """)
-            return removed
         }
     }
 }

@@ -4,6 +4,9 @@ import PortcullisCore
 
 /// The one migrator. A shipped migration is never edited: add a new one.
 enum Migrations {
+    /// Every migration's identifier, oldest first.
+    static let identifiers = migrator.migrations
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-backbone") { db in

@@ -3,9 +3,10 @@ import GRDB
 public import PortcullisCore
 
 extension SQLiteStore {
-    public func removeExpired(_ cutoff: ExpiryCutoff) async throws -> RemovedRows {
+    /// Always sweeps: SQLite has one writer at a time, so there is no second replica to take turns with.
+    public func removeExpired(_ cutoff: ExpiryCutoff) async throws -> SweepOutcome {
         let before = cutoff.expiredBefore.timeIntervalSince1970
-        return try await pool.write { db in
+        return .swept(try await pool.write { db in
             func delete(_ sql: String, _ arguments: StatementArguments) throws -> Int {
                 try db.execute(sql: sql, arguments: arguments)
                 return db.changesCount
@@ -28,6 +29,6 @@ extension SQLiteStore {
             removed.decisions = try delete(
                 "DELETE FROM decision_log WHERE id <= (SELECT MAX(id) FROM decision_log) - ?", [max(0, cutoff.keepDecisions)])
             return removed
-        }
+        })
     }
 }

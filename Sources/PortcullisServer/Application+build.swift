@@ -133,6 +133,7 @@ public struct PortcullisServices: Sendable {
         self.metricsRegistry = registry
         self.metrics = metrics
         hasher.report(to: metrics)
+        metrics.policyInForce(version: policies.current.version, loadedAt: clock())
         self.auth = AuthService(
             store: store, hasher: hasher, signer: AccessTokenSigner(keys: keys, issuer: configuration.issuer, cacheSize: configuration.tokenCacheSize),
             configuration: configuration, secrets: secrets, policies: policies, metrics: metrics, clock: clock)

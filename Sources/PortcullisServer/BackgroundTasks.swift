@@ -21,7 +21,8 @@ public struct BackgroundTasks: Service {
         let decisionLog = services.decisionLog
         let metrics = services.metrics
         let logger = self.logger
-        let janitor = Janitor(store: services.store, configuration: services.configuration, metrics: metrics, clock: services.auth.clock)
+        let clock = services.auth.clock
+        let janitor = Janitor(store: services.store, configuration: services.configuration, metrics: metrics, clock: clock)
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -29,6 +30,7 @@ public struct BackgroundTasks: Service {
                         switch outcome {
                         case .reloaded(let version):
                             metrics.policyReload("reloaded")
+                            metrics.policyInForce(version: version, loadedAt: clock())
                             logger.notice("policy reloaded", metadata: ["version": "\(version)"])
                         case .rejected(let errors):
                             metrics.policyReload("rejected")
@@ -39,7 +41,9 @@ public struct BackgroundTasks: Service {
                     }
                 }
                 group.addTask {
-                    await janitor.run { error in logger.error("janitor sweep failed", metadata: ["error": "\(error)"]) }
+                    await janitor.run(
+                        onSkipped: { logger.info("janitor sweep skipped: another replica holds the maintenance lock") },
+                        onFailure: { error in logger.error("janitor sweep failed", metadata: ["error": "\(error)"]) })
                 }
                 if let decisionLog {
                     group.addTask { await decisionLog.run() }

@@ -4,12 +4,13 @@ import PortcullisCore
 import Synchronization
 import Testing
 
-/// Records the cutoffs it is asked to sweep with and answers a fixed count.
+/// Records the cutoffs it is asked to sweep with and answers a fixed outcome.
 final class RecordingExpiredRowStore: ExpiredRowStore {
     let cutoffs = Mutex<[ExpiryCutoff]>([])
-    let answer: RemovedRows
-    init(answer: RemovedRows) { self.answer = answer }
-    func removeExpired(_ cutoff: ExpiryCutoff) async throws -> RemovedRows {
+    let answer: SweepOutcome
+    init(answer: SweepOutcome) { self.answer = answer }
+    convenience init(answer: RemovedRows) { self.init(answer: .swept(answer)) }
+    func removeExpired(_ cutoff: ExpiryCutoff) async throws -> SweepOutcome {
         cutoffs.withLock { $0.append(cutoff) }
         return answer
     }
@@ -49,11 +50,30 @@ final class CountingMetrics: MetricsFactory, Sendable {
         let now = self.now
         let janitor = Janitor(store: store, accessTokenTTL: 900, keepDecisions: 50, metrics: PortcullisMetrics(factory: metrics), clock: { now })
 
-        #expect(try await janitor.sweep() == answer)
+        #expect(try await janitor.sweep() == .swept(answer))
         #expect(store.cutoffs.withLock { $0 } == [ExpiryCutoff(expiredBefore: now.addingTimeInterval(-3600),
                                                              tokenlessFamiliesStartedBefore: now.addingTimeInterval(-4500), keepDecisions: 50)])
         #expect(metrics.counts.withLock { $0 } == ["portcullis_janitor_rows_removed_total{kind=codes}": 3,
-                                                   "portcullis_janitor_rows_removed_total{kind=families}": 2])
+                                                   "portcullis_janitor_rows_removed_total{kind=families}": 2,
+                                                   "portcullis_janitor_sweeps_total{result=swept}": 1])
+    }
+
+    @Test func aRoundAnotherReplicaIsSweepingIsCountedAndReportedAsSkipped() async throws {
+        let store = RecordingExpiredRowStore(answer: .skipped)
+        let metrics = CountingMetrics()
+        let now = self.now
+        let janitor = Janitor(store: store, interval: .milliseconds(5), accessTokenTTL: 900, keepDecisions: 10,
+                              metrics: PortcullisMetrics(factory: metrics), clock: { now })
+        #expect(try await janitor.sweep() == .skipped)
+        #expect(metrics.counts.withLock { $0 } == ["portcullis_janitor_sweeps_total{result=skipped}": 1], "no rows counted")
+
+        let skips = Mutex(0)
+        let task = Task { await janitor.run(onSkipped: { skips.withLock { $0 += 1 } }, onFailure: { _ in Issue.record("no failure expected") }) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while skips.withLock({ $0 }) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        task.cancel()
+        await task.value
+        #expect(skips.withLock { $0 } >= 2, "each skipped round is reported, and the next round still comes")
     }
 
     @Test func runSweepsRepeatedlyUntilCancelled() async throws {

@@ -54,6 +54,24 @@ final class PostgresStoreFactory: StoreFactory {
         return clients.map { PostgresStore(client: $0) }
     }
 
+    /// Replicas share the database: the sweep and the decision-log trim run in one at a time.
+    var replicasTakeTurnsAtMaintenance: Bool { true }
+
+    /// Holds the lock in an open transaction on one of `replica`'s connections, as its sweep does.
+    func whileHoldingMaintenanceLock<Value: Sendable>(
+        _ replica: any PortcullisStore, _ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        guard let store = replica as? PostgresStore else { throw MaintenanceLockUnavailable(reason: "\(type(of: replica)) is not a PostgresStore") }
+        guard let value = try await store.holdingMaintenanceLock(body) else {
+            throw MaintenanceLockUnavailable(reason: "another process holds the maintenance lock of this fresh schema")
+        }
+        return value
+    }
+
+    struct MaintenanceLockUnavailable: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { "cannot hold the maintenance lock: \(reason)" }
+    }
+
     /// `count` running clients on one fresh, empty (unmigrated) schema.
     func makeClients(_ count: Int) async throws -> [PostgresClient] {
         let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()

@@ -72,4 +72,19 @@ import Testing
         }
         await factory.shutDown()
     }
+
+    @Test func schemaStatusComparesTheRecordedMigrationsWithThisBinarys() async throws {
+        guard let factory = try factory() else { return }
+        let client = try await factory.makeClients(1)[0]
+        try await PostgresMigrations.migrate(client: client, logger: logger)
+        let store = PostgresStore(client: client)
+        #expect(try await store.schemaStatus() == .current)
+        try await client.query("UPDATE schema_migrations SET checksum = 'edited' WHERE id = 'v1-schema'")
+        #expect(try await store.schemaStatus() == .diverged(ids: ["v1-schema"]))
+        try await client.query("INSERT INTO schema_migrations (id, checksum, applied_at) VALUES ('v99-future', 'x', 0)")
+        #expect(try await store.schemaStatus() == .ahead(unknown: ["v99-future"]), "a newer list wrote it")
+        try await client.query("DELETE FROM schema_migrations")
+        #expect(try await store.schemaStatus() == .behind(pending: PostgresMigrations.all.map(\.id)))
+        await factory.shutDown()
+    }
 }

@@ -16,6 +16,14 @@ struct SQLiteStoreFactory: StoreFactory {
         let path = directory.appendingPathComponent("test.db").path
         return try (0..<count).map { _ in try SQLiteStore(path: path) }
     }
+
+    /// One writer at a time on a SQLite file: every process may sweep and trim, there are no turns.
+    var replicasTakeTurnsAtMaintenance: Bool { false }
+
+    func whileHoldingMaintenanceLock<Value: Sendable>(
+        _ replica: any PortcullisStore, _ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        try await body()
+    }
 }
 
 /// The shared store suite on SQLite: every check every backend must pass.

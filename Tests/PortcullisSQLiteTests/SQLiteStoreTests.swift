@@ -34,6 +34,19 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         return (store, user)
     }
 
+    @Test func schemaStatusComparesGRDBsRecordWithThisBinarysMigrations() async throws {
+        let store = try makeStore()
+        #expect(try await store.schemaStatus() == .current)
+        let first = try await store.databaseWriter.write { db in
+            let id = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid LIMIT 1")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [id])
+            return try #require(id)
+        }
+        #expect(try await store.schemaStatus() == .behind(pending: [first]))
+        try await store.databaseWriter.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-future')") }
+        #expect(try await store.schemaStatus() == .ahead(unknown: ["v99-future"]), "a newer list wrote it, whatever else it lacks")
+    }
+
     @Test func manyConcurrentHotReadsBesideAsyncReadsAndWritesAllFinish() async throws {
         // The pool's synchronous read deadlocked here once: cooperative threads blocked waiting
         // for a reader while async reads holding readers waited for a cooperative thread. A

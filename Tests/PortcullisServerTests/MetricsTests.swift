@@ -36,4 +36,31 @@ import Testing
             #expect(sample(text, "portcullis_argon2_queue_depth") == 0)
         }
     }
+
+    @Test func metricsShowThePolicyVersionInForceAndWhenThisReplicaLoadedIt() async throws {
+        let harness = try await Harness()
+        let started = harness.clock.now.timeIntervalSince1970
+        try await harness.test { client in
+            let old = try #require(try await client.get("/readyz").json()["policy_version"] as? String)
+            var text = String(buffer: try await client.get("/metrics").body)
+            #expect(sample(text, #"portcullis_policy_info{version="\#(old)"}"#) == 1)
+            #expect(sample(text, "portcullis_policy_loaded_timestamp_seconds").map { abs($0 - started) < 0.01 } == true, "loaded at start")
+
+            harness.clock.advance(600)
+            try testPolicyYAML.replacingOccurrences(of: "  admin:\n", with: "  auditor:\n    allow: [\"audit/*:read\"]\n  admin:\n")
+                .write(toFile: harness.configuration.policiesDirectory + "/test.yaml", atomically: true, encoding: .utf8)
+            var new = old
+            let deadline = ContinuousClock.now + .seconds(5)
+            while new == old, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                new = try #require(try await client.get("/readyz").json()["policy_version"] as? String)
+            }
+            #expect(new != old, "the change was loaded")
+            text = String(buffer: try await client.get("/metrics").body)
+            #expect(sample(text, #"portcullis_policy_info{version="\#(new)"}"#) == 1)
+            #expect(!text.contains(#"version="\#(old)""#), "only the version in force is exported")
+            #expect(text.split(separator: "\n").filter { $0.hasPrefix("portcullis_policy_info{") }.count == 1)
+            #expect(sample(text, "portcullis_policy_loaded_timestamp_seconds").map { abs($0 - (started + 600)) < 0.01 } == true, "reloaded later")
+        }
+    }
 }

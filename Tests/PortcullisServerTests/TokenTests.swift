@@ -48,7 +48,7 @@ import Testing
         harness.clock.advance(2 * 3600)
         let clock = harness.clock
         let removed = try await Janitor(store: harness.store, configuration: harness.configuration, metrics: harness.services.metrics,
-                                        clock: { clock.now }).sweep()
+                                        clock: { clock.now }).sweep().removed
         #expect(removed.families == 1, "the revoked family is gone")
         _ = try await harness.admin.eraseUser("alice")
         let after = try #require(try await harness.store.recentAudit(limit: 50).first { $0.action == "token.reuse" })

@@ -22,7 +22,7 @@ extension StoreConformance {
             expected.browserSessions = 1
             expected.mfaChallenges = 1
             expected.revokedAccessTokens = 1
-            try expect(removed, expected, "removed")
+            try expect(removed, .swept(expected), "removed")
             try expect(try await store.redeemAuthorizationCode(hash: "old-code", familyID: "f", accessTokenID: "j", at: past) { _ in nil }, .unknown, "expired code")
             try expect(try await store.redeemAuthorizationCode(hash: "new-code", familyID: "f", accessTokenID: "j", at: past) { _ in nil }.isRedeemed, "live code")
             try expect(try await store.browserSession(idHash: "new-k", at: past) != nil, "live browser session")
@@ -32,7 +32,7 @@ extension StoreConformance {
             try expect(try await store.isAccessTokenRevoked(jti: "old-j"), false, "a revocation past its token's expiry")
             try expect(try await store.isAccessTokenRevoked(jti: "new-j"), true, "a live revocation")
             try expect(try await store.removeExpired(ExpiryCutoff(expiredBefore: cutoff, tokenlessFamiliesStartedBefore: cutoff, keepDecisions: 100)),
-                       RemovedRows(), "a second sweep removes nothing")
+                       .swept(RemovedRows()), "a second sweep removes nothing")
         },
         ConformanceCheck("expiry.keepsWhatReuseDetectionNeedsAndRemovesDeadFamilies") { factory in
             let (store, user) = try await storeWithClient(factory)
@@ -53,7 +53,7 @@ extension StoreConformance {
             try await store.createFamily(TokenFamily(id: "tokenless-old", userID: user.id, clientID: "app", scope: "s", createdAt: now), firstToken: nil)
             try await store.createFamily(TokenFamily(id: "tokenless-new", userID: user.id, clientID: "app", scope: "s", createdAt: now.addingTimeInterval(500)), firstToken: nil)
 
-            let removed = try await store.removeExpired(ExpiryCutoff(expiredBefore: cutoff, tokenlessFamiliesStartedBefore: now.addingTimeInterval(100), keepDecisions: 100))
+            let removed = try await store.removeExpired(ExpiryCutoff(expiredBefore: cutoff, tokenlessFamiliesStartedBefore: now.addingTimeInterval(100), keepDecisions: 100)).removed
             try expect(removed.refreshTokens, 2, "expired refresh tokens (m1, e1)")
             try expect(removed.families, 3, "dead families (revoked, expired, tokenless-old)")
             for id in ["live", "mixed", "revoked-late", "tokenless-new"] {
@@ -71,7 +71,7 @@ extension StoreConformance {
                 DecisionRecord(at: now, subject: "s", grantedRoles: [], action: "a", resource: "r\(index)", allowed: true, rule: nil, policyVersion: "v")
             }
             try await store.appendDecisions(records, capacity: 100)
-            let removed = try await store.removeExpired(ExpiryCutoff(expiredBefore: now, tokenlessFamiliesStartedBefore: now, keepDecisions: 3))
+            let removed = try await store.removeExpired(ExpiryCutoff(expiredBefore: now, tokenlessFamiliesStartedBefore: now, keepDecisions: 3)).removed
             try expect(removed.decisions, 4, "trimmed")
             try expect(try await store.recentDecisions(limit: 10).map(\.resource), ["r6", "r5", "r4"], "the newest kept")
         }),

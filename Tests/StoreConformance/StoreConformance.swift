@@ -16,6 +16,14 @@ public protocol StoreFactory: Sendable {
     /// `count` independent stores over one new, empty, migrated database, standing in for
     /// `count` replicas of the server: separate connections (or pools), shared rows.
     func makeReplicas(_ count: Int) async throws -> [any PortcullisStore]
+    /// True where replicas take turns at maintenance (PostgreSQL: the sweep and the decision-log
+    /// trim run only in the process that wins the maintenance lock, and the others skip); false
+    /// where every process may always run them (SQLite: one writer at a time anyway).
+    var replicasTakeTurnsAtMaintenance: Bool { get }
+    /// Runs `body` while `replica` holds the maintenance lock as it does in the middle of a sweep,
+    /// and returns what `body` returned; where replicas do not take turns, just runs `body`.
+    func whileHoldingMaintenanceLock<Value: Sendable>(
+        _ replica: any PortcullisStore, _ body: @escaping @Sendable () async throws -> Value) async throws -> Value
 }
 
 /// One behaviour every store must have, runnable against any backend.
@@ -56,7 +64,8 @@ public enum StoreConformance {
     /// The whole suite.
     public static let checks: [ConformanceCheck] =
         userChecks + roleChecks + sessionChecks + accessTokenChecks + lockoutChecks + auditChecks + mfaChecks
-        + decisionLogChecks + clientChecks + codeChecks + consentChecks + browserSessionChecks + erasureChecks + expiryChecks + raceChecks
+        + decisionLogChecks + clientChecks + codeChecks + consentChecks + browserSessionChecks + erasureChecks + expiryChecks + maintenanceChecks
+        + schemaChecks + raceChecks
 }
 
 /// Fails unless `seen == expected`.

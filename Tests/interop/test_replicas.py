@@ -1,9 +1,11 @@
 """Two `portcullis serve` processes on one PostgreSQL database behave as one server: the signing
-keys are shared (sealed in the database, published before they sign), and a revocation or a
-refresh-token replay on one replica is seen by the other."""
+keys are shared (sealed in the database, published before they sign), a revocation or a
+refresh-token replay on one replica is seen by the other, /readyz follows the schema, /metrics
+names the policy each one decides with, and each runs its janitor under the maintenance lock."""
 import base64
 import json
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -13,7 +15,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import Server, postgres_database
+from conftest import Server, postgres_database, sql
 
 ISSUER = "http://portcullis.replicas.test"
 ACTIVATION_DELAY = 4
@@ -26,7 +28,7 @@ def secrets_key() -> str:
 def replica(workdir: str, database: str, secrets: str) -> Server:
     server = Server(workdir)
     server.env.update({"PORTCULLIS_DB": database, "PORTCULLIS_SECRETS_KEY": secrets, "PORTCULLIS_ISSUER": ISSUER,
-                       "PORTCULLIS_KEY_ACTIVATION_DELAY": str(ACTIVATION_DELAY)})
+                       "PORTCULLIS_KEY_ACTIVATION_DELAY": str(ACTIVATION_DELAY), "PORTCULLIS_JANITOR_INTERVAL": "1"})
     return server
 
 
@@ -105,3 +107,63 @@ def test_a_replica_with_another_secrets_key_refuses_to_start(replicas):
         result = stranger.run_cli("serve", timeout=30)
         assert result.returncode != 0
         assert "cannot open the signing keys" in result.stderr and "no key-encryption key opens" in result.stderr, result.stderr
+
+
+def metric(text: str, name: str) -> dict:
+    """Every sample of `name` in Prometheus text, by its label set."""
+    samples = {}
+    for line in text.splitlines():
+        match = re.match(rf"^{re.escape(name)}(\{{[^}}]*\}})? (\S+)$", line)
+        if match:
+            samples[match.group(1) or ""] = float(match.group(2))
+    return samples
+
+
+def wait_for(replicas, predicate, what, seconds=15):
+    deadline = time.monotonic() + seconds
+    answers = []
+    while time.monotonic() < deadline:
+        answers = [requests.get(replica.url + "/readyz", timeout=10) for replica in replicas]
+        if all(predicate(answer) for answer in answers):
+            return answers
+        time.sleep(0.25)
+    raise AssertionError(f"{what}: {[(a.status_code, a.json()) for a in answers]}")
+
+
+def test_replicas_report_the_schema_and_policy_and_take_turns_at_maintenance(replicas):
+    for replica in replicas:
+        assert replica.env.get("PORTCULLIS_JANITOR_INTERVAL") == "1"
+    ready = wait_for(replicas, lambda r: r.status_code == 200, "both replicas ready")
+    assert all(r.json()["schema"] == "current" and r.json()["schema_migrations"] == [] for r in ready)
+
+    # A newer release migrated the database: the old replicas keep serving (migrations are additive) and say so.
+    sql(replicas[0], "INSERT INTO schema_migrations (id, checksum, applied_at) VALUES ('v99-future', 'x', 0)")
+    ahead = wait_for(replicas, lambda r: r.status_code == 200 and r.json()["schema"] == "ahead", "both report ahead, still ready")
+    assert all(r.json()["schema_migrations"] == ["v99-future"] and r.json()["database"] == "ok" for r in ahead)
+    sql(replicas[0], "DELETE FROM schema_migrations WHERE id = 'v99-future'")
+    wait_for(replicas, lambda r: r.status_code == 200 and r.json()["schema"] == "current", "both current again")
+
+    # A migration of theirs missing: the database is behind them, both leave the load balancer.
+    removed = sql(replicas[0], "DELETE FROM schema_migrations WHERE id = 'v4-revocation-notify' RETURNING checksum")
+    behind = wait_for(replicas, lambda r: r.status_code == 503, "both unready while the schema is behind")
+    assert all(r.json()["schema"] == "behind" and r.json()["schema_migrations"] == ["v4-revocation-notify"] for r in behind)
+    sql(replicas[0], "INSERT INTO schema_migrations (id, checksum, applied_at) VALUES ('v4-revocation-notify', :'checksum', 0)", checksum=removed)
+    wait_for(replicas, lambda r: r.status_code == 200 and r.json()["schema"] == "current", "both ready again")
+
+    # Each replica says which policy it decides with; both read the same folder.
+    version = ready[0].json()["policy_version"]
+    for replica in replicas:
+        text = requests.get(replica.url + "/metrics", timeout=10).text
+        assert metric(text, "portcullis_policy_info") == {f'{{version="{version}"}}': 1.0}
+        assert abs(metric(text, "portcullis_policy_loaded_timestamp_seconds")[""] - time.time()) < 120
+
+    # Every replica's janitor runs each second; a round either sweeps or is skipped, never fails.
+    time.sleep(2.5)
+    swept = skipped = 0
+    for replica in replicas:
+        sweeps = metric(requests.get(replica.url + "/metrics", timeout=10).text, "portcullis_janitor_sweeps_total")
+        swept += sweeps.get('{result="swept"}', 0)
+        skipped += sweeps.get('{result="skipped"}', 0)
+    assert swept >= 2 and swept + skipped >= 4, (swept, skipped)
+    for replica in replicas:
+        assert "janitor sweep failed" not in open(os.path.join(replica.workdir, "server.log"), errors="replace").read()

@@ -45,18 +45,25 @@ public struct Janitor: Sendable {
                      keepDecisions: keepDecisions)
     }
 
-    /// One sweep now; the removed rows are counted in `portcullis_janitor_rows_removed_total{kind}`.
+    /// One sweep now, unless another replica holds the maintenance lock (then `.skipped`, at
+    /// once); counted in `portcullis_janitor_sweeps_total{result}` and the removed rows in
+    /// `portcullis_janitor_rows_removed_total{kind}`.
     @discardableResult
-    public func sweep() async throws -> RemovedRows {
-        let removed = try await store.removeExpired(cutoff(at: clock()))
-        metrics.janitorRemoved(removed)
-        return removed
+    public func sweep() async throws -> SweepOutcome {
+        let outcome = try await store.removeExpired(cutoff(at: clock()))
+        metrics.janitorSweep(outcome)
+        return outcome
     }
 
-    /// Sweeps, then again every `interval`, until cancelled; a failed sweep is reported and retried next time.
-    public func run(onFailure: @escaping @Sendable (any Error) -> Void = { _ in }) async {
+    /// Sweeps, then again every `interval`, until cancelled. A round another replica was sweeping
+    /// is skipped (and reported) rather than waited for; a failed sweep is reported and retried next time.
+    public func run(onSkipped: @escaping @Sendable () -> Void = {}, onFailure: @escaping @Sendable (any Error) -> Void = { _ in }) async {
         while !Task.isCancelled {
-            do { try await sweep() } catch { if !Task.isCancelled { onFailure(error) } }
+            do {
+                if try await sweep() == .skipped { onSkipped() }
+            } catch {
+                if !Task.isCancelled { onFailure(error) }
+            }
             try? await Task.sleep(for: interval)
         }
     }

@@ -1,5 +1,6 @@
 public import CoreMetrics
-import Foundation
+public import Foundation
+import Synchronization
 
 /// Every metric Portcullis emits, through one swift-metrics factory (Prometheus in the server).
 ///
@@ -10,13 +11,24 @@ import Foundation
 /// `portcullis_argon2_wait_seconds`, `portcullis_http_requests_total{method,route,status}`,
 /// `portcullis_http_request_duration_seconds{method,route}` and
 /// `portcullis_janitor_rows_removed_total{kind}` (`codes`, `browser_sessions`, `mfa_challenges`,
-/// `refresh_tokens`, `families`, `revoked_access_tokens`, `decisions`).
+/// `refresh_tokens`, `families`, `revoked_access_tokens`, `decisions`),
+/// `portcullis_janitor_sweeps_total{result}` (`swept`, `skipped`: another replica held the
+/// maintenance lock), `portcullis_policy_info{version}` (1, for the version in force only) and
+/// `portcullis_policy_loaded_timestamp_seconds`.
 public final class PortcullisMetrics: Sendable {
     let factory: any MetricsFactory
+    // Made once here, not per event: their labels are fixed (or, for the policy, change only at a reload).
+    private let sweeps: (swept: Counter, skipped: Counter)
+    private let policyLoadedAt: Gauge
+    /// The one `portcullis_policy_info` series, for the version in force.
+    private let policyInfo = Mutex<(version: String, gauge: Gauge)?>(nil)
 
     /// Metrics through `factory`; by default the process-wide one (a no-op unless bootstrapped).
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         self.factory = factory
+        sweeps = (Counter(label: "portcullis_janitor_sweeps_total", dimensions: [("result", "swept")], factory: factory),
+                  Counter(label: "portcullis_janitor_sweeps_total", dimensions: [("result", "skipped")], factory: factory))
+        policyLoadedAt = Gauge(label: "portcullis_policy_loaded_timestamp_seconds", factory: factory)
     }
 
     /// One audit event happened.
@@ -61,6 +73,32 @@ public final class PortcullisMetrics: Sendable {
         for (kind, count) in rows.byKind where count > 0 {
             Counter(label: "portcullis_janitor_rows_removed_total", dimensions: [("kind", kind)], factory: factory).increment(by: count)
         }
+    }
+
+    /// One janitor round: swept (its rows counted by kind), or skipped because another replica held the lock.
+    public func janitorSweep(_ outcome: SweepOutcome) {
+        switch outcome {
+        case .swept(let rows):
+            sweeps.swept.increment()
+            janitorRemoved(rows)
+        case .skipped:
+            sweeps.skipped.increment()
+        }
+    }
+
+    /// The policy `version` is in force since `loadedAt` (at start and after each reload): its
+    /// `portcullis_policy_info{version}` series is 1 and the previous version's is removed, so a
+    /// replica still on an older policy stands out in a query over all replicas.
+    public func policyInForce(version: String, loadedAt: Date) {
+        policyInfo.withLock { current in
+            if current?.version != version {
+                current?.gauge.destroy()
+                let gauge = Gauge(label: "portcullis_policy_info", dimensions: [("version", version)], factory: factory)
+                gauge.record(1)
+                current = (version, gauge)
+            }
+        }
+        policyLoadedAt.record(loadedAt.timeIntervalSince1970)
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

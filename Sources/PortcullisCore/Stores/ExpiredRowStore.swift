@@ -9,7 +9,26 @@ public protocol ExpiredRowStore: Sendable {
     ///
     /// A used refresh token is kept until it expires, so presenting it again is still reuse while its
     /// family is live.
-    func removeExpired(_ cutoff: ExpiryCutoff) async throws -> RemovedRows
+    ///
+    /// Maintenance runs on one replica at a time: where several processes share the database
+    /// (PostgreSQL), the sweep runs only if this process wins the maintenance lock, which it tries
+    /// without waiting; when another holds it (sweeping, or trimming the decision log) the answer is
+    /// `.skipped` and nothing was removed. Where one process writes at a time anyway (SQLite) every
+    /// sweep runs.
+    func removeExpired(_ cutoff: ExpiryCutoff) async throws -> SweepOutcome
+}
+
+/// What one call of `removeExpired` did.
+public enum SweepOutcome: Sendable, Equatable {
+    /// This process swept and removed these rows.
+    case swept(RemovedRows)
+    /// Another process held the maintenance lock: nothing was removed, and nothing waited.
+    case skipped
+
+    /// The rows removed; none when skipped.
+    public var removed: RemovedRows {
+        if case .swept(let rows) = self { rows } else { RemovedRows() }
+    }
 }
 
 /// What the janitor may remove; every time comes from the caller.
