@@ -193,6 +193,17 @@ public enum PostgresMigrations {
             );
             CREATE INDEX browser_sessions_user ON browser_sessions(user_id);
             """),
+        // Issue 16: the per-address limit, shared by every replica (`AddressThrottleStore`).
+        Migration(id: "v2-address-throttles", sql: """
+            CREATE TABLE address_throttles (
+                key text PRIMARY KEY,
+                recent_failures text NOT NULL,
+                trips integer NOT NULL,
+                locked_until double precision,
+                expires_at double precision NOT NULL
+            );
+            CREATE INDEX address_throttles_expires ON address_throttles(expires_at);
+            """),
         Migration(id: "v3-signing-keys", sql: """
             CREATE TABLE signing_keys (
                 kid text PRIMARY KEY,

@@ -59,6 +59,8 @@ extension PostgresStore: ExpiredRowStore, SchemaStatusStore {
                     RETURNING 1)
                 SELECT count(*)::bigint AS removed FROM d
                 """)
+            removed.addressThrottles = try await count(
+                "WITH d AS (DELETE FROM address_throttles WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
             removed.decisions = try await count("""
                 WITH d AS (DELETE FROM decision_log WHERE id <= (SELECT MAX(id) FROM decision_log) - \(keep) RETURNING 1)
                 SELECT count(*)::bigint AS removed FROM d

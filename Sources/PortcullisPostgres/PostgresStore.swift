@@ -20,6 +20,8 @@ public final class PostgresStore: Sendable {
     let roleReads = ReadBatcher<String, [String]>(maxInFlight: 1)
     /// Concurrent client reads (every client authentication), coalesced.
     let clientReads = ReadBatcher<String, OAuthClient?>(maxInFlight: 1)
+    /// Concurrent address-lock reads (every login, refresh and client authentication), coalesced.
+    let addressLockReads = ReadBatcher<String, Double?>(maxInFlight: 1)
 
     /// Live answers remembered between notifications (`PORTCULLIS_REVOCATION_CACHE_SECONDS`); nil: off.
     let revocationCache: RevocationCache?

@@ -201,6 +201,20 @@ enum Migrations {
             }
             try db.execute(sql: "CREATE UNIQUE INDEX users_username_key ON users(username_key)")
         }
+        migrator.registerMigration("v8-address-throttles") { db in
+            // Issue 16: the per-address limit moves from each process's memory into the database,
+            // so every replica counts into one budget (`AddressThrottleStore`).
+            try db.execute(sql: """
+                CREATE TABLE address_throttles (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    recent_failures TEXT NOT NULL,
+                    trips INTEGER NOT NULL,
+                    locked_until REAL,
+                    expires_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX address_throttles_expires ON address_throttles(expires_at);
+                """)
+        }
         return migrator
     }
 }

@@ -26,6 +26,7 @@ extension SQLiteStore {
                    OR (created_at < ? AND NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = token_families.id))
                 """,
                 [before, cutoff.tokenlessFamiliesStartedBefore.timeIntervalSince1970])
+            removed.addressThrottles = try delete("DELETE FROM address_throttles WHERE expires_at < ?", [before])
             removed.decisions = try delete(
                 "DELETE FROM decision_log WHERE id <= (SELECT MAX(id) FROM decision_log) - ?", [max(0, cutoff.keepDecisions)])
             return removed

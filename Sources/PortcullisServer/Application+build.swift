@@ -162,6 +162,8 @@ public struct StartupRefusal: Error, CustomStringConvertible {
 public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequestContext> {
     let router = Router(context: PortcullisRequestContext.self)
     let routeTable = RouteTable()
+    // First: the log line, the throttles and the audit log all see the resolved client.
+    router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: services.configuration.trustedProxies)))
     router.add(middleware: RequestLogMiddleware(metrics: services.metrics))
     router.add(middleware: LoadSheddingMiddleware(
         limit: services.configuration.maxConcurrentRequests, timeout: .seconds(services.configuration.requestTimeout)))

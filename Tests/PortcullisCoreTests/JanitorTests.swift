@@ -82,7 +82,9 @@ final class CountingMetrics: MetricsFactory, Sendable {
         let janitor = Janitor(store: store, interval: .milliseconds(5), accessTokenTTL: 900, keepDecisions: 10,
                               metrics: PortcullisMetrics(factory: CountingMetrics()), clock: { now })
         let task = Task { await janitor.run() }
-        let deadline = ContinuousClock.now + .seconds(20)
+        // A guard against a hang only: while the whole suite runs, every cooperative thread can be
+        // busy for half a minute on two cores, and the sweeps wait for one like everything else.
+        let deadline = ContinuousClock.now + .seconds(120)
         while store.cutoffs.withLock({ $0.count }) < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         await task.value

@@ -11,29 +11,6 @@ import Testing
         #expect(policy.lockout(afterFailures: 13) == 480)
         #expect(policy.lockout(afterFailures: 40) == 3600)
     }
-
-    @Test func addressIsLockedAtTheLimitWithinAMinuteAndLongerEachTime() {
-        let throttle = AddressThrottle(limitPerMinute: 3)
-        let start = Date(timeIntervalSince1970: 1_000)
-        throttle.recordFailure(address: "10.0.0.1", now: start)
-        throttle.recordFailure(address: "10.0.0.1", now: start.addingTimeInterval(1))
-        #expect(throttle.retryAfter(address: "10.0.0.1", now: start.addingTimeInterval(2)) == nil)
-        throttle.recordFailure(address: "10.0.0.1", now: start.addingTimeInterval(2))
-        #expect(throttle.retryAfter(address: "10.0.0.1", now: start.addingTimeInterval(2)) == 60)
-        #expect(throttle.retryAfter(address: "10.0.0.2", now: start.addingTimeInterval(2)) == nil, "other addresses are not affected")
-        #expect(throttle.retryAfter(address: "10.0.0.1", now: start.addingTimeInterval(62)) == nil)
-        for second in 0..<3 { throttle.recordFailure(address: "10.0.0.1", now: start.addingTimeInterval(70 + Double(second))) }
-        #expect(throttle.retryAfter(address: "10.0.0.1", now: start.addingTimeInterval(72)) == 120, "second trip locks twice as long")
-    }
-
-    @Test func failuresOlderThanAMinuteDoNotCount() {
-        let throttle = AddressThrottle(limitPerMinute: 3)
-        let start = Date(timeIntervalSince1970: 1_000)
-        throttle.recordFailure(address: "a", now: start)
-        throttle.recordFailure(address: "a", now: start.addingTimeInterval(1))
-        throttle.recordFailure(address: "a", now: start.addingTimeInterval(61))
-        #expect(throttle.retryAfter(address: "a", now: start.addingTimeInterval(61)) == nil)
-    }
 }
 
 @Suite struct AccountRulesTests {

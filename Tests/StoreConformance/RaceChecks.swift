@@ -107,6 +107,28 @@ extension StoreConformance {
             try expect(reservations.filter(\.isReserved).count, 10, "attempts that ran (\(tally(reservations)))")
             try expect(try await replicas[0].lockoutState(key: "dave"), AccountLockoutState(failures: 10, lockedUntil: now.addingTimeInterval(60)), "state")
         },
+        ConformanceCheck("race.concurrentAddressFailuresAreCountedExactly") { factory in
+            let replicas = try await factory.makeReplicas(2)
+            let rule = AddressThrottleRule(limit: 1000)
+            let states = try await concurrently(racers) { index in
+                try await replicas[index % 2].recordAddressFailure(key: "198.51.100.7", at: now, rule: rule)
+            }
+            try expect(states.map(\.failures).sorted(), Array(1...racers), "each failure saw its own count")
+            let last = try await replicas[0].recordAddressFailure(key: "198.51.100.7", at: now, rule: rule)
+            try expect(last.failures, racers + 1, "failures stored")
+        },
+        ConformanceCheck("race.concurrentAddressFailuresTripTheLockAtExactlyTheLimit") { factory in
+            let replicas = try await factory.makeReplicas(2)
+            let rule = AddressThrottleRule(limit: 10)
+            let states = try await concurrently(racers) { index in
+                try await replicas[index % 2].recordAddressFailure(key: "2001:db8:1:2::/64", at: now, rule: rule)
+            }
+            // Failure n (1-based) of the burst is trip n / 10 with n % 10 failures left over.
+            try expect(states.map { $0.trips * rule.limit + $0.failures }.sorted(), Array(1...racers), "failures counted, trips included")
+            try expect(states.filter { $0.failures == 0 }.map(\.trips).sorted(), [1, 2], "the 10th and the 20th failure tripped, no other")
+            try expect(states.filter { $0.trips == 0 }.count, 9, "failures before the first trip")
+            try expect(try await replicas[1].addressLockedUntil(key: "2001:db8:1:2::/64"), now.addingTimeInterval(120), "the second trip's lock")
+        },
         ConformanceCheck("race.concurrentAuditAppendsKeepTheChainIntact") { factory in
             let replicas = try await factory.makeReplicas(2)
             _ = try await concurrently(racers * 2) { index in

@@ -63,7 +63,7 @@ public struct ConformanceFailure: Error, CustomStringConvertible {
 public enum StoreConformance {
     /// The whole suite.
     public static let checks: [ConformanceCheck] =
-        userChecks + roleChecks + sessionChecks + accessTokenChecks + lockoutChecks + auditChecks + mfaChecks
+        userChecks + roleChecks + sessionChecks + accessTokenChecks + lockoutChecks + addressThrottleChecks + auditChecks + mfaChecks
         + decisionLogChecks + clientChecks + codeChecks + consentChecks + browserSessionChecks + erasureChecks + expiryChecks + maintenanceChecks
         + schemaChecks + raceChecks
 }

@@ -75,6 +75,13 @@ def test_only_the_bearer_middleware_reads_a_bearer_header():
             assert "bearer" not in text.lower().replace("bearertoken", ""), path
 
 
+def test_only_the_client_address_middleware_reads_forwarding_headers():
+    found = violations("forwarded", r'"(X-Forwarded-For|Forwarded)"', allowed_files=(
+        "Sources/PortcullisServer/Middleware/ClientAddressMiddleware.swift",
+    ))
+    assert found == [], "the client address is resolved once, from trusted proxies only (ClientAddressMiddleware)"
+
+
 def test_pages_never_parse_forms_or_check_csrf_themselves():
     found = []
     for path, text in swift_files("PortcullisServer"):

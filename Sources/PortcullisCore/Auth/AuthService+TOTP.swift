@@ -38,7 +38,7 @@ extension AuthService {
     /// Activates a pending enrolment with a valid current code; returns the recovery codes, shown once.
     public func confirmTOTP(user: User, code: String, remoteAddress: String) async throws -> [String] {
         let now = clock()
-        try checkAddress(remoteAddress, now: now)
+        try await checkAddress(remoteAddress, now: now)
         guard let credential = try await store.totpCredential(userID: user.id), !credential.isActive else {
             throw PortcullisError.invalidRequest("no pending TOTP enrolment; start one first")
         }
@@ -68,7 +68,7 @@ extension AuthService {
               let code, !code.isEmpty, code.utf8.count <= 64 else {
             throw PortcullisError.invalidRequest("the password and a current code or a recovery code are required")
         }
-        try checkAddress(remoteAddress, now: now)
+        try await checkAddress(remoteAddress, now: now)
         guard let credential = try await store.totpCredential(userID: user.id) else {
             throw PortcullisError.notFound("TOTP is not enrolled")
         }
@@ -104,12 +104,12 @@ extension AuthService {
         guard !mfaToken.isEmpty, mfaToken.utf8.count <= 256, !code.isEmpty, code.utf8.count <= 64 else {
             throw PortcullisError.invalidRequest("mfa_token and code are required")
         }
-        try checkAddress(remoteAddress, now: now)
+        try await checkAddress(remoteAddress, now: now)
         let tokenHash = Self.hash(mfaToken)
         guard let challenge = try await store.mfaChallenge(tokenHash: tokenHash), challenge.expiresAt > now,
               let user = try await store.user(id: challenge.userID), !user.disabled,
               let credential = try await store.totpCredential(userID: user.id), credential.isActive else {
-            addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await addressFailed(remoteAddress, now: now)
             throw PortcullisError.invalidToken("mfa_token is not valid")
         }
         let attempt = try await reserveAttempt(accountKey: user.username.lowercased(), now: now)

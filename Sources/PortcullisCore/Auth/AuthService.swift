@@ -3,7 +3,7 @@ import PortcullisCrypto
 import PortcullisPolicy
 
 /// The stores `AuthService` (and the flows built on it) reads and writes.
-public typealias AuthServiceStore = UserStore & RoleGrantStore & SessionStore & AccountLockoutStore & AuditStore & MFAStore
+public typealias AuthServiceStore = UserStore & RoleGrantStore & SessionStore & AccountLockoutStore & AddressThrottleStore & AuditStore & MFAStore
 
 /// Password login, refresh rotation, logout, token checks and password change.
 ///
@@ -18,6 +18,7 @@ public final class AuthService: Sendable {
     /// Mints every access, ID and refresh token.
     public let tokens: TokenIssuer
     let configuration: PortcullisConfiguration
+    /// The per-address limit, counted in the store.
     let addressThrottle: AddressThrottle
     let accountPolicy: LockoutPolicy
     /// Seal the TOTP secrets (the first seals; every one opens).
@@ -47,7 +48,7 @@ public final class AuthService: Sendable {
         self.hasher = hasher
         self.signer = signer
         self.configuration = configuration
-        self.addressThrottle = AddressThrottle(limitPerMinute: configuration.addressFailureLimit)
+        self.addressThrottle = AddressThrottle(store: store, limitPerMinute: configuration.addressFailureLimit)
         self.accountPolicy = LockoutPolicy(threshold: configuration.accountFailureLimit)
         self.clock = clock
         self.tokens = TokenIssuer(signer: signer, keys: signer.keys, store: store, policies: policies, configuration: configuration, clock: clock)
@@ -89,11 +90,11 @@ public final class AuthService: Sendable {
         guard password.utf8.count <= AccountRules.maximumPasswordBytes, username.utf8.count <= 256 else {
             throw PortcullisError.invalidRequest("username or password too long")
         }
-        try checkAddress(remoteAddress, now: now)
+        try await checkAddress(remoteAddress, now: now)
         // No account can have such a name, so refusing it says nothing about who exists; it is
         // refused before any audit row, so control characters never reach the log.
         guard (try? AccountRules.validateUsername(username)) != nil else {
-            addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await addressFailed(remoteAddress, now: now)
             throw PortcullisError.invalidCredentials
         }
         let accountKey = username.lowercased()
@@ -135,7 +136,7 @@ public final class AuthService: Sendable {
         guard !refreshToken.isEmpty, refreshToken.utf8.count <= 512 else {
             throw PortcullisError.invalidRequest("refresh_token is required")
         }
-        try checkAddress(remoteAddress, now: now)
+        try await checkAddress(remoteAddress, now: now)
         let rotation = try await tokens.families.rotate(refreshToken, owner: .firstParty)
         switch rotation.outcome {
         case .rotated(let family, let graceRetry):
@@ -149,16 +150,16 @@ public final class AuthService: Sendable {
             try await audit(graceRetry ? "token.refresh.grace" : "token.refresh", actor: user.id, subject: family.id, address: remoteAddress, at: now)
             return TokenPair(accessToken: access, expiresIn: tokens.expiresIn, refreshToken: rotation.successor, scope: family.scope)
         case .wrongOwner:
-            addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await addressFailed(remoteAddress, now: now)
             try await audit("token.refresh.wrong_client", actor: "anonymous", subject: nil, address: remoteAddress,
                             detail: "an OAuth client's refresh token at the REST refresh", at: now)
             throw PortcullisError.invalidGrant("this refresh token was issued to an OAuth client; redeem it at its token endpoint")
         case .reused(let familyID):
-            addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await addressFailed(remoteAddress, now: now)
             try await auditReuse(familyID: familyID, actor: "anonymous", address: remoteAddress, at: now)
             throw PortcullisError.refreshTokenReused
         case .unknown, .expired, .revoked:
-            addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await addressFailed(remoteAddress, now: now)
             throw PortcullisError.invalidToken("refresh token is not valid")
         }
     }
@@ -235,7 +236,7 @@ public final class AuthService: Sendable {
     /// Changes a password after checking the current one; ends the user's other token sessions and every browser session.
     public func changePassword(user: User, currentSessionID: String?, currentPassword: String, newPassword: String, remoteAddress: String) async throws {
         let now = clock()
-        try checkAddress(remoteAddress, now: now)
+        try await checkAddress(remoteAddress, now: now)
         let attempt = try await reserveAttempt(accountKey: user.username.lowercased(), now: now)
         guard currentPassword.utf8.count <= AccountRules.maximumPasswordBytes,
               try await hasher.verify(currentPassword, against: user.passwordHash) else {
@@ -284,10 +285,18 @@ public final class AuthService: Sendable {
         (claims.jti, claims.sid, claims.sub, claims.clientID, claims.isUserToken || claims.clientID == nil)
     }
 
-    func checkAddress(_ address: String, now: Date) throws {
-        if let seconds = addressThrottle.retryAfter(address: address, now: now) {
+    /// Refuses an address that is locked (a read; nothing is counted).
+    func checkAddress(_ address: String, now: Date) async throws {
+        if let seconds = try await addressThrottle.retryAfter(address: address, now: now) {
+            metrics.event("address.throttled")
             throw PortcullisError.throttled(retryAfter: seconds)
         }
+    }
+
+    /// Counts a failure against `address`; the failure that locks it is counted in the metrics.
+    func addressFailed(_ address: String, now: Date) async throws {
+        let state = try await addressThrottle.recordFailure(address: address, now: now)
+        if state.failures == 0, let until = state.lockedUntil, until > now { metrics.event("address.locked") }
     }
 
     /// One reserved attempt on an account (see `AccountLockoutStore`).
@@ -321,7 +330,7 @@ public final class AuthService: Sendable {
     /// audited, and the lock it set (if any) audited once.
     func attemptFailed(_ attempt: ReservedAttempt, action: String, actor: String, subject: String, address: String,
                        detail: String? = nil, now: Date) async throws {
-        addressThrottle.recordFailure(address: address, now: now)
+        try await addressFailed(address, now: now)
         try await audit(action, actor: actor, subject: subject, address: address, detail: detail, at: now)
         if let until = attempt.state.lockedUntil {
             try await audit("account.locked", actor: "system", subject: subject, address: address,

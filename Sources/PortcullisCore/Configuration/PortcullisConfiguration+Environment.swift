@@ -10,7 +10,7 @@ extension PortcullisConfiguration {
         "PORTCULLIS_ISSUER", "PORTCULLIS_ACCESS_TOKEN_TTL", "PORTCULLIS_REFRESH_TOKEN_TTL",
         "PORTCULLIS_REFRESH_GRACE_WINDOW", "PORTCULLIS_ARGON2_MEMORY_KIB", "PORTCULLIS_ARGON2_ITERATIONS",
         "PORTCULLIS_ARGON2_PARALLELISM", "PORTCULLIS_ARGON2_ALLOW_WEAK", "PORTCULLIS_SIGNING_ALG", "PORTCULLIS_ACCOUNT_FAILURE_LIMIT",
-        "PORTCULLIS_ADDRESS_FAILURE_LIMIT", "PORTCULLIS_TOTP_ISSUER", "PORTCULLIS_DECISION_LOG_SIZE", "PORTCULLIS_JANITOR_INTERVAL",
+        "PORTCULLIS_ADDRESS_FAILURE_LIMIT", "PORTCULLIS_TRUSTED_PROXIES", "PORTCULLIS_TOTP_ISSUER", "PORTCULLIS_DECISION_LOG_SIZE", "PORTCULLIS_JANITOR_INTERVAL",
         "PORTCULLIS_MAX_CONCURRENT_REQUESTS", "PORTCULLIS_REQUEST_TIMEOUT", "PORTCULLIS_IDLE_TIMEOUT",
         "PORTCULLIS_TOKEN_CACHE_SIZE", "PORTCULLIS_EVENT_LOOP_THREADS", "PORTCULLIS_LOG_FORMAT", "PORTCULLIS_LOG_LEVEL",
     ]
@@ -64,13 +64,28 @@ extension PortcullisConfiguration {
             "PORTCULLIS_ARGON2_ITERATIONS": String(argon2.iterations), "PORTCULLIS_ARGON2_PARALLELISM": String(argon2.parallelism),
             "PORTCULLIS_ARGON2_ALLOW_WEAK": allowWeakArgon2 ? "1" : "0",
             "PORTCULLIS_SIGNING_ALG": signingAlgorithm.rawValue, "PORTCULLIS_ACCOUNT_FAILURE_LIMIT": String(accountFailureLimit),
-            "PORTCULLIS_ADDRESS_FAILURE_LIMIT": String(addressFailureLimit), "PORTCULLIS_TOTP_ISSUER": totpIssuer,
+            "PORTCULLIS_ADDRESS_FAILURE_LIMIT": String(addressFailureLimit),
+            "PORTCULLIS_TRUSTED_PROXIES": trustedProxies.map(\.description).joined(separator: ","), "PORTCULLIS_TOTP_ISSUER": totpIssuer,
             "PORTCULLIS_DECISION_LOG_SIZE": String(decisionLogSize), "PORTCULLIS_JANITOR_INTERVAL": String(Int(janitorInterval)), "PORTCULLIS_MAX_CONCURRENT_REQUESTS": String(maxConcurrentRequests),
             "PORTCULLIS_REQUEST_TIMEOUT": String(Int(requestTimeout)), "PORTCULLIS_IDLE_TIMEOUT": String(Int(idleTimeout)),
             "PORTCULLIS_TOKEN_CACHE_SIZE": String(tokenCacheSize), "PORTCULLIS_EVENT_LOOP_THREADS": String(eventLoopThreads),
             "PORTCULLIS_LOG_FORMAT": logFormat.rawValue, "PORTCULLIS_LOG_LEVEL": logLevel.rawValue,
         ]
         return Self.environmentKeys.map { ($0, values[$0] ?? "", sources[$0] ?? .defaults) }
+    }
+
+    /// A comma-separated list of CIDR blocks or addresses (empty for none); the first entry that is
+    /// neither is named in the error.
+    static func networks(key: String, value: String) throws -> [IPNetwork] {
+        let entries = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard entries != [""] else { return [] }
+        return try entries.map { entry in
+            guard let network = IPNetwork(entry) else {
+                throw PortcullisError.invalidRequest(
+                    "\(key): \"\(entry)\" is not an IPv4 or IPv6 address or CIDR block (such as 10.0.0.0/8 or 2001:db8::/32, host bits zero)")
+            }
+            return network
+        }
     }
 
     /// Applies one setting by its environment name.
@@ -116,6 +131,7 @@ extension PortcullisConfiguration {
             signingAlgorithm = alg
         case "PORTCULLIS_ACCOUNT_FAILURE_LIMIT": accountFailureLimit = try integer(1...1000)
         case "PORTCULLIS_ADDRESS_FAILURE_LIMIT": addressFailureLimit = try integer(1...100_000)
+        case "PORTCULLIS_TRUSTED_PROXIES": trustedProxies = try Self.networks(key: key, value: value)
         case "PORTCULLIS_DECISION_LOG_SIZE": decisionLogSize = try integer(0...10_000_000)
         case "PORTCULLIS_JANITOR_INTERVAL": janitorInterval = TimeInterval(try integer(1...86_400))
         case "PORTCULLIS_MAX_CONCURRENT_REQUESTS": maxConcurrentRequests = try integer(1...100_000)

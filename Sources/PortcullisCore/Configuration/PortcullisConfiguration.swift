@@ -42,8 +42,11 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var signingAlgorithm: JWSAlgorithm = .es256
     /// Consecutive failures after which an account is locked.
     public var accountFailureLimit: Int = 10
-    /// Failures per minute after which a client address is locked.
+    /// Failures per minute after which a client address (an IPv6 client's /64) is locked.
     public var addressFailureLimit: Int = 100
+    /// Peers whose `X-Forwarded-For` / `Forwarded` header names the client (`PORTCULLIS_TRUSTED_PROXIES`);
+    /// empty: the headers are ignored and the client is the TCP peer.
+    public var trustedProxies: [IPNetwork] = []
     /// Decisions kept in the decision log for `policy diff` (0 turns the log off).
     public var decisionLogSize: Int = 10_000
     /// Seconds between the janitor's sweeps of expired rows (`Janitor`).

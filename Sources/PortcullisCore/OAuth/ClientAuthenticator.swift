@@ -33,7 +33,7 @@ public struct ClientAuthenticator: Sendable {
     /// secret's hash is compared in constant time.
     public func authenticate(_ credentials: ClientCredentials, remoteAddress: String, allowPublic: Bool = true) async throws -> OAuthClient {
         let now = auth.clock()
-        try auth.checkAddress(remoteAddress, now: now)
+        try await auth.checkAddress(remoteAddress, now: now)
         guard let clientID = credentials.clientID, !clientID.isEmpty, clientID.utf8.count <= 128 else {
             throw OAuthError(.invalidClient, "client authentication failed")
         }
@@ -49,7 +49,7 @@ public struct ClientAuthenticator: Sendable {
             authenticated = false
         }
         guard let client, authenticated else {
-            auth.addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await auth.addressFailed(remoteAddress, now: now)
             try await auth.audit("oauth.client_auth.failure", actor: "anonymous", subject: clientID, address: remoteAddress, at: now)
             throw OAuthError(.invalidClient, "client authentication failed")
         }

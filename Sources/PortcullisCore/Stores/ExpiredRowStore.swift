@@ -5,7 +5,8 @@ public protocol ExpiredRowStore: Sendable {
     /// In one transaction: removes authorization codes, browser sessions, MFA challenges, refresh
     /// tokens and revoked access tokens that expired before `cutoff.expiredBefore`; token families
     /// revoked before it, or left without a refresh token and started before
-    /// `cutoff.tokenlessFamiliesStartedBefore`; and all but the newest `cutoff.keepDecisions` decisions.
+    /// `cutoff.tokenlessFamiliesStartedBefore`; address failure counters forgotten before it
+    /// (`AddressThrottleState.expiresAt`); and all but the newest `cutoff.keepDecisions` decisions.
     ///
     /// A used refresh token is kept until it expires, so presenting it again is still reuse while its
     /// family is live.
@@ -65,6 +66,8 @@ public struct RemovedRows: Sendable, Equatable {
     public var revokedAccessTokens = 0
     /// Decision-log rows past capacity.
     public var decisions = 0
+    /// Address failure counters past their `expiresAt`.
+    public var addressThrottles = 0
 
     /// No rows.
     public init() {}
@@ -72,7 +75,8 @@ public struct RemovedRows: Sendable, Equatable {
     /// Each kind with its metric label.
     public var byKind: [(kind: String, count: Int)] {
         [("codes", codes), ("browser_sessions", browserSessions), ("mfa_challenges", mfaChallenges), ("refresh_tokens", refreshTokens),
-         ("families", families), ("revoked_access_tokens", revokedAccessTokens), ("decisions", decisions)]
+         ("families", families), ("revoked_access_tokens", revokedAccessTokens), ("decisions", decisions),
+         ("address_throttles", addressThrottles)]
     }
 
     /// Rows of every kind.

@@ -1,8 +1,8 @@
 /// Everything Portcullis stores, as one value to pass around; services take only the parts they use.
 ///
 /// Every backend passes the shared suite in `PortcullisStoreConformance`.
-public protocol PortcullisStore: UserStore, RoleGrantStore, SessionStore, AccountLockoutStore, AuditStore, MFAStore, DecisionLogStore,
-    ClientStore, AuthorizationCodeStore, ConsentStore, BrowserSessionStore, ExpiredRowStore, SchemaStatusStore {
+public protocol PortcullisStore: UserStore, RoleGrantStore, SessionStore, AccountLockoutStore, AddressThrottleStore, AuditStore, MFAStore,
+    DecisionLogStore, ClientStore, AuthorizationCodeStore, ConsentStore, BrowserSessionStore, ExpiredRowStore, SchemaStatusStore {
     /// True when the database answers a trivial query.
     func isHealthy() async -> Bool
 }

@@ -30,6 +30,8 @@ public struct TableDump: Sendable, Equatable {
     }
 
     /// The tables of a deployment, parents before children (foreign keys hold at every insert).
+    /// `address_throttles` is left out on purpose: its counters last minutes, and the limit simply
+    /// starts afresh on the new backend.
     public static let tableOrder = [
         "users", "role_grants", "oauth_clients", "token_families", "refresh_tokens", "revoked_access_tokens", "account_lockouts",
         "audit_events", "totp_credentials", "recovery_codes", "mfa_challenges", "decision_log", "oauth_codes", "oauth_consents",

@@ -33,6 +33,7 @@ public struct AuthenticatedRequestContext: ChildRequestContext {
         guard let principal = context.principal else { throw PortcullisError.invalidToken("missing bearer token") }
         self.coreContext = context.coreContext
         self.remoteAddress = context.remoteAddress
+        self.clientAddress = context.clientAddress
         self.principal = principal
     }
 
@@ -42,6 +43,6 @@ public struct AuthenticatedRequestContext: ChildRequestContext {
     /// Bodies beyond this get 413.
     public var maxUploadSize: Int { PortcullisRequestContext.bodyLimit }
 
-    /// The client's IP address as text, or `unknown`.
-    public var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+    /// The client's IP address as text, or `unknown` (the base context's).
+    public let clientAddress: String
 }

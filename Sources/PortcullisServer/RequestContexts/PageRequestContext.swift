@@ -23,13 +23,14 @@ public struct PageRequestContext: ChildRequestContext {
     public init(context: PortcullisRequestContext) {
         self.coreContext = context.coreContext
         self.remoteAddress = context.remoteAddress
+        self.clientAddress = context.clientAddress
     }
 
     /// Bodies beyond this get 413.
     public var maxUploadSize: Int { PortcullisRequestContext.bodyLimit }
 
-    /// The client's IP address as text, or `unknown`.
-    public var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+    /// The client's IP address as text, or `unknown` (the base context's).
+    public let clientAddress: String
 }
 
 /// A browser session and its user.

@@ -17,11 +17,15 @@ public struct PortcullisRequestContext: RequestContext, RemoteAddressRequestCont
     public var bearerToken: String?
     /// The verified holder of the bearer token; set by `AccountAuthenticator`.
     public var principal: AccountPrincipal?
+    /// The client's IP address as text, or `unknown`: the peer's, or the one a trusted proxy
+    /// forwarded (set by `ClientAddressMiddleware`, before any other middleware).
+    public internal(set) var clientAddress: String
 
     /// Creates the context for one request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// JSON responses with sorted keys (identical answers are identical bytes) and unescaped slashes.
@@ -37,9 +41,4 @@ public struct PortcullisRequestContext: RequestContext, RemoteAddressRequestCont
 
     /// Bodies beyond this get 413.
     public var maxUploadSize: Int { Self.bodyLimit }
-
-    /// The client's IP address as text, or `unknown`.
-    public var clientAddress: String {
-        remoteAddress?.ipAddress ?? "unknown"
-    }
 }

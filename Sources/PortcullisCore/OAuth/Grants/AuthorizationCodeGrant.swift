@@ -37,14 +37,14 @@ public struct AuthorizationCodeGrant: TokenGrant {
         }
         switch outcome {
         case .unknown:
-            auth.addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await auth.addressFailed(remoteAddress, now: now)
             throw OAuthError(.invalidGrant, "authorization code is not valid")
         case .rejected(let error):
-            auth.addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await auth.addressFailed(remoteAddress, now: now)
             throw error
         case .replayed(let first):
             try await revokeIssued(from: first, now: now)
-            auth.addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await auth.addressFailed(remoteAddress, now: now)
             try await auth.audit("oauth.code.replay", actor: client.id, subject: first.userID, address: remoteAddress,
                                  detail: "tokens of the first redemption revoked", at: now)
             throw OAuthError(.invalidGrant, "authorization code was already used")

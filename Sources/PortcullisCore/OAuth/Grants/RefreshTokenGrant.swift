@@ -21,7 +21,7 @@ public struct RefreshTokenGrant: TokenGrant {
         // Scope and resources are checked against the family before anything is consumed; the
         // owner is checked again inside the rotation's transaction.
         guard let family = try await auth.store.family(ofTokenHash: AuthService.hash(presented)), family.clientID == client.id else {
-            auth.addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await auth.addressFailed(remoteAddress, now: now)
             throw OAuthError(.invalidGrant, "refresh token is not valid")
         }
         let granted = Scope(parsing: family.scope)
@@ -46,11 +46,11 @@ public struct RefreshTokenGrant: TokenGrant {
             return OAuthTokenResponse(accessToken: access, expiresIn: auth.tokens.expiresIn, refreshToken: rotation.successor,
                                       idToken: nil, scope: scope.text)
         case .reused(let familyID):
-            auth.addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await auth.addressFailed(remoteAddress, now: now)
             try await auth.auditReuse(familyID: familyID, actor: client.id, address: remoteAddress, at: now)
             throw OAuthError(.invalidGrant, "refresh token was already used; the session is revoked")
         case .unknown, .expired, .revoked, .wrongOwner:
-            auth.addressThrottle.recordFailure(address: remoteAddress, now: now)
+            try await auth.addressFailed(remoteAddress, now: now)
             throw OAuthError(.invalidGrant, "refresh token is not valid")
         }
     }
