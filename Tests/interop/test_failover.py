@@ -156,6 +156,19 @@ def checks(cluster: Cluster, load: Load, until: float):
         decision = post(cluster.url + "/v1/authorize", json={"token": token, "action": "read", "resource": "documents/a"})
         if decision is not None and decision.status_code not in (200,) and decision.status_code < 500:
             load.note(signature_failures=f"authorize: {decision.status_code} {decision.text[:200]}")
+        # The app's own client_credentials token, issued and introspected (RFC 7662) under load.
+        issued = post(cluster.url + "/oauth2/token", data={"grant_type": "client_credentials"}, auth=cluster.basic())
+        if issued is None or issued.status_code >= 500:
+            continue
+        if issued.status_code != 200:
+            load.note(errors=f"client_credentials: {issued.status_code} {issued.text[:200]}")
+            continue
+        load.note(tokens=issued.json()["access_token"])
+        answer = post(cluster.url + "/oauth2/introspect", data={"token": issued.json()["access_token"]}, auth=cluster.basic())
+        if answer is not None and answer.status_code == 200 and answer.json().get("active") is not True:
+            load.note(signature_failures=f"introspect: {answer.text[:200]}")
+        elif answer is not None and answer.status_code != 200 and answer.status_code < 500:
+            load.note(errors=f"introspect: {answer.status_code} {answer.text[:200]}")
 
 
 def code_flows(cluster: Cluster, load: Load, until: float):
