@@ -37,6 +37,10 @@ def measure(backend: str, env: dict) -> dict:
     server = lib.Server(f"backend-{backend}", env=env)
     if backend == "postgres":
         server.cli("migrate")
+        # PostgreSQL keeps the signing keys in the database; token-mint signs with Keys/ files. Make
+        # the keys in Keys/ (through a scratch SQLite database) and import them: both hold the same keys.
+        server.cli("keys", "rotate", "--db", f"sqlite:{server.directory / 'scratch.db'}")
+        server.cli("keys", "import")
     server.add_user("bench", roles=("editor",))
     login.add_login_users(server)
     server.start()
