@@ -10,11 +10,13 @@ import urllib.request
 from pathlib import Path
 
 
-def config(port: int, replica_ports: list[int], check_interval_ms: int = 1000, retries: bool = False) -> str:
+def config(port: int, replica_ports: list[int], check_interval_ms: int = 1000, retries: bool = False, server_close: bool = False) -> str:
     """A configuration listening on 127.0.0.1:`port`; with `retries`, a request that never reached a
-    replica (or got nothing back) is resent to another."""
+    replica (or got nothing back) is resent to another; with `server_close`, each request gets its
+    own connection to a replica (a killed replica costs no kept-alive connection), else they are reused."""
     servers = "\n".join(f"    server r{index} 127.0.0.1:{replica} check" for index, replica in enumerate(replica_ports))
     retry = "    retry-on conn-failure empty-response\n    retries 3\n    option redispatch\n" if retries else ""
+    close = "    option http-server-close\n" if server_close else "    option http-keep-alive\n"
     return f"""global
     maxconn 4096
 defaults
@@ -22,8 +24,7 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
-    option http-server-close
-    option forwardfor
+{close}    option forwardfor
 frontend portcullis
     bind 127.0.0.1:{port}
     default_backend replicas

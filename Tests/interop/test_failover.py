@@ -68,7 +68,8 @@ class Cluster:
                                            "--grant-type", "client_credentials", "--json"))
         for replica in self.replicas:
             stack.enter_context(replica)
-        balancer = Haproxy(self.lb_port, haproxy_config(self.lb_port, [r.port for r in self.replicas], check_interval_ms=300, retries=True),
+        balancer = Haproxy(self.lb_port, haproxy_config(self.lb_port, [r.port for r in self.replicas], check_interval_ms=300, retries=True,
+                                                         server_close=True),
                            self.folder)
         stack.enter_context(balancer)
 

@@ -83,4 +83,5 @@ def run(context: dict) -> dict:
     finally:
         if folder:
             subprocess.run([str(backends.SCRIPT), "stop", folder], capture_output=True, timeout=60)
+    context["replicas"] = results
     return results
