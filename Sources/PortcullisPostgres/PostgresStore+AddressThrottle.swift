@@ -36,20 +36,14 @@ extension PostgresStore: AddressThrottleStore {
 }
 
 /// The stored lock of each key, in question order (NULL for a key without one).
-struct AddressLocksByKey: PostgresPreparedStatement {
+struct AddressLocksByKey: BatchedKeysStatement {
     static let sql = """
         SELECT q.i, t.locked_until
         FROM unnest($1::text[]) WITH ORDINALITY AS q(wanted, i) LEFT JOIN address_throttles t ON t.key = q.wanted
         """
-    static let bindingDataTypes: [PostgresDataType] = [.textArray]
     typealias Row = (index: Int64, answer: Double?)
+    /// Address keys.
     let keys: [String]
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(keys)
-        return bindings
-    }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
         let (index, until) = try row.decode((Int64, Double?).self)

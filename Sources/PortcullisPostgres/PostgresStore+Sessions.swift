@@ -120,11 +120,6 @@ extension PostgresStore: SessionStore {
         try await row("SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = \(jti)) AS revoked")?.value("revoked", as: Bool.self) ?? false
     }
 
-    public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool {
-        try await liveness(LivenessQuestion(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser,
-                                            rolesOfUserID: nil)) != nil
-    }
-
     public func rolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
                                        rolesOfUserID: String?) async throws -> [String]? {
         try await liveness(LivenessQuestion(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser,

@@ -117,12 +117,6 @@ extension SQLiteStore {
         }
     }
 
-    public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool {
-        try hotReaders.read { db in
-            try Self.isAccessTokenLive(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser, db: db)
-        }
-    }
-
     public func rolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
                                        rolesOfUserID: String?) async throws -> [String]? {
         try hotReaders.read { db in

@@ -136,8 +136,9 @@ struct KeysCommand: AsyncParsableCommand {
                 throw ValidationError("keys import moves Keys/ into a PostgreSQL database; PORTCULLIS_DB names SQLite")
             }
             let imported = try await stored.importKeys(from: KeyDirectory(path: from ?? configuration.keysDirectory))
+            let administration = try await options.administration()
             for key in imported {
-                try await options.administration().audit("keys.import", subject: key.kid, detail: key.alg.rawValue)
+                try await administration.audit("keys.import", subject: key.kid, detail: key.alg.rawValue)
             }
             report(options, ["imported": String(imported.count), "signing": imported.first(where: \.signs)?.kid ?? "",
                              "result": "keys copied into the database, sealed"])

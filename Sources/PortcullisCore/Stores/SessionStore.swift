@@ -26,15 +26,22 @@ public protocol SessionStore: Sendable {
     func revokeAccessToken(jti: String, expiresAt: Date, at: Date) async throws
     /// True when the access token with this `jti` was revoked.
     func isAccessTokenRevoked(jti: String) async throws -> Bool
-    /// In one read: true unless the access token's `jti` is revoked, its session (`sessionID`,
-    /// when given) is missing, revoked or not `subject`'s, its client (`clientID`, when given) is
-    /// deleted, or — when `requireUser` — user `subject` is missing or disabled.
-    func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool
-    /// `isAccessTokenLive` and, when the token is live, the roles granted to `rolesOfUserID` (none
-    /// when nil), in one read: nil when the token is not live. The token form of `/v1/authorize`
-    /// needs both for every decision.
+    /// In one read: nil when the access token is not live — its `jti` is revoked, its session
+    /// (`sessionID`, when given) is missing, revoked or not `subject`'s, its client (`clientID`, when
+    /// given) is deleted, or (when `requireUser`) user `subject` is missing or disabled — else the
+    /// roles granted to `rolesOfUserID` (none when nil). The token form of `/v1/authorize` needs
+    /// both for every decision; every other check asks liveness alone (`isAccessTokenLive`).
     func rolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
                                 rolesOfUserID: String?) async throws -> [String]?
+}
+
+extension SessionStore {
+    /// The liveness half of `rolesIfAccessTokenLive`: true unless the token is revoked, its session
+    /// or client gone, or (when `requireUser`) its user missing or disabled.
+    public func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool) async throws -> Bool {
+        try await rolesIfAccessTokenLive(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser,
+                                         rolesOfUserID: nil) != nil
+    }
 }
 
 /// How many sessions `endSessions` ended.
