@@ -54,10 +54,9 @@ public enum FuzzTargets {
         let data = Data(bytes)
         _ = try? decoder.decode(AuthController.LoginRequest.self, from: data)
         _ = try? decoder.decode(AuthController.RefreshRequest.self, from: data)
-        _ = try? decoder.decode(AuthorizeController.AuthorizeRequest.self, from: data)
         _ = try? decoder.decode(MFAController.CodeRequest.self, from: data)
         _ = try? BearerTokenMiddleware.token(in: text)
-        _ = RequestLogMiddleware.acceptable(text)
+        _ = RequestIdentifier.acceptable(text.utf8)
         _ = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
     }
 

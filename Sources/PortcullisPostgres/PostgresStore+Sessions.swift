@@ -126,6 +126,15 @@ extension PostgresStore: SessionStore {
                                             rolesOfUserID: rolesOfUserID))
     }
 
+    /// A live answer the revocation cache holds (when it is on and listening), else `.mustWait`.
+    public func rolesIfAccessTokenLiveImmediately(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
+                                                  rolesOfUserID: String?) throws -> Immediate<[String]?> {
+        let question = LivenessQuestion(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser,
+                                        rolesOfUserID: rolesOfUserID)
+        if let cache = revocationCache, let roles = cache.answer(question) { return .answered(roles) }
+        return .mustWait
+    }
+
     /// Read on every token verification and decision: concurrent reads share one prepared statement.
     func liveness(_ question: LivenessQuestion) async throws -> [String]? {
         if let cache = revocationCache, let roles = cache.answer(question) { return roles }

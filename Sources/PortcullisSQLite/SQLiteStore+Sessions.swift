@@ -119,6 +119,19 @@ extension SQLiteStore {
 
     public func rolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
                                        rolesOfUserID: String?) async throws -> [String]? {
+        try readRolesIfAccessTokenLive(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser,
+                                       rolesOfUserID: rolesOfUserID)
+    }
+
+    /// Always answered: the read is local and synchronous (a few indexed rows on a hot reader).
+    public func rolesIfAccessTokenLiveImmediately(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
+                                                  rolesOfUserID: String?) throws -> Immediate<[String]?> {
+        .answered(try readRolesIfAccessTokenLive(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID,
+                                                 requireUser: requireUser, rolesOfUserID: rolesOfUserID))
+    }
+
+    private func readRolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
+                                            rolesOfUserID: String?) throws -> [String]? {
         try hotReaders.read { db in
             guard try Self.isAccessTokenLive(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser, db: db) else {
                 return nil

@@ -160,26 +160,36 @@ public struct StartupRefusal: Error, CustomStringConvertible {
 /// The router: JSON routes, the bearer and account groups, and the browser pages, behind the
 /// global middleware. Tests drive it with `app.test(.router)`.
 public func buildRouter(_ services: PortcullisServices) -> Router<PortcullisRequestContext> {
+    buildRouter(services, hotPath: HotPath(services: services, logger: Logger(label: "portcullis")))
+}
+
+/// The router, sharing `hotPath`'s routes and per-request components with the hot path in front of it.
+func buildRouter(_ services: PortcullisServices, hotPath: HotPath) -> Router<PortcullisRequestContext> {
     let router = Router(context: PortcullisRequestContext.self)
     let routeTable = RouteTable()
     // First: the log line, the throttles and the audit log all see the resolved client.
-    router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: services.configuration.trustedProxies)))
-    router.add(middleware: RequestLogMiddleware(metrics: services.metrics))
-    router.add(middleware: LoadSheddingMiddleware(
-        limit: services.configuration.maxConcurrentRequests, timeout: .seconds(services.configuration.requestTimeout)))
+    router.add(middleware: ClientAddressMiddleware(resolver: hotPath.components.resolver))
+    router.add(middleware: RequestLogMiddleware(recorder: hotPath.components.recorder))
+    router.add(middleware: LoadSheddingMiddleware(inFlight: hotPath.components.inFlight, timeout: .seconds(services.configuration.requestTimeout)))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(routes: routeTable))
 
+    // The hot routes, as the hot path answers them (it hands here what it cannot answer at once).
+    for route in hotPath.routes.all {
+        router.on(RouterPath(route.path), method: route.method) { request, context in
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            return await route.answer(RouteInput(body: body, authorization: request.headers[.authorization])).response
+        }
+    }
     let issuer = services.configuration.issuer
     router.addRoutes(AuthController(auth: services.auth).endpoints)
     router.addRoutes(OAuthController(oauth: services.oauth).endpoints)
-    router.addRoutes(WellKnownController(keys: services.keys, issuer: issuer).endpoints)
+    router.addRoutes(WellKnownController(issuer: issuer).endpoints)
     router.addRoutes(OperationsController(
         store: services.store, keys: services.keys, policies: services.policies, metricsRegistry: services.metricsRegistry).endpoints)
 
     // Routes that take a bearer token: the header is parsed once, by the middleware.
     let bearer = router.group().add(middleware: BearerTokenMiddleware())
-    bearer.addRoutes(AuthorizeController(authorization: services.authorization).endpoints)
     bearer.addRoutes(UserinfoController(oauth: services.oauth, issuer: issuer).endpoints)
     // The account API: only a verified first-party user token gets in (the narrowed context).
     let account = bearer.group("/v1/me").add(middleware: AccountAuthenticator(auth: services.auth))
@@ -215,9 +225,10 @@ public func buildApplication(_ services: PortcullisServices, logger: Logger) -> 
     let http = HTTP1Channel.Configuration(
         idleTimeout: .seconds(Int64(configuration.idleTimeout)),
         httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100))
+    let hotPath = HotPath(services: services, logger: logger)
     return Application(
-        router: buildRouter(services),
-        server: .http1(configuration: http),
+        router: buildRouter(services, hotPath: hotPath),
+        server: .portcullis(configuration: http, routes: hotPath.routes, components: hotPath.components),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "Portcullis"),

@@ -191,13 +191,22 @@ public final class AuthService: Sendable {
 
     /// `introspect`, and when `audience` is given, a token whose `aud` lacks it is inactive with that reason.
     public func verify(_ token: String, audience: String?) async throws -> TokenVerdict {
+        if let verdict = try verifyImmediately(token, audience: audience) { return verdict }
         guard let claims = try await introspect(token) else { return .inactive }
         return Self.verdict(claims, audience: audience)
+    }
+
+    /// `verify` answered on the calling thread, or nil when it must wait: the token names a key
+    /// this process has not loaded yet, or the store cannot answer its liveness without I/O. The
+    /// hot path calls this on the event loop; `verify` starts with it.
+    public func verifyImmediately(_ token: String, audience: String?) throws -> TokenVerdict? {
+        try verifyReadingRolesImmediately(token, audience: audience, readingRoles: false)?.verdict
     }
 
     /// `verify`, reading in the same read the roles granted to the token's user (none for a
     /// token that is not a user's): the token form of `/v1/authorize`.
     public func verifyReadingRoles(_ token: String, audience: String?) async throws -> (verdict: TokenVerdict, grantedRoles: [String]) {
+        if let answer = try verifyReadingRolesImmediately(token, audience: audience) { return answer }
         guard let claims = await verifiedSignature(token) else { return (.inactive, []) }
         let liveness = Self.livenessQuestion(claims)
         guard let roles = try await store.rolesIfAccessTokenLive(
@@ -206,12 +215,47 @@ public final class AuthService: Sendable {
         return (Self.verdict(claims, audience: audience), roles)
     }
 
+    /// `verifyReadingRoles` answered on the calling thread, or nil when it must wait (see `verifyImmediately`).
+    public func verifyReadingRolesImmediately(_ token: String, audience: String?, readingRoles: Bool = true) throws -> (verdict: TokenVerdict, grantedRoles: [String])? {
+        let claims: AccessTokenClaims
+        switch checkSignature(token) {
+        case .valid(let verified): claims = verified
+        case .invalid: return (.inactive, [])
+        case .unknownKey: return nil
+        }
+        let liveness = Self.livenessQuestion(claims)
+        switch try store.rolesIfAccessTokenLiveImmediately(
+            jti: liveness.jti, sessionID: liveness.sessionID, subject: liveness.subject, clientID: liveness.clientID,
+            requireUser: liveness.requireUser, rolesOfUserID: readingRoles && claims.isUserToken ? claims.sub : nil) {
+        case .mustWait: return nil
+        case .answered(nil): return (.inactive, [])
+        case .answered(let roles?): return (Self.verdict(claims, audience: audience), roles)
+        }
+    }
+
+    /// What a token's signature, type, issuer and times say, without waiting.
+    enum SignatureCheck {
+        case valid(AccessTokenClaims)
+        case invalid
+        /// Not valid under the keys loaded now, and it names a key this process has not seen.
+        case unknownKey
+    }
+
+    func checkSignature(_ token: String) -> SignatureCheck {
+        if let claims = try? signer.verify(token, now: clock()) { return .valid(claims) }
+        return signer.namesUnknownKey(token) ? .unknownKey : .invalid
+    }
+
     /// The token's claims when its signature, type, issuer and times hold. A token naming a key
     /// this process has not seen gets one reload of the keys first (rate-limited by the source).
     func verifiedSignature(_ token: String) async -> AccessTokenClaims? {
-        if let claims = try? signer.verify(token, now: clock()) { return claims }
-        guard signer.namesUnknownKey(token), await signer.keys.refreshForUnknownKey() else { return nil }
-        return try? signer.verify(token, now: clock())
+        switch checkSignature(token) {
+        case .valid(let claims): return claims
+        case .invalid: return nil
+        case .unknownKey:
+            guard await signer.keys.refreshForUnknownKey() else { return nil }
+            return try? signer.verify(token, now: clock())
+        }
     }
 
     static func verdict(_ claims: AccessTokenClaims, audience: String?) -> TokenVerdict {

@@ -61,12 +61,29 @@ public final class PortcullisMetrics: Sendable {
         Timer(label: "portcullis_argon2_wait_seconds", factory: factory).recordNanoseconds(Self.nanoseconds(duration))
     }
 
-    /// One HTTP request finished.
+    /// One HTTP request finished. Each route's series are made on its first request and kept (route
+    /// patterns and statuses are bounded sets), so a request costs a lookup, not a registration.
     public func request(method: String, route: String, status: Int, duration: Duration) {
-        Counter(label: "portcullis_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory).increment()
-        Timer(label: "portcullis_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
-            .recordNanoseconds(Self.nanoseconds(duration))
+        let series = requestSeries.withLock { series in
+            let key = RequestSeriesKey(method: method, route: route, status: status)
+            if let made = series[key] { return made }
+            let made = (Counter(label: "portcullis_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))],
+                                factory: factory),
+                        Timer(label: "portcullis_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory))
+            series[key] = made
+            return made
+        }
+        series.count.increment()
+        series.duration.recordNanoseconds(Self.nanoseconds(duration))
     }
+
+    private struct RequestSeriesKey: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
+
+    private let requestSeries = Mutex<[RequestSeriesKey: (count: Counter, duration: CoreMetrics.Timer)]>([:])
 
     /// The janitor removed these rows; kinds with none are not touched.
     public func janitorRemoved(_ rows: RemovedRows) {

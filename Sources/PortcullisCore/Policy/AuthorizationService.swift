@@ -43,7 +43,7 @@ public struct AuthorizationService: Sendable {
     ///
     /// With `audience`, a token whose `aud` lacks it is not allowed, whatever the policy says.
     public func authorize(token: String, action: String, resource: String, audience: String? = nil) async throws -> AuthorizationAnswer {
-        try Self.validate(action: action, resource: resource)
+        if let answer = try authorizeImmediately(token: token, action: action, resource: resource, audience: audience) { return answer }
         // One read: the token's liveness and its user's granted roles.
         let (verdict, granted) = try await auth.verifyReadingRoles(token, audience: audience)
         switch verdict {
@@ -55,6 +55,29 @@ public struct AuthorizationService: Sendable {
                                        clientID: claims.clientID, scope: claims.scope, audience: claims.aud)
         case .active(let claims):
             var answer = decide(subject: try await subjectName(of: claims), grantedRoles: granted, action: action, resource: resource)
+            answer.clientID = claims.clientID
+            answer.scope = claims.scope
+            answer.audience = claims.aud
+            return answer
+        }
+    }
+
+    /// The token form answered on the calling thread (the hot path), or nil when it must wait: the
+    /// token's liveness or its subject's name needs an async read (see `AuthService.verifyImmediately`).
+    public func authorizeImmediately(token: String, action: String, resource: String, audience: String? = nil) throws -> AuthorizationAnswer? {
+        try Self.validate(action: action, resource: resource)
+        guard let (verdict, granted) = try auth.verifyReadingRolesImmediately(token, audience: audience) else { return nil }
+        switch verdict {
+        case .inactive:
+            throw PortcullisError.invalidToken("token is not valid")
+        case .otherAudience(let claims, let reason):
+            guard let subject = Self.subjectNameInClaims(claims) else { return nil }
+            auth.metrics.decision(allowed: false)
+            return AuthorizationAnswer(allowed: false, subject: subject, roles: [], reason: reason,
+                                       clientID: claims.clientID, scope: claims.scope, audience: claims.aud)
+        case .active(let claims):
+            guard let subject = Self.subjectNameInClaims(claims) else { return nil }
+            var answer = decide(subject: subject, grantedRoles: granted, action: action, resource: resource)
             answer.clientID = claims.clientID
             answer.scope = claims.scope
             answer.audience = claims.aud
@@ -109,12 +132,16 @@ public struct AuthorizationService: Sendable {
     }
 
     private func subjectName(of claims: AccessTokenClaims) async throws -> String {
-        if let client = claims.clientID, !claims.isUserToken { return client }
-        // `introspect` has just checked that this user exists and is enabled, and usernames never
-        // change, so the token's username is the current one.
-        if let username = claims.username { return username }
+        if let name = Self.subjectNameInClaims(claims) { return name }
         guard let user = try await store.user(id: claims.sub) else { throw PortcullisError.invalidToken("token is not valid") }
         return user.username
+    }
+
+    /// The subject's name when the claims carry it: the client of a client token, or the username
+    /// (liveness has just checked that this user exists and is enabled, and usernames never change).
+    private static func subjectNameInClaims(_ claims: AccessTokenClaims) -> String? {
+        if let client = claims.clientID, !claims.isUserToken { return client }
+        return claims.username
     }
 
     /// Bounds both, and refuses a non-canonical resource (an empty, `.` or `..` segment) before any

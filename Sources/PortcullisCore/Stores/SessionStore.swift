@@ -33,6 +33,20 @@ public protocol SessionStore: Sendable {
     /// both for every decision; every other check asks liveness alone (`isAccessTokenLive`).
     func rolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
                                 rolesOfUserID: String?) async throws -> [String]?
+    /// `rolesIfAccessTokenLive` answered on the calling thread without waiting — from memory, or
+    /// from a local read that never waits on I/O — or `.mustWait` when only the async read can
+    /// answer (the hot path then hands the request to the async route). Never a staler answer
+    /// than the async read would give.
+    func rolesIfAccessTokenLiveImmediately(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
+                                           rolesOfUserID: String?) throws -> Immediate<[String]?>
+}
+
+/// An answer given on the calling thread, or the word that it takes an async call.
+public enum Immediate<Value: Sendable>: Sendable {
+    /// The answer.
+    case answered(Value)
+    /// Only the async call can answer.
+    case mustWait
 }
 
 extension SessionStore {

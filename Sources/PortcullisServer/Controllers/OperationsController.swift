@@ -4,7 +4,7 @@ import PortcullisCore
 import PortcullisPolicy
 import Prometheus
 
-/// What operators and tooling read: `/healthz` (the process answers), `/readyz` (database, schema,
+/// What operators and tooling read (`/healthz`, the process answers, is a hot route): `/readyz` (database, schema,
 /// keys, policy), `/metrics` (Prometheus text) and `/openapi.yaml` (the API description).
 package struct OperationsController: Sendable {
     let store: any PortcullisStore
@@ -21,18 +21,13 @@ package struct OperationsController: Sendable {
         self.metricsRegistry = metricsRegistry
     }
 
-    /// The four routes.
+    /// The three routes.
     var endpoints: RouteCollection<PortcullisRequestContext> {
         let routes = RouteCollection(context: PortcullisRequestContext.self)
-        routes.get("/healthz") { _, _ in StatusResponse(status: "ok") }
         routes.get("/readyz", use: ready)
         routes.get("/metrics", use: metrics)
         routes.get("/openapi.yaml", use: openAPI)
         return routes
-    }
-
-    struct StatusResponse: ResponseEncodable {
-        let status: String
     }
 
     struct ReadinessResponse: ResponseEncodable {

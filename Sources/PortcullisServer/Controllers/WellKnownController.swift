@@ -3,27 +3,17 @@ import Hummingbird
 import PortcullisCore
 import PortcullisCrypto
 
-/// The documents under `/.well-known/`: the JWKS (RFC 7517) and the discovery document
-/// (RFC 8414, OIDC Discovery 1.0), both cacheable.
+/// The discovery document under `/.well-known/` (RFC 8414, OIDC Discovery 1.0), cacheable. The
+/// JWKS (RFC 7517) beside it is a hot route (`HotRoutes`).
 package struct WellKnownController: Sendable {
-    let keys: any KeyRingSource
     let issuer: String
 
-    /// The JWKS and both discovery names.
+    /// Both discovery names.
     var endpoints: RouteCollection<PortcullisRequestContext> {
         let routes = RouteCollection(context: PortcullisRequestContext.self)
-        routes.get("/.well-known/jwks.json", use: jwks)
         routes.get("/.well-known/openid-configuration", use: discovery)
         routes.get("/.well-known/oauth-authorization-server", use: discovery)
         return routes
-    }
-
-    @Sendable func jwks(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
-        let data = try JSONEncoder().encode(try keys.current().jwks())
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// Every endpoint and capability; clients configure themselves from this alone.

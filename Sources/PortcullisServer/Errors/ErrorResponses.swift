@@ -1,27 +1,5 @@
-import Foundation
 public import Hummingbird
 public import PortcullisCore
-
-/// The one JSON error shape, `{"error": CODE, "error_description": TEXT}`, with `no-store`.
-struct ErrorBody: Encodable {
-    let error: String
-    let errorDescription: String
-
-    enum CodingKeys: String, CodingKey {
-        case error
-        case errorDescription = "error_description"
-    }
-
-    /// The response carrying this body.
-    func response(status: HTTPResponse.Status, headers extra: HTTPFields = [:]) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(self)) ?? Data(#"{"error":"server_error"}"#.utf8)
-        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
-        headers.append(contentsOf: extra)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-}
 
 /// Portcullis's errors know their HTTP face (Core knows no HTTP, so it is given here).
 extension PortcullisError: HTTPResponseError {
@@ -40,16 +18,9 @@ extension PortcullisError: HTTPResponseError {
         }
     }
 
-    /// The JSON error, with `Retry-After` when throttled and a `Bearer` challenge for token errors.
+    /// The JSON error, with `Retry-After` when throttled and a `Bearer` challenge for token errors (`plainResponse`).
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers: HTTPFields = [:]
-        switch self {
-        case .throttled(let seconds): headers[.retryAfter] = String(seconds)
-        case .unavailable: headers[.retryAfter] = "1"
-        case .invalidToken, .invalidCredentials, .refreshTokenReused, .invalidGrant: headers[.wwwAuthenticate] = "Bearer"
-        default: break
-        }
-        return ErrorBody(error: code, errorDescription: description).response(status: status, headers: headers)
+        plainResponse.response
     }
 }
 
@@ -60,8 +31,8 @@ extension OAuthError: HTTPResponseError {
 
     /// The JSON error with `Pragma: no-cache`.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers: HTTPFields = [.init("Pragma")!: "no-cache"]
-        if code == .invalidClient { headers[.wwwAuthenticate] = "Basic realm=\"portcullis\"" }
-        return ErrorBody(error: code.rawValue, errorDescription: description).response(status: status, headers: headers)
+        var headers: [(name: String, value: String)] = [("Pragma", "no-cache")]
+        if code == .invalidClient { headers.append(("WWW-Authenticate", "Basic realm=\"portcullis\"")) }
+        return PlainResponse.error(code.rawValue, description, status: status, headers: headers).response
     }
 }

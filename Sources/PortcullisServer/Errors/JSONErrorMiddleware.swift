@@ -28,8 +28,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // Hummingbird's own errors (404, 413, decoding 400s) and NIO's body limit.
             return translate(status: error.status, message: (error as? HTTPError)?.body, path: request.uri.path)
         } catch is DecodingError {
-            return ErrorBody(error: "invalid_request", errorDescription: "request body is not valid JSON of the expected shape")
-                .response(status: .badRequest)
+            return PlainResponse.error("invalid_request", "request body is not valid JSON of the expected shape", status: .badRequest).response
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return try PortcullisError.internalFailure("unhandled").response(from: request, context: context)
@@ -40,14 +39,13 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch status {
         case .notFound:
             let allowed = routes.methods(of: path)
-            guard !allowed.isEmpty else { return ErrorBody(error: "not_found", errorDescription: "no such endpoint").response(status: .notFound) }
-            return ErrorBody(error: "method_not_allowed", errorDescription: "method not allowed on \(path)")
-                .response(status: .methodNotAllowed, headers: [.allow: allowed.map(\.rawValue).joined(separator: ", ")])
+            guard !allowed.isEmpty else { return PlainResponse.error("not_found", "no such endpoint", status: .notFound).response }
+            return PlainResponse.error("method_not_allowed", "method not allowed on \(path)", status: .methodNotAllowed,
+                                       headers: [("Allow", allowed.map(\.rawValue).joined(separator: ", "))]).response
         case .contentTooLarge:
-            return ErrorBody(error: "payload_too_large", errorDescription: "request body too large").response(status: .contentTooLarge)
+            return PlainResponse.error("payload_too_large", "request body too large", status: .contentTooLarge).response
         default:
-            return ErrorBody(error: "invalid_request", errorDescription: message ?? (status == .badRequest ? "malformed request" : status.reasonPhrase))
-                .response(status: status)
+            return PlainResponse.error("invalid_request", message ?? (status == .badRequest ? "malformed request" : status.reasonPhrase), status: status).response
         }
     }
 }

@@ -10,33 +10,24 @@ import Synchronization
 /// connection too. Bodies are capped at 64 KiB by the request context, headers by the HTTP
 /// decoder configuration, and silent connections by the idle timeout (see `buildApplication`).
 public struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware {
-    let limit: Int
+    let inFlight: InFlightRequests
     let timeout: Duration
-    let inFlight = InFlightCounter()
     let deadlines = RequestDeadlines()
 
     /// At most `limit` concurrent requests of at most `timeout` each.
     public init(limit: Int, timeout: Duration) {
-        self.limit = limit
+        self.init(inFlight: InFlightRequests(limit: limit), timeout: timeout)
+    }
+
+    /// At most `inFlight.limit` concurrent requests, counted together with the hot path's, of at most `timeout` each.
+    package init(inFlight: InFlightRequests, timeout: Duration) {
+        self.inFlight = inFlight
         self.timeout = timeout
     }
 
-    final class InFlightCounter: Sendable {
-        let value = Atomic<Int>(0)
-    }
-
-    static func unavailable(_ description: String) -> Response {
-        let body = #"{"error":"temporarily_unavailable","error_description":"\#(description)"}"#
-        return Response(status: .serviceUnavailable, headers: [.contentType: "application/json", .retryAfter: "1", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: body)))
-    }
-
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard inFlight.value.add(1, ordering: .relaxed).newValue <= limit else {
-            inFlight.value.subtract(1, ordering: .relaxed)
-            return Self.unavailable("the server is at capacity; retry shortly")
-        }
-        defer { inFlight.value.subtract(1, ordering: .relaxed) }
+        guard inFlight.enter() else { return InFlightRequests.unavailable(InFlightRequests.atCapacity).response }
+        defer { inFlight.leave() }
         let deadline = ContinuousClock.now + timeout
         let deadlines = self.deadlines
         return try await withoutActuallyEscaping(next) { next in
@@ -59,7 +50,7 @@ public struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware 
                 do {
                     return try await group.next()!
                 } catch is CancellationError {
-                    return Self.unavailable("the request took too long")
+                    return InFlightRequests.unavailable("the request took too long").response
                 }
             }
         }

@@ -3,56 +3,36 @@ public import Hummingbird
 import HTTPTypes
 import Logging
 public import PortcullisCore
-import PortcullisCrypto
 
-/// One log line per request (request id, method, path, status, latency, client address) and an
-/// `X-Request-Id` on every response: the caller's if it sent a sane one, else a new random id.
-///
-/// Only the path is logged, never the query string, headers or body: authorization requests carry
-/// codes and states in the query, and bodies carry passwords and tokens.
+/// The router path's request line, metrics and `X-Request-Id` (the caller's if it sent a sane one,
+/// else a new id), through the same `RequestIdentifier` and `RequestRecorder` as the hot path.
 public struct RequestLogMiddleware: RouterMiddleware {
     public typealias Context = PortcullisRequestContext
 
-    static let header = HTTPField.Name("X-Request-Id")!
+    static let header = HTTPField.Name(RequestIdentifier.header)!
 
-    let metrics: PortcullisMetrics
+    let recorder: RequestRecorder
 
     /// Logs every request and counts it in `metrics`.
     public init(metrics: PortcullisMetrics) {
-        self.metrics = metrics
+        self.recorder = RequestRecorder(metrics: metrics)
     }
 
-    /// The caller's id when it is 1–128 characters of `[A-Za-z0-9._:-]`, else nil.
-    package static func acceptable(_ value: String?) -> String? {
-        guard let value, (1...128).contains(value.utf8.count),
-              value.utf8.allSatisfy({ byte in
-                  (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || [0x2E, 0x5F, 0x3A, 0x2D].contains(byte)
-              }) else { return nil }
-        return value
-    }
-
-    /// Microseconds as milliseconds with two decimals ("12.34"), without Foundation's formatter.
-    static func milliseconds(_ microseconds: Int64) -> String {
-        let hundredths = (microseconds + 5) / 10
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    /// Logs every request through `recorder` (the hot path's own).
+    package init(recorder: RequestRecorder) {
+        self.recorder = recorder
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let id = Self.acceptable(request.headers[Self.header]) ?? SecureRandom.token(byteCount: 12)
+        let id = RequestIdentifier.echoedOrNew(request.headers[Self.header])
         var context = context
         context.logger[metadataKey: "request_id"] = .string(id)
-        let metrics = self.metrics
+        let recorder = self.recorder
         let log = { (status: Int) in
-            let elapsed = ContinuousClock.now - started
             // The route pattern, never the concrete path: bounded label values.
-            metrics.request(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status, duration: elapsed)
-            let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-            context.logger.info("request", metadata: [
-                "method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(status),
-                "latency_ms": .string(Self.milliseconds(microseconds)), "client": .string(context.clientAddress),
-            ])
+            recorder.record(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", path: request.uri.path,
+                            status: status, started: started, client: context.clientAddress, requestID: id, logger: context.logger)
         }
         do {
             var response = try await next(request, context)

@@ -1,0 +1,153 @@
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import PortcullisCore
+
+/// Answers the hot routes (`HotRoutes`) on the event loop, right after NIO's HTTP/1.1 decoder,
+/// and passes every other request on, unchanged, to Hummingbird's router.
+///
+/// A request is answered here only when it is simple: HTTP/1.1 keep-alive, no `Transfer-Encoding`,
+/// `Expect` or `Upgrade`, a body no larger than the server's limit, and nothing handed to the
+/// router still unanswered on this connection (so responses keep their order). Everything else —
+/// and a request whose route cannot answer without waiting (`HotRoute.answerImmediately` nil) —
+/// goes to the router, which has the same routes. The shared components (`InFlightRequests`,
+/// `SecurityHeaders`, `RequestIdentifier`, `RequestRecorder`, the error shape) make the two paths'
+/// answers the same bytes.
+final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case idle
+        /// The current request is the router's.
+        case passing
+        /// A hot request, read so far.
+        case reading(route: HotRoute, head: HTTPRequestHead, body: ByteBuffer?, started: ContinuousClock.Instant)
+    }
+
+    private let routes: HotRoutes
+    private let shared: HotPathComponents
+    private var state = State.idle
+    /// Requests handed to the router whose response has not ended yet.
+    private var routerPending = 0
+
+    init(routes: HotRoutes, shared: HotPathComponents) {
+        self.routes = routes
+        self.shared = shared
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if routerPending == 0, let route = hotRoute(for: head) {
+                state = .reading(route: route, head: head, body: nil, started: .now)
+            } else {
+                pass(context, data)
+            }
+        case .body(let chunk):
+            guard case .reading(let route, let head, var body, let started) = state else {
+                context.fireChannelRead(data)
+                return
+            }
+            if body == nil {
+                body = chunk
+            } else {
+                body!.writeImmutableBuffer(chunk)
+            }
+            if body!.readableBytes > PortcullisRequestContext.bodyLimit {
+                handOver(context, head: head, body: body)  // the router answers 413
+            } else {
+                state = .reading(route: route, head: head, body: body, started: started)
+            }
+        case .end:
+            guard case .reading(let route, let head, let body, let started) = state else {
+                state = .idle
+                context.fireChannelRead(data)
+                return
+            }
+            state = .idle
+            answer(context, route: route, head: head, body: body ?? context.channel.allocator.buffer(capacity: 0), started: started)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { routerPending -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    /// The hot route this request head asks for, if it is one the hot path takes.
+    private func hotRoute(for head: HTTPRequestHead) -> HotRoute? {
+        guard head.version == .http1_1, head.isKeepAlive else { return nil }
+        let path = head.uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { head.uri[..<$0] } ?? head.uri[...]
+        let method: HTTPRequest.Method
+        switch head.method {
+        case .GET: method = .get
+        case .POST: method = .post
+        default: return nil
+        }
+        guard let route = routes.route(method: method, path: path) else { return nil }
+        let headers = head.headers
+        guard !headers.contains(name: "transfer-encoding"), !headers.contains(name: "expect"), !headers.contains(name: "upgrade") else { return nil }
+        if let length = headers.first(name: "content-length") {
+            guard let bytes = Int(length), bytes <= PortcullisRequestContext.bodyLimit, method == .post || bytes == 0 else { return nil }
+        }
+        return route
+    }
+
+    private func pass(_ context: ChannelHandlerContext, _ data: NIOAny) {
+        routerPending += 1
+        state = .passing
+        context.fireChannelRead(data)
+    }
+
+    /// Gives a hot request read so far to the router (its end, if read, follows).
+    private func handOver(_ context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer?) {
+        pass(context, wrapInboundOut(.head(head)))
+        if let body { context.fireChannelRead(wrapInboundOut(.body(body))) }
+    }
+
+    private func answer(_ context: ChannelHandlerContext, route: HotRoute, head: HTTPRequestHead, body: ByteBuffer, started: ContinuousClock.Instant) {
+        let response: PlainResponse
+        if shared.inFlight.enter() {
+            let answered = route.answerImmediately(RouteInput(body: body, authorization: head.headers.first(name: "authorization")))
+            shared.inFlight.leave()
+            guard let answered else {
+                handOver(context, head: head, body: body)
+                context.fireChannelRead(wrapInboundOut(.end(nil)))
+                return
+            }
+            response = answered
+        } else {
+            response = InFlightRequests.unavailable(InFlightRequests.atCapacity)
+        }
+        let id = head.headers.first(name: RequestIdentifier.header).flatMap { RequestIdentifier.acceptable($0.utf8) ? $0 : nil }
+            ?? RequestIdentifier.next()
+        write(context, response, requestID: id)
+        let client = shared.clientAddress(peer: context.channel.remoteAddress?.ipAddress, headers: head.headers)
+        shared.recorder.record(method: route.method.rawValue, route: route.route, path: route.path, status: Int(response.status.code),
+                               started: started, client: client, requestID: id, logger: shared.logger)
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ response: PlainResponse, requestID: String) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(10 + response.headers.count)
+        headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Content-Length", value: String(response.body.readableBytes))
+        var cacheControl = false
+        for header in response.headers {
+            headers.add(name: header.name, value: header.value)
+            if header.name == "Cache-Control" { cacheControl = true }
+        }
+        if !cacheControl { headers.add(name: "Cache-Control", value: SecurityHeaders.defaultCacheControl) }
+        for field in SecurityHeaders.fields { headers.add(name: field.name, value: field.value) }
+        headers.add(name: RequestIdentifier.header, value: requestID)
+        headers.add(name: "Date", value: HTTPDate.now())
+        headers.add(name: "Server", value: shared.serverName)
+        let status = HTTPResponseStatus(statusCode: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}

@@ -1,0 +1,282 @@
+import Foundation
+package import Hummingbird
+package import Logging
+package import NIOCore
+package import PortcullisCore
+import Synchronization
+
+/// What a hot route reads of a request: its body (at most `PortcullisRequestContext.bodyLimit`
+/// bytes) and its `Authorization` header. Both paths fill it the same way.
+package struct RouteInput: Sendable {
+    /// The request body.
+    package var body: ByteBuffer
+    /// The `Authorization` field, if any (the last one when several came).
+    package var authorization: String?
+
+    /// An input of `body` and `authorization`.
+    package init(body: ByteBuffer, authorization: String? = nil) {
+        self.body = body
+        self.authorization = authorization
+    }
+}
+
+/// A route services call thousands of times a second, written once for both paths: the hot path
+/// (`HotRouteHandler`, on the event loop) calls `answerImmediately` and hands the request to the
+/// router when it returns nil; the router's route for the same method and path calls `answer`,
+/// which starts with the same immediate answer and waits only when that one cannot be given.
+package struct HotRoute: Sendable {
+    /// `GET` or `POST`.
+    package let method: HTTPRequest.Method
+    /// The exact path (no query, no trailing slash).
+    package let path: String
+    /// The pattern the metrics and logs name.
+    package var route: String { path }
+    /// The answer on the calling thread, or nil when it must wait. Never throws: errors are answers.
+    let immediate: @Sendable (RouteInput) -> PlainResponse?
+    /// The answer, waiting when it must.
+    let eventual: @Sendable (RouteInput) async -> PlainResponse
+
+    /// The answer on the calling thread, or nil when only `answer` can give it.
+    package func answerImmediately(_ input: RouteInput) -> PlainResponse? {
+        immediate(input)
+    }
+
+    /// The answer.
+    package func answer(_ input: RouteInput) async -> PlainResponse {
+        if let response = immediate(input) { return response }
+        return await eventual(input)
+    }
+}
+
+/// The hot routes of one server: `/healthz`, the JWKS, token verification and the token form of
+/// `/v1/authorize`. Every other route is the router's alone.
+package struct HotRoutes: Sendable {
+    /// Every hot route.
+    package let all: [HotRoute]
+    private let byPath: [String: HotRoute]
+
+    /// The routes over `services`; errors that reveal a failure are logged to `logger`.
+    package init(services: PortcullisServices, logger: Logger) {
+        let answers = HotAnswers(auth: services.auth, authorization: services.authorization, keys: services.keys, logger: logger)
+        all = [
+            HotRoute(method: .get, path: "/healthz", immediate: { _ in HotAnswers.healthy }, eventual: { _ in HotAnswers.healthy }),
+            HotRoute(method: .get, path: "/.well-known/jwks.json", immediate: { _ in answers.jwks() }, eventual: { _ in answers.jwks() }),
+            HotRoute(method: .post, path: "/v1/token/verify",
+                     immediate: { answers.verify($0, waiting: nil) }, eventual: { input in await answers.verifyWaiting(input) }),
+            HotRoute(method: .post, path: "/v1/authorize",
+                     immediate: { answers.authorize($0) }, eventual: { input in await answers.authorizeWaiting(input) }),
+        ]
+        byPath = Dictionary(uniqueKeysWithValues: all.map { ($0.path, $0) })
+    }
+
+    /// The hot route for this method and path (the path without its query), if any.
+    package func route(method: HTTPRequest.Method, path: Substring) -> HotRoute? {
+        guard let route = byPath[String(path)], route.method == method else { return nil }
+        return route
+    }
+}
+
+/// The answers of the hot routes (see `HotRoutes`).
+struct HotAnswers: Sendable {
+    let auth: AuthService
+    let authorization: AuthorizationService
+    let keys: any KeyRingSource
+    let logger: Logger
+    private let jwksCache = JWKSCache()
+
+    init(auth: AuthService, authorization: AuthorizationService, keys: any KeyRingSource, logger: Logger) {
+        self.auth = auth
+        self.authorization = authorization
+        self.keys = keys
+        self.logger = logger
+    }
+
+    static let healthy: PlainResponse = {
+        var writer = JSONObjectWriter(capacity: 16)
+        writer.add("status", "ok")
+        return PlainResponse(body: writer.finish())
+    }()
+
+    /// Tokens longer than this are inactive without being parsed.
+    static let maxTokenSize = 16 * 1024
+    /// Audiences longer than this make a token inactive.
+    static let maxAudienceSize = 2048
+
+    // MARK: JWKS
+
+    func jwks() -> PlainResponse {
+        answering { try jwksCache.body(for: keys.current()) }
+    }
+
+    // MARK: /v1/token/verify
+
+    /// `{token, audience?}` → `{active:false[, reason]}` or the token's claims. `waiting` nil: answer now or return nil.
+    func verify(_ input: RouteInput, waiting verdict: TokenVerdict?) -> PlainResponse? {
+        answeringOrWaiting {
+            let body = try StrictJSONObject(parsing: input.body)
+            let token = try body.requiredString("token")
+            let audience = try body.string("audience")
+            guard token.utf8.count <= Self.maxTokenSize, (audience?.utf8.count ?? 0) <= Self.maxAudienceSize else {
+                return Self.verifyAnswer(.inactive)
+            }
+            if let verdict { return Self.verifyAnswer(verdict) }
+            return try auth.verifyImmediately(token, audience: audience).map(Self.verifyAnswer)
+        }
+    }
+
+    func verifyWaiting(_ input: RouteInput) async -> PlainResponse {
+        do {
+            let body = try StrictJSONObject(parsing: input.body)
+            let verdict = try await auth.verify(try body.requiredString("token"), audience: try body.string("audience"))
+            return verify(input, waiting: verdict)!
+        } catch {
+            return failure(error)
+        }
+    }
+
+    static func verifyAnswer(_ verdict: TokenVerdict) -> PlainResponse {
+        var writer = JSONObjectWriter()
+        switch verdict {
+        case .inactive:
+            writer.add("active", false)
+        case .otherAudience(_, let reason):
+            writer.add("active", false)
+            writer.add("reason", reason)
+        case .active(let claims):
+            writer.add("active", true)
+            writer.add("sub", claims.sub)
+            writer.add("username", claims.username)
+            writer.add("roles", claims.roles)
+            writer.add("scope", claims.scope)
+            writer.add("iss", claims.iss)
+            writer.add("aud", claims.aud)
+            writer.add("exp", claims.exp)
+            writer.add("iat", claims.iat)
+            writer.add("nbf", claims.nbf)
+            writer.add("jti", claims.jti)
+            writer.add("sid", claims.sid)
+            writer.add("client_id", claims.clientID)
+        }
+        return PlainResponse(body: writer.finish())
+    }
+
+    // MARK: /v1/authorize
+
+    /// What `/v1/authorize` was asked.
+    struct AuthorizeQuestion {
+        let token: String?
+        let subject: String?
+        let callerToken: String?
+        let action: String
+        let resource: String
+        let audience: String?
+
+        init(_ input: RouteInput) throws {
+            // The bearer header is read (and a malformed one refused) whichever form is asked.
+            callerToken = try BearerTokenMiddleware.token(in: input.authorization)
+            let body = try StrictJSONObject(parsing: input.body)
+            token = try body.string("token")
+            subject = try body.string("subject")
+            action = try body.requiredString("action")
+            resource = try body.requiredString("resource")
+            audience = try body.string("audience")
+        }
+    }
+
+    func authorize(_ input: RouteInput) -> PlainResponse? {
+        answeringOrWaiting {
+            let question = try AuthorizeQuestion(input)
+            switch (question.token, question.subject) {
+            case (let token?, nil):
+                return try authorization.authorizeImmediately(token: token, action: question.action, resource: question.resource,
+                                                              audience: question.audience).map(Self.authorizeAnswer)
+            case (nil, _?):
+                return nil  // the subject form reads the subject's user and grants: the router's
+            default:
+                throw PortcullisError.invalidRequest("give exactly one of token or subject")
+            }
+        }
+    }
+
+    func authorizeWaiting(_ input: RouteInput) async -> PlainResponse {
+        do {
+            let question = try AuthorizeQuestion(input)
+            let answer: AuthorizationAnswer
+            switch (question.token, question.subject) {
+            case (let token?, nil):
+                answer = try await authorization.authorize(token: token, action: question.action, resource: question.resource,
+                                                           audience: question.audience)
+            case (nil, let subject?):
+                guard !subject.isEmpty else { throw PortcullisError.invalidRequest("subject is empty") }
+                guard let callerToken = question.callerToken else { throw PortcullisError.invalidToken("missing bearer token") }
+                answer = try await authorization.authorize(callerToken: callerToken, subject: subject, action: question.action,
+                                                           resource: question.resource, audience: question.audience)
+            default:
+                throw PortcullisError.invalidRequest("give exactly one of token or subject")
+            }
+            return Self.authorizeAnswer(answer)
+        } catch {
+            return failure(error)
+        }
+    }
+
+    static func authorizeAnswer(_ answer: AuthorizationAnswer) -> PlainResponse {
+        var writer = JSONObjectWriter()
+        writer.add("allowed", answer.allowed)
+        writer.add("subject", answer.subject)
+        writer.add("roles", answer.roles)
+        writer.add("reason", answer.reason)
+        writer.add("client_id", answer.clientID)
+        writer.add("scope", answer.scope)
+        writer.add("aud", answer.audience)
+        return PlainResponse(body: writer.finish())
+    }
+
+    // MARK: Errors
+
+    /// `body`'s answer, or its error as the one error shape.
+    private func answering(_ body: () throws -> PlainResponse) -> PlainResponse {
+        do { return try body() } catch { return failure(error) }
+    }
+
+    /// `body`'s answer (nil: it must wait), or its error as the one error shape.
+    private func answeringOrWaiting(_ body: () throws -> PlainResponse?) -> PlainResponse? {
+        do { return try body() } catch { return failure(error) }
+    }
+
+    /// An error as both paths answer it: ours in their own shape (failures logged), a body that
+    /// is not the JSON asked for as `invalid_request`, anything else a 500 that reveals nothing.
+    func failure(_ error: any Error) -> PlainResponse {
+        switch error {
+        case let error as PortcullisError:
+            switch error {
+            case .internalFailure(let detail): logger.error("internal failure", metadata: ["detail": "\(detail)"])
+            case .unavailable(let detail): logger.warning("database unavailable", metadata: ["detail": "\(detail)"])
+            default: break
+            }
+            return error.plainResponse
+        case let error as StrictJSONError:
+            return PortcullisError.invalidRequest(error.description).plainResponse
+        default:
+            logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return PortcullisError.internalFailure("unhandled").plainResponse
+        }
+    }
+}
+
+/// The JWKS bytes of the key ring in force, encoded again only when its live keys change.
+final class JWKSCache: Sendable {
+    private let cached = Mutex<(kids: [String], body: ByteBuffer)?>(nil)
+
+    func body(for ring: KeyRing) throws -> PlainResponse {
+        let kids = ring.metadata.filter { $0.retiredAt == nil }.map(\.kid)
+        let body: ByteBuffer
+        if let hit = cached.withLock({ $0?.kids == kids ? $0?.body : nil }) {
+            body = hit
+        } else {
+            body = ByteBuffer(bytes: try JSONEncoder().encode(try ring.jwks()))
+            cached.withLock { $0 = (kids, body) }
+        }
+        return PlainResponse(contentType: "application/json", headers: [("Cache-Control", "public, max-age=300")], body: body)
+    }
+}
