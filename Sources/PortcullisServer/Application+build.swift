@@ -220,6 +220,12 @@ func buildRouter(_ services: PortcullisServices, hotPath: HotPath) -> Router<Por
 
 /// The HTTP application on the configured host and port, with its background tasks.
 public func buildApplication(_ services: PortcullisServices, logger: Logger) -> some ApplicationProtocol {
+    buildApplication(services, logger: logger, hotPath: true)
+}
+
+/// The application, with the hot path in front of the router or (`hotPath` false: the tests that
+/// compare both paths) without it.
+package func buildApplication(_ services: PortcullisServices, logger: Logger, hotPath hotPathOn: Bool) -> some ApplicationProtocol {
     let configuration = services.configuration
     // Small header limits (a token is a few KiB) and an idle timeout against slow or silent clients.
     let http = HTTP1Channel.Configuration(
@@ -228,7 +234,7 @@ public func buildApplication(_ services: PortcullisServices, logger: Logger) -> 
     let hotPath = HotPath(services: services, logger: logger)
     return Application(
         router: buildRouter(services, hotPath: hotPath),
-        server: .portcullis(configuration: http, routes: hotPath.routes, components: hotPath.components),
+        server: hotPathOn ? .portcullis(configuration: http, routes: hotPath.routes, components: hotPath.components) : .http1(configuration: http),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "Portcullis"),

@@ -14,12 +14,14 @@ import Synchronization
 /// `refresh_tokens`, `families`, `revoked_access_tokens`, `decisions`),
 /// `portcullis_janitor_sweeps_total{result}` (`swept`, `skipped`: another replica held the
 /// maintenance lock), `portcullis_policy_info{version}` (1, for the version in force only) and
-/// `portcullis_policy_loaded_timestamp_seconds`.
+/// `portcullis_policy_loaded_timestamp_seconds`, and `portcullis_hot_path_requests_total{outcome}`
+/// (`answered` on the event loop, or `handed_over` to the router because it had to wait).
 public final class PortcullisMetrics: Sendable {
     let factory: any MetricsFactory
     // Made once here, not per event: their labels are fixed (or, for the policy, change only at a reload).
     private let sweeps: (swept: Counter, skipped: Counter)
     private let policyLoadedAt: Gauge
+    private let hotPath: (answered: Counter, handedOver: Counter)
     /// The one `portcullis_policy_info` series, for the version in force.
     private let policyInfo = Mutex<(version: String, gauge: Gauge)?>(nil)
 
@@ -29,6 +31,13 @@ public final class PortcullisMetrics: Sendable {
         sweeps = (Counter(label: "portcullis_janitor_sweeps_total", dimensions: [("result", "swept")], factory: factory),
                   Counter(label: "portcullis_janitor_sweeps_total", dimensions: [("result", "skipped")], factory: factory))
         policyLoadedAt = Gauge(label: "portcullis_policy_loaded_timestamp_seconds", factory: factory)
+        hotPath = (Counter(label: "portcullis_hot_path_requests_total", dimensions: [("outcome", "answered")], factory: factory),
+                   Counter(label: "portcullis_hot_path_requests_total", dimensions: [("outcome", "handed_over")], factory: factory))
+    }
+
+    /// A hot route's request was answered on the event loop, or handed over to the router.
+    public func hotPathRequest(answered: Bool) {
+        (answered ? hotPath.answered : hotPath.handedOver).increment()
     }
 
     /// One audit event happened.

@@ -113,6 +113,7 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if shared.inFlight.enter() {
             let answered = route.answerImmediately(RouteInput(body: body, authorization: head.headers.first(name: "authorization")))
             shared.inFlight.leave()
+            shared.recorder.metrics.hotPathRequest(answered: answered != nil)
             guard let answered else {
                 handOver(context, head: head, body: body)
                 context.fireChannelRead(wrapInboundOut(.end(nil)))

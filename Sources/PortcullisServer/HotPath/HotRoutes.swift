@@ -274,7 +274,10 @@ final class JWKSCache: Sendable {
         if let hit = cached.withLock({ $0?.kids == kids ? $0?.body : nil }) {
             body = hit
         } else {
-            body = ByteBuffer(bytes: try JSONEncoder().encode(try ring.jwks()))
+            // Sorted keys: the same ring is the same bytes, in every process.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            body = ByteBuffer(bytes: try encoder.encode(try ring.jwks()))
             cached.withLock { $0 = (kids, body) }
         }
         return PlainResponse(contentType: "application/json", headers: [("Cache-Control", "public, max-age=300")], body: body)

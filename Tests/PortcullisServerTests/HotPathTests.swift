@@ -1,0 +1,283 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PortcullisCore
+@testable import PortcullisServer
+import Testing
+
+/// The hot path (`HotRouteHandler`) against the router: the same bytes for every hot route and
+/// bad input, requests it must not take, order on a connection, and connection lifetime. Over
+/// real sockets: the hot path sits in the channel pipeline, which `.router` tests skip.
+@Suite struct HotPathTests {
+    /// Requests to each hot route (and a few beside them), good and bad, as raw HTTP/1.1.
+    static func requests(token: String, foreignAudience: String, checker: String) -> [String] {
+        func post(_ path: String, _ body: String, headers: String = "") -> String {
+            "POST \(path) HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\(headers)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        let verify = "/v1/token/verify"
+        let authorize = "/v1/authorize"
+        return [
+            "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
+            "GET /healthz?probe=1 HTTP/1.1\r\nHost: t\r\nX-Request-Id: caller-id.1\r\n\r\n",
+            "GET /.well-known/jwks.json HTTP/1.1\r\nHost: t\r\n\r\n",
+            post(verify, #"{"token":"\#(token)"}"#),
+            post(verify, #"{"token":"\#(token)","audience":"\#(foreignAudience)"}"#),
+            post(verify, #"{"token":"not.a.token"}"#),
+            post(verify, #"{"token":"\#(String(repeating: "a", count: 17_000))"}"#),
+            post(verify, #"{"token":"\#(token)","token":"x"}"#),
+            post(verify, #"{"token":1}"#),
+            post(verify, #"{"audience":"x"}"#),
+            post(verify, #"["token"]"#),
+            post(verify, #"{"token":"x"} trailing"#),
+            post(verify, ""),
+            post(verify, #"{"token":"\ud800"}"#),
+            post(authorize, #"{"token":"\#(token)","action":"write","resource":"documents/plan"}"#),
+            post(authorize, #"{"token":"\#(token)","action":"read","resource":"documents/secret/x"}"#),
+            post(authorize, #"{"token":"\#(token)","action":"read","resource":"documents/../secret"}"#),
+            post(authorize, #"{"token":"\#(token)","action":"read","resource":"documents/a","audience":"\#(foreignAudience)"}"#),
+            post(authorize, #"{"token":"garbage","action":"read","resource":"documents/a"}"#),
+            post(authorize, #"{"token":"\#(token)","resource":"documents/a"}"#),
+            post(authorize, #"{"token":"\#(token)","subject":"alice","action":"read","resource":"documents/a"}"#),
+            post(authorize, #"{"action":"read","resource":"documents/a"}"#),
+            post(authorize, #"{"token":"\#(token)","action":"read","resource":"documents/a"}"#, headers: "Authorization: Bearer\r\n"),
+            // The subject form: the hot path hands it to the router.
+            post(authorize, #"{"subject":"alice","action":"read","resource":"documents/a"}"#, headers: "Authorization: Bearer \(checker)\r\n"),
+            // Not hot routes: the router's, unchanged.
+            "GET /healthz/extra HTTP/1.1\r\nHost: t\r\n\r\n",
+            "DELETE /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
+        ]
+    }
+
+    /// Everything but what differs per response by design (`Date`, a new `X-Request-Id`).
+    static func comparable(_ response: RawResponse) -> String {
+        let headers = response.headers.filter { name, value in
+            name.lowercased() != "date" && !(name.lowercased() == "x-request-id" && value != "caller-id.1")
+        }.map { "\($0.name.lowercased()): \($0.value)" }.sorted()
+        return ([response.statusLine] + headers + [String(decoding: response.body, as: UTF8.self)]).joined(separator: "\n")
+    }
+
+    @Test func everyHotRouteAnswersTheSameBytesOnBothPaths() async throws {
+        let harness = try await Harness { $0.port = 0 }
+        try await harness.addUser(roles: ["editor"])
+        try await harness.addUser("checker", roles: ["authz-checker"])
+        let (token, checker) = try await harness.test { client in
+            (try #require(try await client.login()["access_token"] as? String),
+             try #require(try await client.login("checker")["access_token"] as? String))
+        }
+        let requests = Self.requests(token: token, foreignAudience: "https://elsewhere.example", checker: checker)
+        let hot = try await harness.live(hotPath: true) { port in var responses: [RawResponse] = []
+            for request in requests { responses.append(try await RawConnection(port: port).exchange(request)[0]) }
+            return responses }
+        let counts = harness.hotPathCounts()
+        let routed = try await harness.live(hotPath: false) { port in var responses: [RawResponse] = []
+            for request in requests { responses.append(try await RawConnection(port: port).exchange(request)[0]) }
+            return responses }
+        #expect(harness.hotPathCounts() == counts, "the router-only server never counts hot-path requests")
+
+        for (index, request) in requests.enumerated() {
+            #expect(Self.comparable(hot[index]) == Self.comparable(routed[index]), "request \(index): \(request.prefix(80))")
+            let id = hot[index].headers.first { $0.name.lowercased() == "x-request-id" }?.value
+            #expect(id.map { RequestIdentifier.acceptable($0.utf8) } == true, "every response carries an id")
+        }
+        #expect(hot[1].headers.contains { $0.name == "X-Request-Id" && $0.value == "caller-id.1" }, "a sane caller id is echoed")
+        #expect(hot[3].statusLine == "HTTP/1.1 200 OK" && String(decoding: hot[3].body, as: UTF8.self).contains(#""active":true"#))
+        #expect(hot[14].statusLine == "HTTP/1.1 200 OK" && String(decoding: hot[14].body, as: UTF8.self).contains(#""allowed":true"#))
+        #expect(hot[8].statusLine.hasPrefix("HTTP/1.1 400"), "duplicate keys are refused")
+        #expect(hot[22].statusLine.hasPrefix("HTTP/1.1 401"), "a malformed bearer header is refused on the token form too")
+        // Every request to a hot route was answered on the event loop but the subject form, which was handed over.
+        #expect(counts.answered == 23, "\(counts)")
+        #expect(counts.handedOver == 1, "\(counts)")
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let harness = try await Harness { $0.port = 0 }
+        try await harness.addUser(roles: ["editor"])
+        try await harness.live(hotPath: true) { port in
+            let login = #"{"username":"alice","password":"correct horse"}"#
+            // A router request (Argon2 on another thread) with two hot requests behind it, in one write.
+            let batch = "POST /v1/login HTTP/1.1\r\nHost: t\r\nContent-Length: \(login.utf8.count)\r\n\r\n\(login)"
+                + "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+                + "POST /v1/token/verify HTTP/1.1\r\nHost: t\r\nContent-Length: 14\r\n\r\n{\"token\":\"no\"}"
+            let connection = try RawConnection(port: port)
+            let responses = try await connection.exchange(batch, responses: 3)
+            #expect(String(decoding: responses[0].body, as: UTF8.self).contains("access_token"), "the login first")
+            #expect(String(decoding: responses[1].body, as: UTF8.self) == #"{"status":"ok"}"#)
+            #expect(String(decoding: responses[2].body, as: UTF8.self) == #"{"active":false}"#)
+            // Behind a pending router request, hot requests go to the router too (order kept); on their own, hot again.
+            #expect(try await connection.exchange("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0].statusLine == "HTTP/1.1 200 OK")
+        }
+        #expect(harness.hotPathCounts().answered == 1, "only the last request, alone on the connection, was hot")
+    }
+
+    @Test func requestsTheHotPathDoesNotTakeGoToTheRouter() async throws {
+        let harness = try await Harness { $0.port = 0 }
+        try await harness.live(hotPath: true) { port in
+            let chunked = try await RawConnection(port: port).exchange(
+                "POST /v1/token/verify HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\ne\r\n{\"token\":\"no\"}\r\n0\r\n\r\n")
+            #expect(chunked[0].statusLine == "HTTP/1.1 200 OK")
+            #expect(String(decoding: chunked[0].body, as: UTF8.self) == #"{"active":false}"#)
+            let big = "{\"token\":\"\(String(repeating: "a", count: 70_000))\"}"
+            let tooLarge = try await RawConnection(port: port).exchange("POST /v1/token/verify HTTP/1.1\r\nHost: t\r\nContent-Length: \(big.utf8.count)\r\n\r\n\(big)")
+            #expect(tooLarge[0].statusLine == "HTTP/1.1 413 Payload Too Large" || tooLarge[0].statusLine.hasPrefix("HTTP/1.1 413"), "\(tooLarge[0].statusLine)")
+            let closing = try RawConnection(port: port)
+            let once = try await closing.exchange("GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            #expect(once[0].statusLine == "HTTP/1.1 200 OK")
+            #expect(await closing.isClosedByPeer(within: .seconds(2)), "Connection: close is honoured")
+        }
+        #expect(harness.hotPathCounts().answered == 0, "none of these is the hot path's")
+    }
+
+    @Test func idleConnectionsCloseAndBusyOnesStayOpen() async throws {
+        let harness = try await Harness {
+            $0.port = 0
+            $0.idleTimeout = 2
+        }
+        try await harness.live(hotPath: true) { port in
+            let busy = try RawConnection(port: port)
+            let started = ContinuousClock.now
+            // Hot requests (which the router never sees) for longer than the timeout, never 2 s apart.
+            while ContinuousClock.now - started < .seconds(3) {
+                #expect(try await busy.exchange("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0].statusLine == "HTTP/1.1 200 OK")
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(await !busy.isClosedByPeer(within: .milliseconds(10)), "3 s of hot requests: never idle for 2 s")
+            #expect(await busy.isClosedByPeer(within: .seconds(5)), "idle past the timeout: closed")
+        }
+    }
+
+    @Test func aRevocationIsSeenByTheNextHotVerify() async throws {
+        let harness = try await Harness { $0.port = 0 }
+        try await harness.addUser(roles: ["editor"])
+        let token = try await harness.test { client in try #require(try await client.login()["access_token"] as? String) }
+        let verify = "POST /v1/token/verify HTTP/1.1\r\nHost: t\r\nContent-Length: \(token.utf8.count + 12)\r\n\r\n{\"token\":\"\(token)\"}"
+        try await harness.live(hotPath: true) { port in
+            let connection = try RawConnection(port: port)
+            #expect(String(decoding: try await connection.exchange(verify)[0].body, as: UTF8.self).contains(#""active":true"#))
+            try await harness.admin.setDisabled("alice", disabled: true)
+            #expect(String(decoding: try await connection.exchange(verify)[0].body, as: UTF8.self) == #"{"active":false}"#)
+        }
+        #expect(harness.hotPathCounts().answered == 2)
+    }
+}
+
+extension Harness {
+    /// Runs `body` against a live server (real sockets) on this harness's services.
+    func live<Value: Sendable>(hotPath: Bool, _ body: @Sendable (Int) async throws -> Value) async throws -> Value {
+        try await buildApplication(services, logger: Logger(label: "test"), hotPath: hotPath).test(.live) { client in
+            try await body(try #require(client.port))
+        }
+    }
+
+    /// `portcullis_hot_path_requests_total` so far.
+    func hotPathCounts() -> (answered: Int, handedOver: Int) {
+        let text = String(decoding: services.metricsRegistry.emitToBuffer(), as: UTF8.self)
+        func count(_ outcome: String) -> Int {
+            let prefix = #"portcullis_hot_path_requests_total{outcome="\#(outcome)"} "#
+            return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) } ?? 0
+        }
+        return (count("answered"), count("handed_over"))
+    }
+}
+
+/// What went wrong on a raw connection.
+struct RawConnectionError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One response off the wire.
+struct RawResponse {
+    let statusLine: String
+    let headers: [(name: String, value: String)]
+    let body: [UInt8]
+}
+
+/// A blocking HTTP/1.1 client over one TCP connection: writes bytes as given (so pipelining and
+/// odd framings can be sent) and reads responses framed by `Content-Length`.
+final class RawConnection: @unchecked Sendable {
+    private let socket: Int32
+    private var buffered: [UInt8] = []
+
+    init(port: Int) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw RawConnectionError("connect failed: \(errno)") }
+    }
+
+    deinit { close(socket) }
+
+    /// Sends `request` (one or several, pipelined) and reads `responses` responses, blocking a
+    /// Dispatch thread, not one of Swift concurrency's few (the server's router path needs them).
+    func exchange(_ request: String, responses: Int = 1) async throws -> [RawResponse] {
+        try await offThePool { try self.exchangeBlocking(request, responses: responses) }
+    }
+
+    /// True when the server closes the connection within `wait`.
+    func isClosedByPeer(within wait: Duration) async -> Bool {
+        (try? await offThePool { self.isClosedByPeerBlocking(within: wait) }) ?? false
+    }
+
+    private func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    private func exchangeBlocking(_ request: String, responses: Int) throws -> [RawResponse] {
+        let bytes = Array(request.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { throw RawConnectionError("send failed: \(errno)") }
+            sent += count
+        }
+        return try (0..<responses).map { _ in try readResponse() }
+    }
+
+    private func isClosedByPeerBlocking(within wait: Duration) -> Bool {
+        var timeout = timeval(tv_sec: Int(wait.components.seconds), tv_usec: Int(wait.components.attoseconds / 1_000_000_000_000))
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var byte: UInt8 = 0
+        return recv(socket, &byte, 1, 0) == 0
+    }
+
+    private func fill() throws {
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { throw RawConnectionError("connection closed or timed out reading a response") }
+        buffered += chunk[..<count]
+    }
+
+    private func readResponse() throws -> RawResponse {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        var end: Int?
+        while end == nil {
+            end = buffered.indices.dropLast(3).first { buffered[$0..<$0 + 4].elementsEqual(separator) }
+            if end == nil { try fill() }
+        }
+        let head = String(decoding: buffered[..<end!], as: UTF8.self).components(separatedBy: "\r\n")
+        let headers = head.dropFirst().map { line -> (name: String, value: String) in
+            let colon = line.firstIndex(of: ":")!
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        let length = headers.first { $0.name.lowercased() == "content-length" }.flatMap { Int($0.value) } ?? 0
+        while buffered.count < end! + 4 + length { try fill() }
+        let body = Array(buffered[(end! + 4)..<(end! + 4 + length)])
+        buffered.removeFirst(end! + 4 + length)
+        return RawResponse(statusLine: head[0], headers: headers, body: body)
+    }
+}
