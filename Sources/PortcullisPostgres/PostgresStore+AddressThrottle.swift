@@ -3,6 +3,11 @@ public import PortcullisCore
 import PostgresNIO
 
 extension PostgresStore: AddressThrottleStore {
+    /// Always `.mustWait`: the lock lives in the shared database.
+    public func addressLockedUntilImmediately(key: String) throws -> Immediate<Date?> {
+        .mustWait
+    }
+
     public func addressLockedUntil(key: String) async throws -> Date? {
         // Asked before every login, refresh and client authentication: batched like the other hot reads.
         try await addressLockReads.answer(key) { [self] keys in

@@ -21,6 +21,11 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
         }
     }
 
+    /// Always `.mustWait`: clients live in the shared database.
+    public func clientImmediately(id: String) throws -> Immediate<OAuthClient?> {
+        .mustWait
+    }
+
     public func client(id: String) async throws -> OAuthClient? {
         // Read at every client authentication (token, introspect, revoke): concurrent reads share
         // one prepared statement.

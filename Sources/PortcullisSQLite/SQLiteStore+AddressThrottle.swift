@@ -4,6 +4,15 @@ public import PortcullisCore
 
 extension SQLiteStore {
     public func addressLockedUntil(key: String) async throws -> Date? {
+        try readAddressLockedUntil(key: key)
+    }
+
+    /// Always answered: a local read on a hot reader.
+    public func addressLockedUntilImmediately(key: String) throws -> Immediate<Date?> {
+        .answered(try readAddressLockedUntil(key: key))
+    }
+
+    private func readAddressLockedUntil(key: String) throws -> Date? {
         // Every login, refresh and client authentication asks: a hot reader, not the pool's.
         try hotReaders.read { db in
             try Double.fetchOne(db.cachedStatement(sql: "SELECT locked_until FROM address_throttles WHERE key = ?"), arguments: [key])

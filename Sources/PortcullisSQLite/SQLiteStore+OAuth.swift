@@ -14,6 +14,15 @@ extension SQLiteStore {
     }
 
     public func client(id: String) async throws -> OAuthClient? {
+        try readClient(id: id)
+    }
+
+    /// Always answered: a local read on a hot reader.
+    public func clientImmediately(id: String) throws -> Immediate<OAuthClient?> {
+        .answered(try readClient(id: id))
+    }
+
+    private func readClient(id: String) throws -> OAuthClient? {
         // Read at every client authentication (token, introspect, revoke): one row on a hot reader.
         try hotReaders.read { db in
             try ClientRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM oauth_clients WHERE id = ?"), arguments: [id])?.client

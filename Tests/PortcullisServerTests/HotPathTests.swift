@@ -16,9 +16,12 @@ import Testing
 /// real sockets: the hot path sits in the channel pipeline, which `.router` tests skip.
 @Suite struct HotPathTests {
     /// Requests to each hot route (and a few beside them), good and bad, as raw HTTP/1.1.
-    static func requests(token: String, foreignAudience: String, checker: String) -> [String] {
-        func post(_ path: String, _ body: String, headers: String = "") -> String {
-            "POST \(path) HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\(headers)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    static func requests(token: String, foreignAudience: String, checker: String, refresh: String, secret: String) -> [String] {
+        func post(_ path: String, _ body: String, headers: String = "", type: String = "application/json") -> String {
+            "POST \(path) HTTP/1.1\r\nHost: t\r\nContent-Type: \(type)\r\n\(headers)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        func introspect(_ body: String, basic: String? = "app:\(secret)", type: String = "application/x-www-form-urlencoded") -> String {
+            post("/oauth2/introspect", body, headers: basic.map { "Authorization: Basic \(Data($0.utf8).base64EncodedString())\r\n" } ?? "", type: type)
         }
         let verify = "/v1/token/verify"
         let authorize = "/v1/authorize"
@@ -48,6 +51,15 @@ import Testing
             post(authorize, #"{"token":"\#(token)","action":"read","resource":"documents/a"}"#, headers: "Authorization: Bearer\r\n"),
             // The subject form: the hot path hands it to the router.
             post(authorize, #"{"subject":"alice","action":"read","resource":"documents/a"}"#, headers: "Authorization: Bearer \(checker)\r\n"),
+            introspect("token=\(token)"),
+            introspect("token=not.a.token"),
+            introspect("token=\(token)", basic: "app:wrong-secret"),
+            introspect("token=\(token)", basic: nil),
+            introspect("token=\(token)&client_id=app&client_secret=\(secret)", basic: nil),
+            introspect(""),
+            introspect("token=\(token)", type: "application/json"),
+            // A refresh token is looked up by hash: the router's.
+            introspect("token=\(refresh)"),
             // Not hot routes: the router's, unchanged.
             "GET /healthz/extra HTTP/1.1\r\nHost: t\r\n\r\n",
             "DELETE /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
@@ -66,11 +78,14 @@ import Testing
         let harness = try await Harness { $0.port = 0 }
         try await harness.addUser(roles: ["editor"])
         try await harness.addUser("checker", roles: ["authz-checker"])
-        let (token, checker) = try await harness.test { client in
-            (try #require(try await client.login()["access_token"] as? String),
-             try #require(try await client.login("checker")["access_token"] as? String))
+        let secret = try #require(try await harness.addClient("app"))
+        let (token, refresh, checker) = try await harness.test { client in
+            let login = try await client.login()
+            return (try #require(login["access_token"] as? String), try #require(login["refresh_token"] as? String),
+                    try #require(try await client.login("checker")["access_token"] as? String))
         }
-        let requests = Self.requests(token: token, foreignAudience: "https://elsewhere.example", checker: checker)
+        let requests = Self.requests(token: token, foreignAudience: "https://elsewhere.example", checker: checker,
+                                     refresh: refresh, secret: secret)
         let hot = try await harness.live(hotPath: true) { port in var responses: [RawResponse] = []
             for request in requests { responses.append(try await RawConnection(port: port).exchange(request)[0]) }
             return responses }
@@ -90,9 +105,12 @@ import Testing
         #expect(hot[14].statusLine == "HTTP/1.1 200 OK" && String(decoding: hot[14].body, as: UTF8.self).contains(#""allowed":true"#))
         #expect(hot[8].statusLine.hasPrefix("HTTP/1.1 400"), "duplicate keys are refused")
         #expect(hot[22].statusLine.hasPrefix("HTTP/1.1 401"), "a malformed bearer header is refused on the token form too")
-        // Every request to a hot route was answered on the event loop but the subject form, which was handed over.
-        #expect(counts.answered == 23, "\(counts)")
-        #expect(counts.handedOver == 1, "\(counts)")
+        #expect(String(decoding: hot[24].body, as: UTF8.self).contains(#""active":true"#), "introspection of a live access token")
+        #expect(hot[26].statusLine.hasPrefix("HTTP/1.1 401"), "a wrong client secret")
+        // Every request to a hot route was answered on the event loop but those that must wait: the
+        // subject form, the client failures (counted and audited by the router), the refresh token.
+        #expect(counts.answered == 28, "\(counts)")
+        #expect(counts.handedOver == 4, "\(counts)")
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {

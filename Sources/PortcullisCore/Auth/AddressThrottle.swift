@@ -65,6 +65,13 @@ public struct AddressThrottle: Sendable {
         return secondsUntil(until, from: now)
     }
 
+    /// `retryAfter` answered on the calling thread, or `.mustWait` when the store cannot.
+    public func retryAfterImmediately(address: String, now: Date) throws -> Immediate<Int?> {
+        guard case .answered(let until) = try store.addressLockedUntilImmediately(key: Self.key(for: address)) else { return .mustWait }
+        guard let until, until > now else { return .answered(nil) }
+        return .answered(secondsUntil(until, from: now))
+    }
+
     /// Counts one failure; returns the address's counter after it (`lockedUntil` later than `now`
     /// when the address is locked).
     @discardableResult

@@ -337,6 +337,16 @@ public final class AuthService: Sendable {
         }
     }
 
+    /// `checkAddress` on the calling thread; false when the store cannot answer without waiting.
+    func checkAddressImmediately(_ address: String, now: Date) throws -> Bool {
+        guard case .answered(let seconds) = try addressThrottle.retryAfterImmediately(address: address, now: now) else { return false }
+        if let seconds {
+            metrics.event("address.throttled")
+            throw PortcullisError.throttled(retryAfter: seconds)
+        }
+        return true
+    }
+
     /// Counts a failure against `address`; the failure that locks it is counted in the metrics.
     func addressFailed(_ address: String, now: Date) async throws {
         let state = try await addressThrottle.recordFailure(address: address, now: now)

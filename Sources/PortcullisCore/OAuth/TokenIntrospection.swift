@@ -28,19 +28,8 @@ public struct TokenIntrospection: Sendable {
 
     /// RFC 7662 member set for a live token, or nil (`active:false`). Refresh tokens only for their own client.
     public func introspect(client: OAuthClient, token: String) async throws -> [String: IntrospectionValue]? {
-        guard !token.isEmpty, token.utf8.count <= JWS.maximumLength else { return nil }
-        if let claims = try await auth.introspect(token) {
-            var answer: [String: IntrospectionValue] = [
-                "active": .bool(true), "token_type": .string("Bearer"), "scope": .string(claims.scope), "sub": .string(claims.sub),
-                "aud": claims.aud.values.count == 1 ? .string(claims.aud.values[0]) : .strings(claims.aud.values),
-                "iss": .string(claims.iss), "exp": .int(claims.exp), "iat": .int(claims.iat),
-                "nbf": .int(claims.nbf), "jti": .string(claims.jti), "roles": .strings(claims.roles),
-            ]
-            if let clientID = claims.clientID { answer["client_id"] = .string(clientID) }
-            if let username = claims.username { answer["username"] = .string(username) }
-            if let sid = claims.sid { answer["sid"] = .string(sid) }
-            return answer
-        }
+        if case .answered(let answer) = try introspectImmediately(client: client, token: token) { return answer }
+        if let claims = try await auth.introspect(token) { return Self.members(claims) }
         if let family = try await auth.store.liveFamily(ofRefreshTokenHash: AuthService.hash(token), at: auth.clock()),
            family.clientID == client.id, let user = try await auth.store.user(id: family.userID), !user.disabled {
             return ["active": .bool(true), "token_type": .string("refresh_token"), "scope": .string(family.scope),
@@ -48,6 +37,31 @@ public struct TokenIntrospection: Sendable {
                     "iss": .string(auth.configuration.issuer)]
         }
         return nil
+    }
+
+    /// `introspect` on the calling thread (the hot path) for access tokens, or `.mustWait`: for a
+    /// token that may be a refresh token (those are looked up by hash), and when the store cannot
+    /// answer liveness without waiting. An access token is a JWS and has dots; a refresh token
+    /// (base64url) never does, so a JWS-shaped string that is not a live access token is inactive.
+    public func introspectImmediately(client: OAuthClient, token: String) throws -> Immediate<[String: IntrospectionValue]?> {
+        guard !token.isEmpty, token.utf8.count <= JWS.maximumLength else { return .answered(nil) }
+        guard let verdict = try auth.verifyImmediately(token, audience: nil) else { return .mustWait }
+        if case .active(let claims) = verdict { return .answered(Self.members(claims)) }
+        return token.utf8.contains(UInt8(ascii: ".")) ? .answered(nil) : .mustWait
+    }
+
+    /// The RFC 7662 members of a live access token.
+    static func members(_ claims: AccessTokenClaims) -> [String: IntrospectionValue] {
+        var answer: [String: IntrospectionValue] = [
+            "active": .bool(true), "token_type": .string("Bearer"), "scope": .string(claims.scope), "sub": .string(claims.sub),
+            "aud": claims.aud.values.count == 1 ? .string(claims.aud.values[0]) : .strings(claims.aud.values),
+            "iss": .string(claims.iss), "exp": .int(claims.exp), "iat": .int(claims.iat),
+            "nbf": .int(claims.nbf), "jti": .string(claims.jti), "roles": .strings(claims.roles),
+        ]
+        if let clientID = claims.clientID { answer["client_id"] = .string(clientID) }
+        if let username = claims.username { answer["username"] = .string(username) }
+        if let sid = claims.sid { answer["sid"] = .string(sid) }
+        return answer
     }
 
     /// OIDC userinfo for a live user access token carrying `openid`.

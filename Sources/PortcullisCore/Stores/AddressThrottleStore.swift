@@ -9,6 +9,8 @@ public import Foundation
 public protocol AddressThrottleStore: Sendable {
     /// The lock stored for `key` (possibly already over), or nil when it was never locked or is forgotten.
     func addressLockedUntil(key: String) async throws -> Date?
+    /// `addressLockedUntil` answered on the calling thread without waiting on I/O, or `.mustWait`.
+    func addressLockedUntilImmediately(key: String) throws -> Immediate<Date?>
     /// In one write transaction holding `key`'s row: reads its state (none when missing), writes
     /// `rule.recording(failureAt: at, into:)` of it, and returns what was written.
     func recordAddressFailure(key: String, at: Date, rule: AddressThrottleRule) async throws -> AddressThrottleState

@@ -21,15 +21,23 @@ struct JSONObjectWriter {
         buffer.writeStaticString("\":")
     }
 
+    /// A key known only at run time (escaped like any string).
+    private mutating func key(_ name: String) {
+        if !empty { buffer.writeInteger(UInt8(ascii: ",")) }
+        empty = false
+        buffer.writeJSONString(name)
+        buffer.writeInteger(UInt8(ascii: ":"))
+    }
+
     mutating func add(_ name: StaticString, _ value: Bool) {
         key(name)
-        buffer.writeStaticString(value ? "true" : "false")
+        write(value)
     }
 
     mutating func add(_ name: StaticString, _ value: Int64?) {
         guard let value else { return }
         key(name)
-        buffer.writeString(String(value))
+        write(value)
     }
 
     mutating func add(_ name: StaticString, _ value: String?) {
@@ -41,6 +49,42 @@ struct JSONObjectWriter {
     mutating func add(_ name: StaticString, _ values: [String]?) {
         guard let values else { return }
         key(name)
+        write(values)
+    }
+
+    /// A member whose name is known only at run time.
+    mutating func add(key name: String, _ value: Bool) {
+        key(name)
+        write(value)
+    }
+
+    /// A member whose name is known only at run time.
+    mutating func add(key name: String, _ value: Int64) {
+        key(name)
+        write(value)
+    }
+
+    /// A member whose name is known only at run time.
+    mutating func add(key name: String, _ value: String) {
+        key(name)
+        buffer.writeJSONString(value)
+    }
+
+    /// A member whose name is known only at run time.
+    mutating func add(key name: String, _ values: [String]) {
+        key(name)
+        write(values)
+    }
+
+    private mutating func write(_ value: Bool) {
+        buffer.writeStaticString(value ? "true" : "false")
+    }
+
+    private mutating func write(_ value: Int64) {
+        buffer.writeString(String(value))
+    }
+
+    private mutating func write(_ values: [String]) {
         buffer.writeInteger(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }

@@ -8,18 +8,22 @@ import PortcullisCrypto
 package struct OAuthController: Sendable {
     let oauth: OAuthProvider
 
-    /// The three endpoints.
+    /// Token and revocation (introspection is a hot route: `HotRoutes`).
     var endpoints: RouteCollection<PortcullisRequestContext> {
         let routes = RouteCollection(context: PortcullisRequestContext.self)
         routes.post("/oauth2/token", use: token)
         routes.post("/oauth2/revoke", use: revoke)
-        routes.post("/oauth2/introspect", use: introspect)
         return routes
     }
 
     /// Client credentials from `Authorization: Basic` (RFC 6749 section 2.3.1: form-encoded parts) or the body.
     static func credentials(_ request: Request, form: FormParameters) throws(OAuthError) -> ClientCredentials {
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("basic ") {
+        try credentials(authorization: request.headers[.authorization], form: form)
+    }
+
+    /// Client credentials from an `Authorization` field or the form.
+    static func credentials(authorization: String?, form: FormParameters) throws(OAuthError) -> ClientCredentials {
+        if let header = authorization, header.lowercased().hasPrefix("basic ") {
             guard let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
                   let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":"),
                   let id = FormParameters.decode(text[..<colon]), let secret = FormParameters.decode(text[text.index(after: colon)...]) else {
@@ -68,11 +72,5 @@ package struct OAuthController: Sendable {
         guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
         try await oauth.introspection.revoke(client: client, token: token, remoteAddress: context.clientAddress)
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
-    }
-
-    @Sendable func introspect(_ request: Request, context: PortcullisRequestContext) async throws -> Response {
-        let (form, client) = try await authenticatedForm(request, context: context, allowPublic: false)
-        guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
-        return try Self.json(try await oauth.introspection.introspect(client: client, token: token) ?? ["active": .bool(false)])
     }
 }

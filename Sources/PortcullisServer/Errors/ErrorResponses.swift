@@ -29,10 +29,15 @@ extension OAuthError: HTTPResponseError {
     /// 401 for `invalid_client`, else 400.
     public var status: HTTPResponse.Status { code == .invalidClient ? .unauthorized : .badRequest }
 
-    /// The JSON error with `Pragma: no-cache`.
+    /// The JSON error with `Pragma: no-cache` (`plainResponse`).
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        plainResponse.response
+    }
+
+    /// The JSON error with `Pragma: no-cache`, and a Basic challenge for `invalid_client`: what both paths answer.
+    package var plainResponse: PlainResponse {
         var headers: [(name: String, value: String)] = [("Pragma", "no-cache")]
         if code == .invalidClient { headers.append(("WWW-Authenticate", "Basic realm=\"portcullis\"")) }
-        return PlainResponse.error(code.rawValue, description, status: status, headers: headers).response
+        return PlainResponse.error(code.rawValue, description, status: status, headers: headers)
     }
 }

@@ -110,8 +110,11 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func answer(_ context: ChannelHandlerContext, route: HotRoute, head: HTTPRequestHead, body: ByteBuffer, started: ContinuousClock.Instant) {
         let response: PlainResponse
+        let client = shared.clientAddress(peer: context.channel.remoteAddress?.ipAddress, headers: head.headers)
         if shared.inFlight.enter() {
-            let answered = route.answerImmediately(RouteInput(body: body, authorization: head.headers.first(name: "authorization")))
+            let answered = route.answerImmediately(RouteInput(
+                body: body, authorization: head.headers.first(name: "authorization"), contentType: head.headers.first(name: "content-type"),
+                clientAddress: client))
             shared.inFlight.leave()
             shared.recorder.metrics.hotPathRequest(answered: answered != nil)
             guard let answered else {
@@ -126,7 +129,6 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let id = head.headers.first(name: RequestIdentifier.header).flatMap { RequestIdentifier.acceptable($0.utf8) ? $0 : nil }
             ?? RequestIdentifier.next()
         write(context, response, requestID: id)
-        let client = shared.clientAddress(peer: context.channel.remoteAddress?.ipAddress, headers: head.headers)
         shared.recorder.record(method: route.method.rawValue, route: route.route, path: route.path, status: Int(response.status.code),
                                started: started, client: client, requestID: id, logger: shared.logger)
     }

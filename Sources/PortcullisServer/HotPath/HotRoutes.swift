@@ -10,13 +10,19 @@ import Synchronization
 package struct RouteInput: Sendable {
     /// The request body.
     package var body: ByteBuffer
-    /// The `Authorization` field, if any (the last one when several came).
+    /// The `Authorization` field, if any (the first when several came).
     package var authorization: String?
+    /// The `Content-Type` field, if any.
+    package var contentType: String?
+    /// The client's address (`ClientAddressResolver`'s answer).
+    package var clientAddress: String
 
-    /// An input of `body` and `authorization`.
-    package init(body: ByteBuffer, authorization: String? = nil) {
+    /// An input of `body` and these fields from `clientAddress`.
+    package init(body: ByteBuffer, authorization: String? = nil, contentType: String? = nil, clientAddress: String = "unknown") {
         self.body = body
         self.authorization = authorization
+        self.contentType = contentType
+        self.clientAddress = clientAddress
     }
 }
 
@@ -48,8 +54,8 @@ package struct HotRoute: Sendable {
     }
 }
 
-/// The hot routes of one server: `/healthz`, the JWKS, token verification and the token form of
-/// `/v1/authorize`. Every other route is the router's alone.
+/// The hot routes of one server: `/healthz`, the JWKS, token verification, the token form of
+/// `/v1/authorize` and access-token introspection. Every other route is the router's alone.
 package struct HotRoutes: Sendable {
     /// Every hot route.
     package let all: [HotRoute]
@@ -57,7 +63,8 @@ package struct HotRoutes: Sendable {
 
     /// The routes over `services`; errors that reveal a failure are logged to `logger`.
     package init(services: PortcullisServices, logger: Logger) {
-        let answers = HotAnswers(auth: services.auth, authorization: services.authorization, keys: services.keys, logger: logger)
+        let answers = HotAnswers(auth: services.auth, authorization: services.authorization, oauth: services.oauth, keys: services.keys,
+                                 logger: logger)
         all = [
             HotRoute(method: .get, path: "/healthz", immediate: { _ in HotAnswers.healthy }, eventual: { _ in HotAnswers.healthy }),
             HotRoute(method: .get, path: "/.well-known/jwks.json", immediate: { _ in answers.jwks() }, eventual: { _ in answers.jwks() }),
@@ -65,6 +72,8 @@ package struct HotRoutes: Sendable {
                      immediate: { answers.verify($0, waiting: nil) }, eventual: { input in await answers.verifyWaiting(input) }),
             HotRoute(method: .post, path: "/v1/authorize",
                      immediate: { answers.authorize($0) }, eventual: { input in await answers.authorizeWaiting(input) }),
+            HotRoute(method: .post, path: "/oauth2/introspect",
+                     immediate: { answers.introspect($0) }, eventual: { input in await answers.introspectWaiting(input) }),
         ]
         byPath = Dictionary(uniqueKeysWithValues: all.map { ($0.path, $0) })
     }
@@ -80,13 +89,15 @@ package struct HotRoutes: Sendable {
 struct HotAnswers: Sendable {
     let auth: AuthService
     let authorization: AuthorizationService
+    let oauth: OAuthProvider
     let keys: any KeyRingSource
     let logger: Logger
     private let jwksCache = JWKSCache()
 
-    init(auth: AuthService, authorization: AuthorizationService, keys: any KeyRingSource, logger: Logger) {
+    init(auth: AuthService, authorization: AuthorizationService, oauth: OAuthProvider, keys: any KeyRingSource, logger: Logger) {
         self.auth = auth
         self.authorization = authorization
+        self.oauth = oauth
         self.keys = keys
         self.logger = logger
     }
@@ -232,6 +243,51 @@ struct HotAnswers: Sendable {
         return PlainResponse(body: writer.finish())
     }
 
+    // MARK: /oauth2/introspect (RFC 7662)
+
+    /// The form and the client's credentials of an introspection request.
+    private func introspectionRequest(_ input: RouteInput) throws -> (token: String, credentials: ClientCredentials) {
+        let form = try FormParameters(body: input.body, contentType: input.contentType)
+        let credentials = try OAuthController.credentials(authorization: input.authorization, form: form)
+        guard let token = form["token"] else { throw OAuthError(.invalidRequest, "token is required") }
+        return (token, credentials)
+    }
+
+    func introspect(_ input: RouteInput) -> PlainResponse? {
+        answeringOrWaiting {
+            let (token, credentials) = try introspectionRequest(input)
+            guard case .answered(let client) = try oauth.clients.authenticateImmediately(
+                credentials, remoteAddress: input.clientAddress, allowPublic: false),
+                  case .answered(let members) = try oauth.introspection.introspectImmediately(client: client, token: token) else { return nil }
+            return Self.introspectionAnswer(members)
+        }
+    }
+
+    func introspectWaiting(_ input: RouteInput) async -> PlainResponse {
+        do {
+            let (token, credentials) = try introspectionRequest(input)
+            let client = try await oauth.clients.authenticate(credentials, remoteAddress: input.clientAddress, allowPublic: false)
+            return Self.introspectionAnswer(try await oauth.introspection.introspect(client: client, token: token))
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// The members in key order (the bytes `JSONEncoder` with sorted keys wrote), `no-store` and `Pragma: no-cache`.
+    static func introspectionAnswer(_ members: [String: IntrospectionValue]?) -> PlainResponse {
+        var writer = JSONObjectWriter()
+        for (name, value) in (members ?? ["active": .bool(false)]).sorted(by: { $0.key < $1.key }) {
+            switch value {
+            case .bool(let flag): writer.add(key: name, flag)
+            case .string(let text): writer.add(key: name, text)
+            case .int(let number): writer.add(key: name, number)
+            case .strings(let list): writer.add(key: name, list)
+            }
+        }
+        return PlainResponse(contentType: "application/json", headers: [("Cache-Control", "no-store"), ("Pragma", "no-cache")],
+                             body: writer.finish())
+    }
+
     // MARK: Errors
 
     /// `body`'s answer, or its error as the one error shape.
@@ -254,6 +310,8 @@ struct HotAnswers: Sendable {
             case .unavailable(let detail): logger.warning("database unavailable", metadata: ["detail": "\(detail)"])
             default: break
             }
+            return error.plainResponse
+        case let error as OAuthError:
             return error.plainResponse
         case let error as StrictJSONError:
             return PortcullisError.invalidRequest(error.description).plainResponse

@@ -63,11 +63,19 @@ package struct FormParameters: Sendable {
 
     /// The parameters of a form body (at most the context's body limit).
     static func body(of request: Request, limit: Int) async throws -> FormParameters {
-        let contentType = request.headers[.contentType] ?? ""
-        guard contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
+        try requireFormContentType(request.headers[.contentType])
+        return try FormParameters(body: try await request.body.collect(upTo: limit), contentType: request.headers[.contentType])
+    }
+
+    /// The parameters of a form body already read.
+    init(body: ByteBuffer, contentType: String?) throws(OAuthError) {
+        try Self.requireFormContentType(contentType)
+        try self.init(parsing: String(buffer: body))
+    }
+
+    private static func requireFormContentType(_ contentType: String?) throws(OAuthError) {
+        guard (contentType ?? "").lowercased().hasPrefix("application/x-www-form-urlencoded") else {
             throw OAuthError(.invalidRequest, "the body must be application/x-www-form-urlencoded")
         }
-        let buffer = try await request.body.collect(upTo: limit)
-        return try FormParameters(parsing: String(buffer: buffer))
     }
 }
