@@ -86,6 +86,17 @@ let package = Package(
             path: "Benchmarks/token-mint",
             swiftSettings: swiftSettings
         ),
+        // The lean-NIO /healthz ceiling of bench/scenarios/baselines.py: swift-nio only, no Portcullis code.
+        .executableTarget(
+            name: "nio-healthz",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/nio-healthz",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PortcullisCore",
             dependencies: [

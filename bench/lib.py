@@ -28,6 +28,7 @@ RELEASE = ROOT / ".build" / "release"
 PORTCULLIS = RELEASE / "portcullis"
 TOKEN_MINT = RELEASE / "token-mint"
 POLICY_BENCH = RELEASE / "policy-bench"
+NIO_HEALTHZ = RELEASE / "nio-healthz"
 WRK_SCRIPTS = BENCH / "wrk"
 PASSWORD = "bench password 0123456789"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
@@ -126,20 +127,40 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (nginx's workers under its master, say)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending += children.get(current, [])
+    return found
+
+
 def wrk(url: str, script: str, connections: int = 64, seconds: float | None = None, threads: int = 1,
-        env: dict | None = None, cpus: str | None = None, server_pid: int | None = None) -> dict:
+        env: dict | None = None, cpus: str | None = None, server_pid: int | list[int] | None = None) -> dict:
     """Runs wrk with `--latency` and a script from bench/wrk; returns rps, p50/p90/p99 ms, errors,
-    and with `server_pid` the server's CPU microseconds per request."""
+    and with `server_pid` (one process, or several whose CPU adds up) the server's CPU
+    microseconds per request."""
     seconds = seconds or SECONDS
     command = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
                "--timeout", "10s", "-s", str(WRK_SCRIPTS / script), url]
     if cpus:
         command = ["taskset", "-c", cpus, *command]
-    before = cpu_seconds(server_pid) if server_pid else 0
+    pids = [server_pid] if isinstance(server_pid, int) else list(server_pid or [])
+    before = sum(cpu_seconds(pid) for pid in pids)
     result = subprocess.run(command, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=seconds + 60)
     figures = parse_wrk(result.returncode, result.stdout, result.stderr)
-    if server_pid and figures["requests"]:
-        figures["server_cpu_us_per_request"] = (cpu_seconds(server_pid) - before) / figures["requests"] * 1e6
+    if pids and figures["requests"]:
+        figures["server_cpu_us_per_request"] = (sum(cpu_seconds(pid) for pid in pids) - before) / figures["requests"] * 1e6
     return figures
 
 

@@ -1,8 +1,9 @@
-"""The benchmark's own arithmetic: wrk output parsing and the regression check of `make bench`.
+"""The benchmark's own arithmetic: wrk output parsing, the targets and the regression check of `make bench`.
 
 Pure functions of bench/lib.py and bench/report.py, no server: a wrong parse or an inverted
 comparison would make BENCHMARKS.md lie without any load test noticing.
 """
+import json
 import sys
 from pathlib import Path
 
@@ -58,29 +59,43 @@ def results(**figures):
     return {"date": "d", "machine": {"commit": "c"}, "figures": figures}
 
 
-def test_regressions_flag_only_figures_more_than_20_percent_worse_in_their_own_direction():
-    before = results(verify={"ES256": {"mix": {"rps": 10000.0, "p99_ms": 10.0}, "distinct": {"rps": 5000.0}}},
-                     memory={"startup_ms": 100.0})
-    now = results(verify={"ES256": {"mix": {"rps": 7900.0, "p99_ms": 12.1}, "distinct": {"rps": 6500.0}}},
-                  memory={"startup_ms": 80.0})
-    flagged = {path: change for path, _, _, change in report.regressions(now, before)}
-    assert set(flagged) == {"verify.ES256.mix.rps", "verify.ES256.mix.p99_ms"}
-    assert round(flagged["verify.ES256.mix.rps"], 2) == -0.21
-    # Exactly 20 % worse is not flagged; a missing earlier figure is not compared.
-    edge = results(verify={"ES256": {"mix": {"rps": 8000.0, "p99_ms": 12.0}}})
+def verify_run(openssl, mix, distinct, p99=10.0, startup=100.0, rss=1000.0):
+    return results(baselines={"openssl_verify_per_s": {"ES256": openssl}},
+                   verify={"ES256": {"mix": {"rps": mix, "p99_ms": p99}, "distinct": {"rps": distinct}}},
+                   memory={"startup_ms": startup, "rss_idle_kib": rss})
+
+
+def test_a_slower_machine_is_not_a_regression_when_the_ratio_to_its_baseline_holds():
+    before = verify_run(openssl=20000.0, mix=10000.0, distinct=5000.0)
+    # Half the speed everywhere (another day on this VM): every ratio is unchanged, and the raw
+    # p99 and start-up, 21 % and 30 % worse, stay within the 40 % allowed to raw figures.
+    slower = verify_run(openssl=10000.0, mix=5000.0, distinct=2500.0, p99=12.1, startup=130.0)
+    assert report.regressions(slower, before) == []
+
+
+def test_regressions_flag_ratios_past_20_percent_raw_figures_past_40_and_memory_past_20():
+    before = verify_run(openssl=20000.0, mix=10000.0, distinct=5000.0)
+    now = verify_run(openssl=20000.0, mix=7800.0, distinct=6500.0, p99=14.1, startup=80.0, rss=1210.0)
+    flagged = {name: change for name, _, _, change in report.regressions(now, before)}
+    assert set(flagged) == {"verify.ES256.mix.rps / baselines.openssl_verify_per_s.ES256",
+                            "verify.ES256.mix.p99_ms", "memory.rss_idle_kib"}
+    assert round(flagged["verify.ES256.mix.rps / baselines.openssl_verify_per_s.ES256"], 2) == -0.22
+    # Exactly at a threshold is not flagged (ratio 20 %, raw 40 %); a missing earlier figure is not compared.
+    edge = verify_run(openssl=20000.0, mix=8000.0, distinct=5000.0, p99=14.0, rss=1200.0)
     assert report.regressions(edge, before) == []
     assert report.regressions(now, None) == []
+    assert report.regressions(now, results(verify={"ES256": {"mix": {"rps": 10000.0}}})) == []
 
 
 def test_verdict_fails_the_run_on_a_regression_and_passes_within_the_threshold():
-    before = results(verify={"ES256": {"mix": {"rps": 10000.0}}})
-    regressed = results(verify={"ES256": {"mix": {"rps": 7000.0}}})    # 30 % fewer requests/s
-    within = results(verify={"ES256": {"mix": {"rps": 8500.0}}})       # 15 % fewer: noise
-    flagged = [f"{path}: {b} -> {n}" for path, b, n, _ in report.regressions(regressed, before)]
+    before = verify_run(openssl=20000.0, mix=10000.0, distinct=5000.0)
+    regressed = verify_run(openssl=20000.0, mix=7000.0, distinct=5000.0)   # 30 % lower ratio to OpenSSL
+    within = verify_run(openssl=20000.0, mix=8500.0, distinct=5000.0)      # 15 % lower: noise
+    flagged = [f"{name}: {b} -> {n}" for name, b, n, _ in report.regressions(regressed, before)]
     status, lines = report.verdict(flagged)
     assert status == 1
-    assert lines[0].startswith("REGRESSION: verify.ES256.mix.rps")
-    assert "1 watched figure more than 20% worse" in lines[-1] and "FAILED" in lines[-1]
+    assert lines[0].startswith("REGRESSION: verify.ES256.mix.rps / baselines.openssl_verify_per_s.ES256")
+    assert "1 watched figure worse" in lines[-1] and "FAILED" in lines[-1]
     # Warn-only still reports, but exits 0.
     status, lines = report.verdict(flagged, warn_only=True)
     assert status == 0 and lines[0].startswith("REGRESSION:") and "warn only" in lines[-1]
@@ -90,12 +105,53 @@ def test_verdict_fails_the_run_on_a_regression_and_passes_within_the_threshold()
     assert status == 0 and lines == [lines[-1]] and lines[-1].startswith("bench: OK")
 
 
-def run_main(monkeypatch, flagged, *arguments, env=None):
-    """bench.run.main() with no scenario run and report.write() answering `flagged`."""
+def test_targets_hold_at_their_bound_show_the_stretch_and_say_when_not_measured():
+    figures = {"baselines": {"nginx": {"rps": 100000.0}, "openssl_verify_per_s": {"ES256": 30000.0, "EdDSA": 20000.0}},
+               "verify": {"ES256": {"healthz": {"rps": 45000.0}, "distinct": {"rps": 14999.0}, "mix": {"rps": 30000.0},
+                                    "sweep": {"distinct": []}, "p99_ms_at_half_openssl": None}},
+               "authorize": {"authorize": {"rps": 52000.0}},
+               "oauth": {"portcullis": {"introspect_mix": {"rps": 7900.0}, "verify_mix": {"rps": 10000.0}}}}
+    found = report.targets(figures)
+    assert found["healthz"].met is True and found["healthz"].measured == "0.45×"
+    assert found["verify.ES256.distinct"].met is False
+    assert found["verify.ES256.mix"].met is True
+    assert found["verify.ES256.p99"].met is False and found["verify.ES256.p99"].measured == "the sweep never reached that rate"
+    assert found["authorize"].cell == "**holds (stretch 0.50× too)**"
+    assert found["introspect"].met is False
+    # Not in this run's figures: not measured, neither held nor missed.
+    assert found["verify.EdDSA.distinct"].met is None and found["verify.EdDSA.p99"].cell == "not measured"
+    assert found["login"].met is None
+    missed = report.missed(figures)
+    assert len(missed) == 3 and missed[0].startswith("verify ES256, every token distinct")
+
+
+def test_a_missed_target_is_listed_and_fails_the_run_only_when_targets_are_required():
+    status, lines = report.verdict([], missed_targets=["authorize ÷ nginx: 0.12×, target ≥ 0.40×"])
+    assert status == 0 and lines[0] == "TARGET MISSED: authorize ÷ nginx: 0.12×, target ≥ 0.40×"
+    assert lines[1].startswith("bench: OK") and "1 target missed" in lines[2]
+    status, lines = report.verdict([], missed_targets=["x"], require_targets=True)
+    assert status == 1 and "FAILED" in lines[-1]
+
+
+def test_the_committed_results_render_without_the_figures_added_since():
+    """BENCHMARKS.md re-renders from an older results.json (no lean-NIO ceiling, no introspection mix)."""
+    committed = json.loads(report.RESULTS.read_text())
+    committed["figures"]["baselines"].pop("nio_healthz", None)
+    committed["figures"].get("oauth", {}).get("portcullis", {}).pop("introspect_mix", None)
+    text = report.markdown(committed, [], None, False)
+    assert "SwiftNIO alone, GET /healthz (`Benchmarks/nio-healthz`, a baseline: what Swift serves here) | not measured in this run" in text
+    committed["figures"]["baselines"]["nio_healthz"] = {"rps": 60000.0, "p99_ms": 3.0, "server_cpu_us_per_request": 16.0}
+    text = report.markdown(committed, [], None, False)
+    assert "SwiftNIO alone (`Benchmarks/nio-healthz`): 60,000 req/s" in text
+
+
+def run_main(monkeypatch, flagged, *arguments, env=None, missed=()):
+    """bench.run.main() with no scenario run, report.write() answering `flagged` and the targets `missed`."""
     from bench import run
     monkeypatch.setattr(run, "SCENARIOS", {})
     monkeypatch.setattr(run, "machine", lambda: {"commit": "test"})
-    monkeypatch.setattr(run.report, "write", lambda results: list(flagged))
+    monkeypatch.setattr(run.report, "write", lambda results, **_: list(flagged))
+    monkeypatch.setattr(run.report, "missed", lambda figures: list(missed))
     monkeypatch.setattr(sys, "argv", ["bench.run", "--only", "nothing", *arguments])
     for key, value in (env or {}).items():
         monkeypatch.setenv(key, value)
@@ -111,6 +167,14 @@ def test_bench_run_exits_non_zero_when_a_figure_regressed(monkeypatch, capsys):
     assert run_main(monkeypatch, ["memory.startup_ms: 100.0 -> 150.0 (+50%)"], env={"BENCH_WARN_ONLY": "1"}) == 0
     assert run_main(monkeypatch, [], env={"BENCH_WARN_ONLY": "0"}) == 0
     assert "bench: OK" in capsys.readouterr().out
+
+
+def test_bench_run_exits_zero_on_a_missed_target_unless_targets_are_required(monkeypatch, capsys):
+    monkeypatch.delenv("BENCH_REQUIRE_TARGETS", raising=False)
+    assert run_main(monkeypatch, [], missed=["healthz: 0.23×, target ≥ 0.45×"]) == 0
+    assert "TARGET MISSED: healthz" in capsys.readouterr().out
+    assert run_main(monkeypatch, [], "--require-targets", missed=["healthz: 0.23×, target ≥ 0.45×"]) == 1
+    assert run_main(monkeypatch, [], missed=["healthz"], env={"BENCH_REQUIRE_TARGETS": "1"}) == 1
 
 
 def test_a_load_whose_answers_were_wrong_is_flagged_whatever_its_rate():

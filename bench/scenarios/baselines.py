@@ -1,4 +1,5 @@
-"""Baselines measured in the same run: OpenSSL verify rates, the Argon2 CLI bound, the nginx ceiling."""
+"""Baselines measured in the same run: OpenSSL verify rates, the Argon2 CLI bound, the nginx ceiling and
+the lean-NIO ceiling (Benchmarks/nio-healthz)."""
 from __future__ import annotations
 
 import re
@@ -25,30 +26,66 @@ def argon2_cli_seconds(runs: int = 12) -> float:
     return statistics.median(times)
 
 
-class Nginx:
+class Baseline:
+    """A baseline HTTP server on a free loopback port, started and stopped around a `with` block:
+    `url` answers 200 once it is up; `pids` are its processes, whose CPU the loads count."""
+
+    name = "baseline"
+
     def __init__(self):
-        self.directory = Path(tempfile.mkdtemp(prefix="portcullis-bench-nginx-"))
+        self.directory = Path(tempfile.mkdtemp(prefix=f"portcullis-bench-{self.name}-"))
         self.port = lib.free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        config = (lib.BENCH / "peers" / "nginx" / "nginx.conf").read_text()
-        (self.directory / "nginx.conf").write_text(config.replace("@PORT@", str(self.port)).replace("@DIR@", str(self.directory)))
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
 
     def __enter__(self):
-        self.process = subprocess.Popen(["nginx", "-c", str(self.directory / "nginx.conf"), "-e", str(self.directory / "error.log")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
-        while time.time() < deadline:
+        while time.time() < deadline and self.process.poll() is None:
             try:
                 if lib.http("GET", self.url)[0] == 200:
+                    # Listed once it answers: a master's workers exist by then.
+                    self.pids = lib.process_tree(self.process.pid)
                     return self
             except OSError:
                 pass
             time.sleep(0.05)
-        raise RuntimeError("nginx did not start")
+        self.__exit__()
+        raise RuntimeError(f"{self.name} did not start")
 
     def __exit__(self, *_):
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+class Nginx(Baseline):
+    """nginx `return 200` (bench/peers/nginx/nginx.conf: a master and two workers)."""
+
+    name = "nginx"
+
+    def command(self) -> list[str]:
+        config = (lib.BENCH / "peers" / "nginx" / "nginx.conf").read_text()
+        (self.directory / "nginx.conf").write_text(config.replace("@PORT@", str(self.port)).replace("@DIR@", str(self.directory)))
+        return ["nginx", "-c", str(self.directory / "nginx.conf"), "-e", str(self.directory / "error.log")]
+
+
+class NIOHealthz(Baseline):
+    """Benchmarks/nio-healthz: SwiftNIO's HTTP/1.1 pipeline and one handler with a pre-built
+    `{"status":"ok"}`, one event loop per core: what Swift on NIO serves here, without a framework."""
+
+    name = "nio-healthz"
+
+    def command(self) -> list[str]:
+        return [str(lib.NIO_HEALTHZ), str(self.port)]
+
+
+def ceiling(baseline: Baseline, path: str = "") -> dict:
+    """A GET of `path` with the same wrk settings as the Portcullis loads it bounds (64
+    connections, one wrk thread), with the server's CPU per request over all its processes."""
+    with baseline:
+        return lib.wrk(baseline.url + path.lstrip("/"), "get.lua", connections=64, server_pid=baseline.pids)
 
 
 def run(context: dict) -> dict:
@@ -59,8 +96,11 @@ def run(context: dict) -> dict:
     seconds = argon2_cli_seconds()
     figures["argon2_cli_ms"] = seconds * 1000
     figures["argon2_bound_per_s"] = 2 / seconds
-    with Nginx() as nginx:
-        # The same connection count as the Portcullis runs it bounds.
-        figures["nginx"] = lib.wrk(nginx.url, "get.lua", connections=64)
+    figures["nginx"] = ceiling(Nginx())
+    # The report shows "not measured" rather than failing the whole run when it was not built.
+    if lib.NIO_HEALTHZ.exists():
+        figures["nio_healthz"] = ceiling(NIOHealthz(), "/healthz")
+    else:
+        figures["nio_healthz"] = {"error": f"{lib.NIO_HEALTHZ.relative_to(lib.ROOT)} is not built (make bench-build)"}
     context["baselines"] = figures
     return figures
