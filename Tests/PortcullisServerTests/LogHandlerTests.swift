@@ -99,3 +99,33 @@ import Testing
         #expect(seen.count == 2000)
     }
 }
+
+@Suite struct RequestLineTests {
+    /// `logRequest` (the one-pass writer) against `line` (the general one), for both formats, with
+    /// handler metadata around and colliding with the fields, and a hostile path.
+    @Test func theOnePassRequestLineIsTheGeneralLineByteForByte() throws {
+        let time = (seconds: 1_795_599_272, milliseconds: 45)
+        let fields = PortcullisLogHandler.RequestFields(client: "2001:db8::1", latency: "0.25", method: "POST",
+                                                        path: "/v1/x y\"\n=forged", requestID: "id-1", status: 401)
+        let handlerMetadata: [Logger.Metadata] = [[:], ["hb.request.id": "abc", "request_id": "stale", "msg": "m", "zz": .array(["a"])]]
+        for format in [LogFormat.text, .json] {
+            for metadata in handlerMetadata {
+                var descriptors: [Int32] = [0, 0]
+                #expect(pipe(&descriptors) == 0)
+                defer { close(descriptors[0]) }
+                var handler = PortcullisLogHandler(label: "portcullis", format: format, level: .info,
+                                                   output: PortcullisLogHandler.Output(descriptor: descriptors[1]))
+                handler.metadata = metadata
+                handler.logRequest(fields, time: time)
+                close(descriptors[1])
+                var bytes = [UInt8](repeating: 0, count: 4096)
+                let count = read(descriptors[0], &bytes, bytes.count)
+                var event = metadata
+                for (key, value) in fields.pairs { event[key] = key == "status" ? .stringConvertible(fields.status) : .string(value) }
+                let expected = PortcullisLogHandler.line(format: format, time: time, level: .info, label: "portcullis", message: "request",
+                                                         metadata: event)
+                #expect(String(decoding: bytes[..<max(count, 0)], as: UTF8.self) == String(buffer: expected), "\(format) \(metadata)")
+            }
+        }
+    }
+}

@@ -70,6 +70,12 @@ package struct RequestRecorder: Sendable {
         metrics.request(method: method, route: route, status: status, duration: elapsed)
         guard logger.logLevel <= .info else { return }
         let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        if let handler = logger.handler as? PortcullisLogHandler {
+            // The server's own handler: one pass into a reused buffer, one write per event-loop turn.
+            handler.logRequest(.init(client: client, latency: Self.milliseconds(microseconds), method: method, path: path,
+                                     requestID: requestID, status: status))
+            return
+        }
         logger.info("request", metadata: [
             "method": .string(method), "path": .string(path), "status": .stringConvertible(status),
             "latency_ms": .string(Self.milliseconds(microseconds)), "client": .string(client), "request_id": .string(requestID),

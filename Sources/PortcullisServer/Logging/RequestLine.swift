@@ -1,0 +1,101 @@
+public import Logging
+import NIOCore
+import NIOPosix
+import PortcullisCore
+
+extension PortcullisLogHandler {
+    /// One request's fields, in the order they are written (sorted, as every line's keys are).
+    package struct RequestFields: Sendable {
+        let client: String
+        let latency: String
+        let method: String
+        let path: String
+        let requestID: String
+        let status: Int
+
+        /// (key, value) in key order.
+        var pairs: [(String, String)] {
+            [("client", client), ("latency_ms", latency), ("method", method), ("path", path), ("request_id", requestID), ("status", String(status))]
+        }
+    }
+
+    /// Writes the `request` line at `info` in one pass into the thread's reused buffer — the same
+    /// bytes `log` writes for `logger.info("request", metadata: …)` with these fields on top of the
+    /// handler's metadata — and hands it to `Output.writeSoon`. Nothing when `info` is off.
+    package func logRequest(_ fields: RequestFields, time: (seconds: Int, milliseconds: Int) = now()) {
+        guard logLevel <= .info else { return }
+        output.writeSoon { buffer in
+            let extra = metadata.isEmpty ? [] : metadata.keys.sorted().filter { !["client", "latency_ms", "method", "path", "request_id", "status"].contains($0) }
+            var merged = fields.pairs.map { (key: $0.0, value: Logger.MetadataValue.string($0.1)) }
+            if !extra.isEmpty {
+                merged += extra.map { (key: $0, value: metadata[$0]!) }
+                merged.sort { $0.key < $1.key }
+            }
+            switch format {
+            case .text:
+                Self.writeTimestamp(time, into: &buffer)
+                buffer.writeStaticString(" info ")
+                Self.writeTextValue(label, into: &buffer)
+                buffer.writeStaticString(": request")
+                for (key, value) in merged {
+                    buffer.writeInteger(UInt8(ascii: " "))
+                    Self.writeTextValue(key, into: &buffer)
+                    buffer.writeInteger(UInt8(ascii: "="))
+                    // `status` is a number: written as `stringConvertible`, the same text.
+                    Self.writeTextValue(value.description, into: &buffer)
+                }
+            case .json:
+                buffer.writeStaticString("{\"ts\":\"")
+                Self.writeTimestamp(time, into: &buffer)
+                buffer.writeStaticString("\",\"level\":\"info\",\"label\":")
+                buffer.writeJSONString(label)
+                buffer.writeStaticString(",\"msg\":\"request\"")
+                for (key, value) in merged {
+                    buffer.writeInteger(UInt8(ascii: ","))
+                    // A metadata key never overwrites the line's own fields (as in `line`).
+                    buffer.writeJSONString(["ts", "level", "label", "msg"].contains(key) ? "fields." + key : key)
+                    buffer.writeInteger(UInt8(ascii: ":"))
+                    Self.writeJSONValue(value, into: &buffer)
+                }
+                buffer.writeInteger(UInt8(ascii: "}"))
+            }
+            buffer.writeInteger(UInt8(ascii: "\n"))
+        }
+    }
+}
+
+extension PortcullisLogHandler.Output {
+    /// Lines written on one event-loop thread during one turn of its loop, written together.
+    private final class Batch {
+        var buffer = ByteBufferAllocator().buffer(capacity: 16 * 1024)
+        var scheduled = false
+    }
+
+    // Each thread reads and writes only its own batch.
+    nonisolated(unsafe) private static let batches = ThreadSpecificVariable<Batch>()
+
+    /// Appends a line built by `build`. On a NIO event loop the line joins the loop's batch, which
+    /// is written with one `write(2)` when the loop finishes what it is doing now (microseconds
+    /// later, before it waits for more I/O); elsewhere it is written at once.
+    func writeSoon(_ build: (inout ByteBuffer) -> Void) {
+        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
+            var line = ByteBufferAllocator().buffer(capacity: 256)
+            build(&line)
+            writeLine(line)
+            return
+        }
+        let batch = Self.batches.currentValue ?? {
+            let made = Batch()
+            Self.batches.currentValue = made
+            return made
+        }()
+        build(&batch.buffer)
+        guard !batch.scheduled else { return }
+        batch.scheduled = true
+        loop.assumeIsolated().execute {
+            self.writeLine(batch.buffer)
+            batch.buffer.clear()
+            batch.scheduled = false
+        }
+    }
+}
