@@ -104,7 +104,12 @@ import Testing
     /// `logRequest` (the one-pass writer) against `line` (the general one), for both formats, with
     /// handler metadata around and colliding with the fields, and a hostile path.
     @Test func theOnePassRequestLineIsTheGeneralLineByteForByte() throws {
-        let time = (seconds: 1_795_599_272, milliseconds: 45)
+        for time in [(seconds: 1_795_599_272, milliseconds: 45), (1_795_599_272, 999), (1_795_599_273, 0), (951_782_400, 7)] {
+            try Self.compare(time: time)
+        }
+    }
+
+    static func compare(time: (seconds: Int, milliseconds: Int)) throws {
         let fields = PortcullisLogHandler.RequestFields(client: "2001:db8::1", latency: "0.25", method: "POST",
                                                         path: "/v1/x y\"\n=forged", requestID: "id-1", status: 401)
         let handlerMetadata: [Logger.Metadata] = [[:], ["hb.request.id": "abc", "request_id": "stale", "msg": "m", "zz": .array(["a"])]]

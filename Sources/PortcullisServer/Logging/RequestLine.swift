@@ -25,6 +25,10 @@ extension PortcullisLogHandler {
     package func logRequest(_ fields: RequestFields, time: (seconds: Int, milliseconds: Int) = now()) {
         guard logLevel <= .info else { return }
         output.writeSoon { buffer in
+            if metadata.isEmpty {
+                writeRequestLine(fields, time: time, into: &buffer)
+                return
+            }
             let extra = metadata.isEmpty ? [] : metadata.keys.sorted().filter { !["client", "latency_ms", "method", "path", "request_id", "status"].contains($0) }
             var merged = fields.pairs.map { (key: $0.0, value: Logger.MetadataValue.string($0.1)) }
             if !extra.isEmpty {
@@ -61,6 +65,80 @@ extension PortcullisLogHandler {
             }
             buffer.writeInteger(UInt8(ascii: "\n"))
         }
+    }
+}
+
+extension PortcullisLogHandler {
+    /// The request line of a handler without metadata (the hot path's), straight from the fields.
+    private func writeRequestLine(_ fields: RequestFields, time: (seconds: Int, milliseconds: Int), into buffer: inout ByteBuffer) {
+        switch format {
+        case .text:
+            Self.writeCachedTimestamp(time, into: &buffer)
+            buffer.writeStaticString(" info ")
+            Self.writeTextValue(label, into: &buffer)
+            buffer.writeStaticString(": request client=")
+            Self.writeTextValue(fields.client, into: &buffer)
+            buffer.writeStaticString(" latency_ms=")
+            Self.writeTextValue(fields.latency, into: &buffer)
+            buffer.writeStaticString(" method=")
+            Self.writeTextValue(fields.method, into: &buffer)
+            buffer.writeStaticString(" path=")
+            Self.writeTextValue(fields.path, into: &buffer)
+            buffer.writeStaticString(" request_id=")
+            Self.writeTextValue(fields.requestID, into: &buffer)
+            buffer.writeStaticString(" status=")
+            buffer.writeString(String(fields.status))
+        case .json:
+            buffer.writeStaticString("{\"ts\":\"")
+            Self.writeCachedTimestamp(time, into: &buffer)
+            buffer.writeStaticString("\",\"level\":\"info\",\"label\":")
+            buffer.writeJSONString(label)
+            buffer.writeStaticString(",\"msg\":\"request\",\"client\":")
+            buffer.writeJSONString(fields.client)
+            buffer.writeStaticString(",\"latency_ms\":")
+            buffer.writeJSONString(fields.latency)
+            buffer.writeStaticString(",\"method\":")
+            buffer.writeJSONString(fields.method)
+            buffer.writeStaticString(",\"path\":")
+            buffer.writeJSONString(fields.path)
+            buffer.writeStaticString(",\"request_id\":")
+            buffer.writeJSONString(fields.requestID)
+            buffer.writeStaticString(",\"status\":\"")
+            buffer.writeString(String(fields.status))
+            buffer.writeStaticString("\"}")
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    /// The calling thread's last timestamp text, up to the seconds.
+    private final class SecondText {
+        var second = -1
+        var text = ByteBufferAllocator().buffer(capacity: 20)
+    }
+
+    // Each thread reads and writes only its own.
+    nonisolated(unsafe) private static let secondTexts = ThreadSpecificVariable<SecondText>()
+
+    /// `writeTimestamp`, formatting the date and time once per second per thread.
+    static func writeCachedTimestamp(_ time: (seconds: Int, milliseconds: Int), into buffer: inout ByteBuffer) {
+        let cache = secondTexts.currentValue ?? {
+            let made = SecondText()
+            secondTexts.currentValue = made
+            return made
+        }()
+        if cache.second != time.seconds {
+            cache.text.clear()
+            writeTimestamp((time.seconds, 0), into: &cache.text)
+            cache.text.moveWriterIndex(to: cache.text.writerIndex - 5)  // drop ".000Z"
+            cache.second = time.seconds
+        }
+        buffer.writeImmutableBuffer(cache.text)
+        buffer.writeInteger(UInt8(ascii: "."))
+        let milliseconds = time.milliseconds
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(milliseconds / 100))
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(milliseconds % 10))
+        buffer.writeInteger(UInt8(ascii: "Z"))
     }
 }
 
