@@ -5,6 +5,7 @@ import Logging
 
 extension PostgresStore: LoadableStore {
     public func loadTables(_ tables: [TableDump]) async throws {
+        defer { tokensMayHaveEnded() }
         let logger = self.logger
         try await transaction { connection in
             // Nobody may write meanwhile, and only into an empty deployment.

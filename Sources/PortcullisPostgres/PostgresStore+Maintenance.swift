@@ -36,6 +36,7 @@ extension PostgresStore: ExpiredRowStore, SchemaStatusStore {
     // MARK: ExpiredRowStore
 
     public func removeExpired(_ cutoff: ExpiryCutoff) async throws -> SweepOutcome {
+        defer { tokensMayHaveEnded() }
         let before = cutoff.expiredBefore.timeIntervalSince1970
         let familiesBefore = cutoff.tokenlessFamiliesStartedBefore.timeIntervalSince1970
         let keep = max(0, cutoff.keepDecisions)

@@ -39,8 +39,9 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
     }
 
     public func deleteClient(id: String) async throws -> Bool {
+        defer { tokensMayHaveEnded() }
         // Codes, consents and token families go with it (ON DELETE CASCADE).
-        try await !rows("DELETE FROM oauth_clients WHERE id = \(id) RETURNING id").isEmpty
+        return try await !rows("DELETE FROM oauth_clients WHERE id = \(id) RETURNING id").isEmpty
     }
 
     static func oauthClient(_ row: PostgresRandomAccessRow) throws -> OAuthClient {
@@ -72,6 +73,7 @@ extension PostgresStore: ClientStore, AuthorizationCodeStore, ConsentStore, Brow
     /// consuming `UPDATE … WHERE used_at IS NULL RETURNING` is the compare-and-set itself.
     public func redeemAuthorizationCode(hash: String, familyID: String, accessTokenID: String, at: Date,
                                         check: @Sendable (AuthorizationCodeRecord) -> OAuthError?) async throws -> CodeRedemption {
+        defer { tokensMayHaveEnded() }
         let now = at.timeIntervalSince1970
         let logger = self.logger
         // The transaction finishes before this method returns: `check` does not really escape.

@@ -22,6 +22,7 @@ extension PostgresStore: SessionStore {
     /// sees what the one before it committed. The consuming `UPDATE … WHERE used_at IS NULL` is
     /// still a compare-and-set of its own.
     public func rotate(presentedHash: String, owner: FamilyOwner, successor: RefreshTokenRecord, at: Date, graceWindow: TimeInterval) async throws -> RotationOutcome {
+        defer { tokensMayHaveEnded() }
         let now = at.timeIntervalSince1970
         let logger = self.logger
         return try await transaction { connection in
@@ -78,7 +79,8 @@ extension PostgresStore: SessionStore {
     }
 
     public func revokeFamily(id: String, reason: String, at: Date) async throws -> Bool {
-        try await !rows("""
+        defer { tokensMayHaveEnded() }
+        return try await !rows("""
             UPDATE token_families SET revoked_at = \(at.timeIntervalSince1970), revoked_reason = \(reason)
             WHERE id = \(id) AND revoked_at IS NULL RETURNING id
             """).isEmpty
@@ -92,6 +94,7 @@ extension PostgresStore: SessionStore {
     }
 
     public func endSessions(ofUserID userID: String, exceptFamily exceptFamilyID: String?, reason: String, at: Date) async throws -> EndedSessions {
+        defer { tokensMayHaveEnded() }
         let logger = self.logger
         return try await transaction { connection in
             let families = try await connection.rows("""
@@ -109,6 +112,7 @@ extension PostgresStore: SessionStore {
     }
 
     public func revokeAccessToken(jti: String, expiresAt: Date, at: Date) async throws {
+        defer { tokensMayHaveEnded() }
         try await execute("""
             INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at)
             VALUES (\(jti), \(expiresAt.timeIntervalSince1970), \(at.timeIntervalSince1970))

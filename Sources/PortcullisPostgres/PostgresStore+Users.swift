@@ -28,18 +28,22 @@ extension PostgresStore: UserStore, RoleGrantStore {
     }
 
     public func updatePasswordHash(userID: String, hash: String, at: Date) async throws {
+        defer { tokensMayHaveEnded() }
         try await execute("UPDATE users SET password_hash = \(hash), updated_at = \(at.timeIntervalSince1970) WHERE id = \(userID)")
     }
 
     public func setDisabled(userID: String, disabled: Bool, at: Date) async throws -> Bool {
-        try await !rows("UPDATE users SET disabled = \(disabled), updated_at = \(at.timeIntervalSince1970) WHERE id = \(userID) RETURNING id").isEmpty
+        defer { tokensMayHaveEnded() }
+        return try await !rows("UPDATE users SET disabled = \(disabled), updated_at = \(at.timeIntervalSince1970) WHERE id = \(userID) RETURNING id").isEmpty
     }
 
     public func deleteUser(id: String) async throws -> Bool {
-        try await !rows("DELETE FROM users WHERE id = \(id) RETURNING id").isEmpty
+        defer { tokensMayHaveEnded() }
+        return try await !rows("DELETE FROM users WHERE id = \(id) RETURNING id").isEmpty
     }
 
     public func eraseUser(id: String, username: String, pseudonym: String, at: Date) async throws -> [Int64] {
+        defer { tokensMayHaveEnded() }
         let logger = self.logger
         return try await transaction { connection in
             guard !(try await connection.rows("SELECT id FROM users WHERE id = \(id) FOR UPDATE", logger: logger)).isEmpty else { return [] }
@@ -80,14 +84,16 @@ extension PostgresStore: UserStore, RoleGrantStore {
     // MARK: RoleGrantStore
 
     public func grantRole(_ role: String, toUserID userID: String, at: Date) async throws -> Bool {
-        try await !rows("""
+        defer { tokensMayHaveEnded() }
+        return try await !rows("""
             INSERT INTO role_grants (user_id, role, granted_at) VALUES (\(userID), \(role), \(at.timeIntervalSince1970))
             ON CONFLICT (user_id, role) DO NOTHING RETURNING role
             """).isEmpty
     }
 
     public func revokeRole(_ role: String, fromUserID userID: String) async throws -> Bool {
-        try await !rows("DELETE FROM role_grants WHERE user_id = \(userID) AND role = \(role) RETURNING role").isEmpty
+        defer { tokensMayHaveEnded() }
+        return try await !rows("DELETE FROM role_grants WHERE user_id = \(userID) AND role = \(role) RETURNING role").isEmpty
     }
 
     public func roles(ofUserID userID: String) async throws -> [String] {

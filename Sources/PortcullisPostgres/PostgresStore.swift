@@ -34,6 +34,13 @@ public final class PostgresStore: Sendable {
         self.revocationCache = revocationCacheSeconds > 0 ? RevocationCache(ttl: .seconds(revocationCacheSeconds)) : nil
     }
 
+    /// Called by every write that can end a token, once it is done: this replica's cache forgets
+    /// at once (its own notification arrives later, like everyone else's), so this process sees
+    /// its own revocations at the next check.
+    func tokensMayHaveEnded() {
+        revocationCache?.flush()
+    }
+
     /// The channel the revocation triggers notify on (migration `v4-revocation-notify`).
     static let revocationChannel = "portcullis_revocations"
 

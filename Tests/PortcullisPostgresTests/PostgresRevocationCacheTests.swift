@@ -41,6 +41,39 @@ import Testing
         return seen
     }
 
+    @Test func aReplicasOwnRevocationEndsItsCachedAnswerBeforeTheCallReturns() async throws {
+        guard let (a, b, listener, _) = try await replicas() else { return }
+        defer { listener.cancel() }
+        let user = User(id: "u1", username: "alice", email: nil, passwordHash: "$argon2id$stub", disabled: false, createdAt: now, updatedAt: now)
+        try await b.createUser(user)
+        try await b.createFamily(TokenFamily(id: "fam", userID: user.id, clientID: nil, scope: "s", createdAt: now), firstToken: nil)
+        func immediately() throws -> Immediate<[String]?> {
+            try a.rolesIfAccessTokenLiveImmediately(jti: "j1", sessionID: "fam", subject: user.id, clientID: nil, requireUser: true, rolesOfUserID: user.id)
+        }
+        // Cached once B's writes' notifications have passed.
+        #expect(try await eventually(1) { _ = try await live(a, "j1", user: user); return a.revocationCache?.count ?? 0 } == 1)
+        guard case .answered(let roles) = try immediately(), roles == [] else {
+            Issue.record("a cached live answer is given on the calling thread")
+            return
+        }
+        // Each of these, made on A, is seen by A's very next check: no waiting for A's own notification.
+        let revocations: [(String, () async throws -> Void)] = [
+            ("a revoked jti", { try await a.revokeAccessToken(jti: "j1", expiresAt: self.now.addingTimeInterval(900), at: self.now) }),
+            ("a revoked session", { _ = try await a.revokeFamily(id: "fam", reason: "test", at: self.now) }),
+            ("a disabled user", { _ = try await a.setDisabled(userID: user.id, disabled: true, at: self.now) }),
+            ("a granted role", { _ = try await a.grantRole("viewer", toUserID: user.id, at: self.now) }),
+        ]
+        for (what, revoke) in revocations {
+            try await revoke()
+            if case .answered = try immediately() { Issue.record("\(what) on this replica left its cached answer in place") }
+            // Undo, and cache a live answer again for the next case.
+            try await a.execute("DELETE FROM revoked_access_tokens")
+            try await a.execute("UPDATE token_families SET revoked_at = NULL")
+            _ = try await a.setDisabled(userID: user.id, disabled: false, at: now)
+            #expect(try await eventually(1) { _ = try await live(a, "j1", user: user); return a.revocationCache?.count ?? 0 } == 1, "\(what)")
+        }
+    }
+
     @Test func aRevocationOnAnotherReplicaEndsACachedAnswerWhenItsNotificationArrives() async throws {
         guard let (a, b, listener, _) = try await replicas() else { return }
         defer { listener.cancel() }

@@ -54,6 +54,8 @@ class Cluster:
                 # Every request here comes from 127.0.0.1: the per-address limit would be one shared
                 # budget for the whole load; this test checks the per-account lockout.
                 "PORTCULLIS_ADDRESS_FAILURE_LIMIT": "100000", "PORTCULLIS_REFRESH_GRACE_WINDOW": str(GRACE_WINDOW), "PORTCULLIS_DB_POOL_SIZE": "4",
+                # Strict mode: every check reads the database (the default cache is test_replicas.py's).
+                "PORTCULLIS_REVOCATION_CACHE_SECONDS": "0",
             })
             self.replicas.append(replica)
         self.folder = folders[0]
@@ -256,7 +258,7 @@ def test_three_replicas_behind_haproxy_survive_a_kill_and_a_rotation_under_load(
         trail = json.loads(c.cli("audit", "show", "--limit", "100000", "--json"))
         assert len([e for e in trail if e["action"] == "token.reuse"]) == 1
 
-        # A revocation on one replica is inactive on the others at once (no revocation cache here).
+        # A revocation on one replica is inactive on the others at once (strict mode: no revocation cache).
         pair = requests.post(a.url + "/v1/login", json={"username": "carol", "password": PASSWORD}, timeout=20).json()
         assert requests.post(a.url + "/v1/logout", json={"refresh_token": pair["refresh_token"]}, timeout=20).status_code == 204
         for replica in (b, c):

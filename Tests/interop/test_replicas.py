@@ -67,6 +67,20 @@ def test_replicas_share_keys_and_a_logout_on_one_ends_the_token_on_the_other(rep
     assert verify(a, pair["access_token"]) == {"active": False}, "a logout on B is seen by the next check on A"
 
 
+def test_with_the_default_revocation_cache_a_revocation_is_seen_at_once_where_made_and_soon_elsewhere(replicas):
+    a, b = replicas
+    pair = a.login()
+    for _ in range(3):  # both replicas remember the token as live
+        assert verify(a, pair["access_token"])["active"] is True
+        assert verify(b, pair["access_token"])["active"] is True
+    assert requests.post(b.url + "/v1/logout", json={"refresh_token": pair["refresh_token"]}, timeout=10).status_code == 204
+    assert verify(b, pair["access_token"]) == {"active": False}, "the replica that logged out never answers live again"
+    deadline = time.monotonic() + 2
+    while verify(a, pair["access_token"]) != {"active": False}:
+        assert time.monotonic() < deadline, "the other replica still answers live after 2 s (its bound is the notification's delay)"
+        time.sleep(0.01)
+
+
 def test_a_rotation_is_published_on_every_replica_before_any_signs_with_it(replicas):
     a, b = replicas
     before = a.login()["access_token"]

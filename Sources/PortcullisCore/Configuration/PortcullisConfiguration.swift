@@ -60,8 +60,9 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     /// Seconds a connection may stay silent (idle, or a client trickling a request) before it is closed.
     public var idleTimeout: TimeInterval = 30
     /// Seconds a PostgreSQL replica may reuse a "live" answer of the token check, flushed by every
-    /// revocation's notification (0: off, every check reads the database). docs/DATABASES.md.
-    public var revocationCacheSeconds: Int = 0
+    /// revocation's notification and by the replica's own revocations (0: off, every check reads
+    /// the database). docs/DATABASES.md.
+    public var revocationCacheSeconds: Int = 5
     /// Key-encryption keys (`PORTCULLIS_SECRETS_KEY`: comma-separated 32-byte keys, base64url or
     /// base64; the first seals). Unset: `Keys/secrets.key`. Never printed.
     public var secretsKey: String?
