@@ -34,7 +34,11 @@ public enum Base64URL {
     /// Decodes strictly: nil for any character outside the alphabet, for padding, for an
     /// impossible length, or for non-zero bits after the last whole byte.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let input = Array(text.utf8)
+        decode(bytes: text.utf8)
+    }
+
+    /// `decode` of the text's UTF-8 bytes.
+    public static func decode(bytes input: some Collection<UInt8>) -> [UInt8]? {
         guard input.count % 4 != 1 else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(input.count * 3 / 4)

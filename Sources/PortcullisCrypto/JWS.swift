@@ -49,10 +49,15 @@ public enum JWS {
     /// Parses strictly: three base64url parts, a JSON header with a string `alg`, no `crit`.
     public static func parse(_ compact: String) throws -> Parsed {
         guard compact.utf8.count <= maximumLength else { throw CryptoError.malformed("token too long") }
-        let parts = compact.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw CryptoError.malformed("expected three parts") }
-        guard let headerBytes = Base64URL.decode(parts[0]), let payload = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]) else {
+        // On the UTF-8 bytes: splitting the String itself walks grapheme clusters.
+        let bytes = Array(compact.utf8)
+        let dot = UInt8(ascii: ".")
+        guard let first = bytes.firstIndex(of: dot), let second = bytes[(first + 1)...].firstIndex(of: dot),
+              !bytes[(second + 1)...].contains(dot) else {
+            throw CryptoError.malformed("expected three parts")
+        }
+        guard let headerBytes = Base64URL.decode(bytes: bytes[..<first]), let payload = Base64URL.decode(bytes: bytes[(first + 1)..<second]),
+              let signature = Base64URL.decode(bytes: bytes[(second + 1)...]) else {
             throw CryptoError.malformed("not base64url")
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any],
@@ -69,7 +74,7 @@ public enum JWS {
             }
         }
         let header = JWSHeader(alg: alg, kid: try optionalString("kid"), typ: try optionalString("typ"))
-        let signingInput = Array(compact.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+        let signingInput = Array(bytes[..<second])
         return Parsed(header: header, payload: payload, signingInput: signingInput, signature: signature)
     }
 

@@ -98,11 +98,11 @@ import Testing
 }
 
 @Suite struct EventLoopThreadsTests {
-    @Test func zeroMeansHalfTheCoresAndAtLeastOne() throws {
+    @Test func zeroMeansOnePerCore() throws {
         var configuration = PortcullisConfiguration()
         #expect(configuration.resolvedEventLoopThreads(cores: 1) == 1)
-        #expect(configuration.resolvedEventLoopThreads(cores: 2) == 1)
-        #expect(configuration.resolvedEventLoopThreads(cores: 16) == 8)
+        #expect(configuration.resolvedEventLoopThreads(cores: 2) == 2)
+        #expect(configuration.resolvedEventLoopThreads(cores: 16) == 16)
         try configuration.apply(environment: ["PORTCULLIS_EVENT_LOOP_THREADS": "3"])
         #expect(configuration.resolvedEventLoopThreads(cores: 16) == 3)
         #expect(throws: PortcullisError.self) { try configuration.apply(environment: ["PORTCULLIS_EVENT_LOOP_THREADS": "-1"]) }

@@ -71,8 +71,9 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var keyActivationDelay: TimeInterval = 30
     /// Verified access tokens remembered so a repeat skips the signature check (0 turns the cache off).
     public var tokenCacheSize: Int = 10_000
-    /// Threads doing network I/O (0: half the cores, at least one). Handlers run on Swift's own
-    /// thread pool; on two cores one I/O thread measured 4-10 % more verifies/s than two.
+    /// Threads doing network I/O and answering the hot routes (0: one per core). With the hot path
+    /// the event loops do the token checks, so one per core: on two cores, two loops served 2.1×
+    /// the 1,000-token verify mix of one (24,695 against 11,775 req/s).
     public var eventLoopThreads: Int = 0
     /// Log line format.
     public var logFormat: LogFormat = .text
@@ -89,7 +90,7 @@ public struct PortcullisConfiguration: Sendable, Equatable {
 
     /// `eventLoopThreads` with 0 resolved for a machine of `cores` cores.
     public func resolvedEventLoopThreads(cores: Int) -> Int {
-        eventLoopThreads > 0 ? eventLoopThreads : max(1, cores / 2)
+        eventLoopThreads > 0 ? eventLoopThreads : max(1, cores)
     }
 
     /// Where each explicitly set value came from, by environment name.

@@ -28,8 +28,11 @@ public struct PortcullisRequestContext: RequestContext, RemoteAddressRequestCont
         self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
-    /// JSON responses with sorted keys (identical answers are identical bytes) and unescaped slashes.
-    public var responseEncoder: JSONEncoder { Self.jsonEncoder() }
+    /// JSON responses with sorted keys (identical answers are identical bytes) and unescaped slashes:
+    /// one encoder for every response (its options never change; encoding keeps no state in it).
+    public var responseEncoder: JSONEncoder { Self.sharedEncoder }
+
+    private static let sharedEncoder = jsonEncoder()
 
     /// The encoder of every JSON response body.
     static func jsonEncoder() -> JSONEncoder {
