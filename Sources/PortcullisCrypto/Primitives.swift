@@ -37,13 +37,19 @@ public enum HashAlgorithm: String, Sendable, CaseIterable {
     /// SHA-512.
     case sha512 = "SHA512"
 
+    /// The digest, fetched from the default provider once per process (`EVP_sha256()` and its
+    /// siblings make OpenSSL 3 fetch it again, a provider lookup under a lock, at every use).
     var evp: OpaquePointer {
         switch self {
-        case .sha1: EVP_sha1()
-        case .sha256: EVP_sha256()
-        case .sha512: EVP_sha512()
+        case .sha1: Self.fetched.sha1
+        case .sha256: Self.fetched.sha256
+        case .sha512: Self.fetched.sha512
         }
     }
+
+    nonisolated(unsafe) private static let fetched = (sha1: EVP_MD_fetch(nil, "SHA1", nil) ?? EVP_sha1()!,
+                                                      sha256: EVP_MD_fetch(nil, "SHA256", nil) ?? EVP_sha256()!,
+                                                      sha512: EVP_MD_fetch(nil, "SHA512", nil) ?? EVP_sha512()!)
 }
 
 /// One-shot message digests.

@@ -120,7 +120,7 @@ public final class SigningKey: @unchecked Sendable {
     }
 
     private var digest: OpaquePointer? {
-        algorithm == .edDSA ? nil : EVP_sha256()
+        algorithm == .edDSA ? nil : HashAlgorithm.sha256.evp
     }
 
     private func writePEM(_ body: (OpaquePointer) -> Int32) throws -> String {
