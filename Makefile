@@ -70,10 +70,13 @@ interop: interop-deps
 	@test -x $(POLICY_BENCH) || $(SWIFT) build $(SWIFT_BUILD_FLAGS) --product policy-bench
 	PORTCULLIS_BIN=$(abspath $(BIN)) PORTCULLIS_POLICY_BENCH=$(abspath $(POLICY_BENCH)) $(PYTHON) -m pytest -q Tests/interop
 
-# libFuzzer over the JWS/JWK parsers, the policy parser and the request decoders, FUZZ_SECONDS each.
+# libFuzzer over the JWS/JWK parsers, the policy parser, the request decoders and the hot routes'
+# strict JSON reader, FUZZ_SECONDS each (FUZZ_TARGETS=json runs one).
 # Works on a copy of Fuzz/corpus in .build-fuzz; a crash input lands in .build-fuzz/crashes/TARGET/:
 # copy it to Fuzz/crashes/TARGET/ so `make test` replays it from then on (FuzzCorpusTests).
-FUZZ_TARGETS ?= jws policy request
+# SWIFT_BACKTRACE=enable=no: Swift's own crash handler otherwise ends the process before libFuzzer
+# writes the crash input; a fuzzer that exits non-zero fails the run even without one.
+FUZZ_TARGETS ?= jws policy request json
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
@@ -82,8 +85,10 @@ fuzz: deps
 	@status=0; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p .build-fuzz/corpus/$$t .build-fuzz/crashes/$$t; cp Fuzz/corpus/$$t/* .build-fuzz/corpus/$$t/; \
 	  echo "== fuzz-$$t for $(FUZZ_SECONDS) s"; \
-	  .build-fuzz/debug/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	    -artifact_prefix=.build-fuzz/crashes/$$t/ .build-fuzz/corpus/$$t 2>&1 | grep -E "^(#[0-9]+ +DONE|==|stat::number_of_executed_units|SUMMARY|artifact_prefix|Test unit written)" || true; \
+	  SWIFT_BACKTRACE=enable=no .build-fuzz/debug/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/crashes/$$t/ .build-fuzz/corpus/$$t >.build-fuzz/fuzz-$$t.log 2>&1; rc=$$?; \
+	  grep -E "^(#[0-9]+[[:space:]]+DONE|==|stat::number_of_executed_units|SUMMARY|artifact_prefix|Test unit written|.*(Fatal error|Precondition failed))" .build-fuzz/fuzz-$$t.log; \
+	  if [ $$rc -ne 0 ]; then echo "fuzz-$$t exited with $$rc (log: .build-fuzz/fuzz-$$t.log)"; status=1; fi; \
 	  if ls .build-fuzz/crashes/$$t/* >/dev/null 2>&1; then echo "fuzz-$$t found crashes: $$(ls .build-fuzz/crashes/$$t)"; status=1; fi; \
 	done; exit $$status
 

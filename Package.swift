@@ -74,6 +74,7 @@ let package = Package(
         .executableTarget(name: "fuzz-jws", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-jws", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-policy", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-policy", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-request", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-request", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-json", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-json", swiftSettings: swiftSettings),
         .executableTarget(
             name: "policy-bench",
             dependencies: ["PortcullisPolicy"],

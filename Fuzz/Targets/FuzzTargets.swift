@@ -60,6 +60,42 @@ public enum FuzzTargets {
         _ = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
     }
 
+    /// The strict JSON reader of the hot routes' bodies, checked against Foundation's parser: what
+    /// it accepts, `JSONSerialization` must read with the same members and strings (the sound
+    /// direction and its one exception are explained in `StrictJSONObjectDifferentialTests`). The
+    /// first byte sometimes picks a small size bound, so the size check is reached too.
+    public static func json(_ bytes: [UInt8]) {
+        let maximumBytes = bytes.first.map { $0 < 8 ? Int($0) * 16 : StrictJSONObject.defaultMaximumBytes } ?? 0
+        guard let object = try? StrictJSONObject(parsing: bytes, maximumBytes: maximumBytes) else { return }
+        for key in ["token", "audience", "subject", "action", "resource", ""] {
+            _ = try? object.string(key)
+            _ = try? object.requiredString(key)
+            _ = object.contains(key)
+        }
+        let theirs: Any
+        do { theirs = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
+            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? ""
+            precondition(reason.contains("is not representable"), "JSONSerialization refused an accepted body: \(reason)")
+            return
+        }
+        guard let theirs = theirs as? [String: Any] else { preconditionFailure("JSONSerialization read no object") }
+        // Fewer members: it merged names that are canonically equivalent (`K` and U+212A), which we keep apart.
+        guard theirs.count == object.count else {
+            precondition(theirs.count < object.count, "JSONSerialization read more members")
+            return
+        }
+        for (key, value) in theirs {
+            precondition(object.contains(key), "member \(key) missing")
+            let string: String?, stringOrNull: Bool
+            do { (string, stringOrNull) = (try object.string(key), true) } catch { (string, stringOrNull) = (nil, false) }
+            switch value {
+            case let text as String: precondition(string.map { $0.utf8.elementsEqual(text.utf8) } == true, "member \(key) differs")
+            case is NSNull: precondition(stringOrNull && string == nil, "member \(key) is not null")
+            default: precondition(!stringOrNull, "member \(key) is a string")
+            }
+        }
+    }
+
     /// Runs `body` over a file, or over every file of a directory.
     public static func replay(_ path: String, _ body: ([UInt8]) -> Void) throws -> Int {
         var isDirectory: ObjCBool = false

@@ -1,0 +1,119 @@
+/// The string fields of a request body that must be exactly one JSON object (RFC 8259), read
+/// without Foundation or Codable for the hot routes (`/v1/token/verify`, `/v1/authorize`).
+///
+/// Strict where `JSONDecoder` is lenient, so that the hot path and the Hummingbird route cannot
+/// disagree about a body: only UTF-8 (no byte order mark, no UTF-16), one object and nothing after
+/// it, duplicate member names refused (compared after decoding escapes, byte for byte), lone
+/// surrogate escapes and raw control characters refused, numbers and literals exactly as the
+/// grammar has them. Depth, member count and size are bounded, so the work is linear in the body.
+///
+/// Every value is validated, but only the top-level members that are strings are kept (decoded);
+/// a `null` member counts as absent; members of any other type are remembered as "not a string"
+/// so that asking for them is an error rather than a silent nil. Unknown members are ignored, as
+/// `JSONDecoder` ignores them. Duplicate names inside nested values are not looked for: nothing
+/// reads them, so they cannot be read two ways.
+///
+/// ```swift
+/// let body = try StrictJSONObject(parsing: buffer)
+/// let token = try body.requiredString("token")
+/// let audience = try body.string("audience")
+/// ```
+package struct StrictJSONObject: Sendable {
+    /// The server's body limit (`PortcullisRequestContext.bodyLimit`), the default size bound.
+    package static let defaultMaximumBytes = 64 * 1024
+    /// Levels of arrays and objects allowed, the body's object being level 1.
+    package static let maximumDepth = 8
+    /// Members allowed in the body's object.
+    package static let maximumMembers = 64
+
+    /// What a member that is not a string holds, for the error that names it.
+    package enum Kind: Sendable, Equatable {
+        /// A number.
+        case number
+        /// `true` or `false`.
+        case boolean
+        /// An array.
+        case array
+        /// An object.
+        case object
+
+        var withArticle: String {
+            switch self {
+            case .number: "a number"
+            case .boolean: "a boolean"
+            case .array: "an array"
+            case .object: "an object"
+            }
+        }
+    }
+
+    /// A top-level member's value, as far as anyone reads it.
+    enum Value: Sendable, Equatable {
+        case string(String)
+        case null
+        case other(Kind)
+    }
+
+    /// A top-level member, in body order.
+    struct Member: Sendable {
+        let key: String
+        let value: Value
+    }
+
+    /// At most `maximumMembers`; looked up linearly (bodies have two to five members).
+    let members: [Member]
+
+    /// Reads `bytes`, which must hold one JSON object and optional whitespace around it.
+    /// - Parameters:
+    ///   - bytes: the request body, UTF-8.
+    ///   - maximumBytes: larger bodies are refused with `tooLarge` before any byte is read.
+    package init(parsing bytes: UnsafeRawBufferPointer, maximumBytes: Int = defaultMaximumBytes) throws(StrictJSONError) {
+        guard bytes.count <= maximumBytes else { throw .tooLarge(limit: maximumBytes) }
+        var reader = StrictJSONReader(bytes)
+        members = try reader.readObject()
+    }
+
+    /// Reads a body held in any collection of bytes (contiguous ones are not copied).
+    package init(parsing bytes: some Collection<UInt8>, maximumBytes: Int = defaultMaximumBytes) throws(StrictJSONError) {
+        let read = { (buffer: UnsafeBufferPointer<UInt8>) -> Result<Self, StrictJSONError> in
+            Result { () throws(StrictJSONError) in try Self(parsing: UnsafeRawBufferPointer(buffer), maximumBytes: maximumBytes) }
+        }
+        let result = bytes.withContiguousStorageIfAvailable(read) ?? Array(bytes).withUnsafeBufferPointer(read)
+        self = try result.get()
+    }
+
+    /// The string member `key`: nil when it is absent or `null`.
+    /// - Throws: `notAString` when the member holds a number, boolean, array or object.
+    package func string(_ key: String) throws(StrictJSONError) -> String? {
+        guard let value = value(of: key) else { return nil }
+        switch value {
+        case .string(let text): return text
+        case .null: return nil
+        case .other(let kind): throw .notAString(key, found: kind)
+        }
+    }
+
+    /// The string member `key`.
+    /// - Throws: `missing` when it is absent or `null`, `notAString` when it is not a string.
+    package func requiredString(_ key: String) throws(StrictJSONError) -> String {
+        guard let text = try string(key) else { throw .missing(key) }
+        return text
+    }
+
+    /// How many members the body's object has, `null` ones included.
+    package var count: Int { members.count }
+
+    /// Whether the body has a member `key`, whatever its value (`null` included).
+    package func contains(_ key: String) -> Bool { value(of: key) != nil }
+
+    private func value(of key: String) -> Value? {
+        for member in members where Self.sameBytes(member.key, key) { return member.value }
+        return nil
+    }
+
+    /// Byte equality: JSON names are sequences of code points, and `String ==` would also equate
+    /// canonically equivalent ones (`é` and `e` + U+0301).
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+    }
+}
