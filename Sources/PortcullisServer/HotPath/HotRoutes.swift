@@ -314,7 +314,7 @@ struct HotAnswers: Sendable {
         case let error as OAuthError:
             return error.plainResponse
         case let error as StrictJSONError:
-            return PortcullisError.invalidRequest(error.description).plainResponse
+            return PortcullisError(error).plainResponse
         default:
             logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return PortcullisError.internalFailure("unhandled").plainResponse
