@@ -178,8 +178,7 @@ func buildRouter(_ services: PortcullisServices, hotPath: HotPath) -> Router<Por
     for route in hotPath.routes.all {
         router.on(RouterPath(route.path), method: route.method) { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
-            return await route.answer(RouteInput(body: body, authorization: request.headers[.authorization], contentType: request.headers[.contentType],
-                                                 clientAddress: context.clientAddress)).response
+            return await route.answer(RouteInput(request, body: body, clientAddress: context.clientAddress)).response
         }
     }
     let issuer = services.configuration.issuer

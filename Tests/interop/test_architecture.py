@@ -68,8 +68,14 @@ def test_only_the_bearer_middleware_reads_a_bearer_header():
         "Sources/PortcullisServer/Middleware/BearerTokenMiddleware.swift",
         # Client authentication (RFC 6749 section 2.3.1) reads `Basic`, never `Bearer`.
         "Sources/PortcullisServer/Controllers/OAuthController.swift",
+        # The hot routes' input carries the raw field to routes that parse it with the parsers above.
+        "Sources/PortcullisServer/HotPath/HotRoutes.swift",
     ))
     assert found == []
+    with open(os.path.join(ROOT, "Sources/PortcullisServer/HotPath/HotRoutes.swift")) as file:
+        hot = file.read()
+    assert "BearerTokenMiddleware.token(in:" in hot and "OAuthController.credentials(" in hot
+    assert not re.search(r'"bearer', hot, re.IGNORECASE), "the hot routes never parse the bearer scheme themselves"
     for path, text in swift_files("PortcullisServer"):
         if path.endswith("OAuthController.swift"):
             assert "bearer" not in text.lower().replace("bearertoken", ""), path

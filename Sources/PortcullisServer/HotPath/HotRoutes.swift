@@ -26,6 +26,16 @@ package struct RouteInput: Sendable {
     }
 }
 
+extension RouteInput {
+    /// The input of a request the router took: the same fields the hot path reads off NIO's head.
+    /// The `Authorization` field travels raw; the routes parse it with the one parser of each
+    /// scheme (`BearerTokenMiddleware.token(in:)`, `OAuthController.credentials`).
+    init(_ request: Request, body: ByteBuffer, clientAddress: String) {
+        self.init(body: body, authorization: request.headers[.authorization], contentType: request.headers[.contentType],
+                  clientAddress: clientAddress)
+    }
+}
+
 /// A route services call thousands of times a second, written once for both paths: the hot path
 /// (`HotRouteHandler`, on the event loop) calls `answerImmediately` and hands the request to the
 /// router when it returns nil; the router's route for the same method and path calls `answer`,
