@@ -115,6 +115,8 @@ let package = Package(
             dependencies: [
                 "PortcullisCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The C API itself, for the one statement run on every token check (`DataVersion`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

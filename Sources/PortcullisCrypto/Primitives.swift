@@ -90,3 +90,22 @@ public enum HMAC {
         return Array(output.prefix(Int(length)))
     }
 }
+
+/// Lowercase hexadecimal text of bytes (Foundation's `String(format: "%02x")` per byte cost
+/// microseconds each; a SHA-256 digest is 32 of them, on every client authentication).
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// `bytes` as lowercase hex, two characters per byte.
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            var index = 0
+            for byte in bytes {
+                buffer[index] = digits[Int(byte >> 4)]
+                buffer[index + 1] = digits[Int(byte & 0x0F)]
+                index += 2
+            }
+            return index
+        }
+    }
+}

@@ -20,7 +20,7 @@ public enum PostgresMigrations {
                 .map { $0.hasSuffix(";") ? String($0.dropLast()) : $0 }.filter { !$0.isEmpty }
         }
         /// SHA-256 of `sql`, hex.
-        public var checksum: String { Digest.sha256(Array(sql.utf8)).map { String(format: "%02x", $0) }.joined() }
+        public var checksum: String { Hex.encode(Digest.sha256(Array(sql.utf8))) }
     }
 
     /// Why the schema cannot be used or migrated.

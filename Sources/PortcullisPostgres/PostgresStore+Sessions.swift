@@ -170,16 +170,6 @@ extension PostgresStore: SessionStore {
     }
 }
 
-/// One token's liveness question (see `SessionStore.rolesIfAccessTokenLive`).
-struct LivenessQuestion: Hashable, Sendable {
-    let jti: String
-    let sessionID: String?
-    let subject: String
-    let clientID: String?
-    let requireUser: Bool
-    let rolesOfUserID: String?
-}
-
 /// `rolesIfAccessTokenLive` for a batch of tokens, prepared once per connection: for each, the
 /// jti is not revoked, the session (if any) is live and the subject's, the user (if required)
 /// exists and is enabled, and the client (if any) still exists — the same read as SQLite's cached

@@ -1,3 +1,4 @@
+import PortcullisCore
 import Synchronization
 
 /// Remembers "live" answers of the liveness read for a few seconds

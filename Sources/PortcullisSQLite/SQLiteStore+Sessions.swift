@@ -130,9 +130,20 @@ extension SQLiteStore {
                                                  requireUser: requireUser, rolesOfUserID: rolesOfUserID))
     }
 
+    /// From memory while the file is unchanged (`LivenessMemory`), else read.
     private func readRolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
                                             rolesOfUserID: String?) throws -> [String]? {
-        try hotReaders.read { db in
+        let question = LivenessQuestion(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser,
+                                        rolesOfUserID: rolesOfUserID)
+        return try livenessMemory.answer(question) {
+            try readRolesIfAccessTokenLive(question)
+        }
+    }
+
+    private func readRolesIfAccessTokenLive(_ question: LivenessQuestion) throws -> [String]? {
+        let (jti, sessionID, subject, clientID, requireUser, rolesOfUserID) =
+            (question.jti, question.sessionID, question.subject, question.clientID, question.requireUser, question.rolesOfUserID)
+        return try hotReaders.read { db in
             guard try Self.isAccessTokenLive(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser, db: db) else {
                 return nil
             }

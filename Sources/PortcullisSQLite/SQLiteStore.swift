@@ -10,6 +10,8 @@ public final class SQLiteStore: PortcullisStore {
     let pool: DatabasePool
     /// Read-only connections of their own for the per-request token check (see `HotReaders`).
     let hotReaders: HotReaders
+    /// The token check's answers while the file does not change (see `LivenessMemory`).
+    let livenessMemory: LivenessMemory
 
     /// Opens (creating when missing) the database at `path` and migrates it.
     ///
@@ -30,6 +32,7 @@ public final class SQLiteStore: PortcullisStore {
         pool = try DatabasePool(path: path, configuration: configuration)
         try Migrations.migrator.migrate(pool)
         hotReaders = try HotReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
+        livenessMemory = try LivenessMemory(path: path)
     }
 
     /// The underlying GRDB writer, for tests that inspect the raw tables.

@@ -149,3 +149,14 @@ import Testing
         #expect(Argon2Parameters.owaspDefault == Argon2Parameters(memoryKiB: 19456, iterations: 2, parallelism: 1))
     }
 }
+
+@Suite struct HexTests {
+    @Test func hexIsWhatFoundationsFormatterWrites() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [0, 1, 2, 31, 32, 33, 64] {
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            #expect(Hex.encode(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
+        }
+        #expect(Hex.encode([0x00, 0x0f, 0xf0, 0xff]) == "000ff0ff")
+    }
+}

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import PortcullisCore
-import PortcullisSQLite
+@testable import PortcullisSQLite
 import Synchronization
 import Testing
 
@@ -115,5 +115,45 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         #expect(old.idTokenAlgorithm == .edDSA)
         #expect(old.firstParty)
         #expect(old.createdAt == Date(timeIntervalSince1970: 1_700_000_000.5))
+    }
+}
+
+/// `LivenessMemory`: answers kept while the file is unchanged, forgotten at any commit by any connection.
+@Suite struct LivenessMemoryTests {
+    let now = Date(timeIntervalSince1970: 1_700_000_000)
+
+    @Test func aRevocationByAnotherConnectionIsSeenByTheNextCheck() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-memory-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("test.db").path
+        let server = try SQLiteStore(path: path)
+        // A second store on the same file: another process (the CLI) as far as SQLite can tell.
+        let cli = try SQLiteStore(path: path)
+        let user = makeUser()
+        try await server.createUser(user)
+        try await server.createFamily(TokenFamily(id: "fam", userID: user.id, clientID: nil, scope: "s", createdAt: now), firstToken: nil)
+        _ = try await server.grantRole("viewer", toUserID: user.id, at: now)
+        func check(_ jti: String = "j1") throws -> [String]? {
+            guard case .answered(let roles) = try server.rolesIfAccessTokenLiveImmediately(
+                jti: jti, sessionID: "fam", subject: user.id, clientID: nil, requireUser: true, rolesOfUserID: user.id) else {
+                Issue.record("SQLite always answers at once")
+                return nil
+            }
+            return roles
+        }
+
+        #expect(try check() == ["viewer"])
+        #expect(try check() == ["viewer"])
+        #expect(server.livenessMemory.count == 1, "the answer is remembered while nothing changes")
+        try await cli.revokeAccessToken(jti: "j1", expiresAt: now.addingTimeInterval(900), at: now)
+        #expect(try check() == nil, "a jti revoked by another connection")
+        #expect(try check("j2") == ["viewer"])
+        _ = try await cli.revokeRole("viewer", fromUserID: user.id)
+        #expect(try check("j2") == [], "a role revoked by another connection")
+        _ = try await cli.setDisabled(userID: user.id, disabled: true, at: now)
+        #expect(try check("j2") == nil, "a user disabled by another connection")
+        _ = try await server.setDisabled(userID: user.id, disabled: false, at: now)
+        #expect(try check("j2") == [], "re-enabled by this store's own writer: live again")
+        _ = try await server.revokeFamily(id: "fam", reason: "logout", at: now)
+        #expect(try check("j2") == nil, "a session revoked by this store's own writer")
     }
 }

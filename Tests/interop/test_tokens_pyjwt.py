@@ -53,3 +53,28 @@ def test_logout_makes_verify_inactive(server):
     pair = server.login()
     assert requests.post(server.url + "/v1/logout", json={"refresh_token": pair["refresh_token"]}).status_code == 204
     assert requests.post(server.url + "/v1/token/verify", json={"token": pair["access_token"]}).json() == {"active": False}
+
+
+def test_a_revocation_by_the_cli_process_is_seen_by_the_next_verify(server):
+    """The token check answers from memory (SQLite: while the file is unchanged; PostgreSQL: the
+    revocation cache), so a revocation made by another process must still reach it: on SQLite the
+    very next check, on PostgreSQL within its bound (the notification's delay)."""
+    import time
+    server.cli("user", "add", "carol", "--password-stdin", stdin="correct horse battery\n")
+    token = server.login("carol")["access_token"]
+
+    def verify():
+        return requests.post(server.url + "/v1/token/verify", json={"token": token}).json()
+
+    for _ in range(3):  # remembered as live
+        assert verify()["active"] is True
+    metrics = requests.get(server.url + "/metrics").text
+    assert 'portcullis_hot_path_requests_total{outcome="answered"}' in metrics
+    server.cli("user", "disable", "carol")
+    if server.backend == "sqlite":
+        assert verify() == {"active": False}, "the very next check after the CLI's commit"
+    else:
+        deadline = time.monotonic() + 2
+        while verify() != {"active": False}:
+            assert time.monotonic() < deadline, "still live 2 s after the CLI's revocation"
+            time.sleep(0.01)

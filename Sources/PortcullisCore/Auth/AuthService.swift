@@ -303,7 +303,7 @@ public final class AuthService: Sendable {
 
     /// Hex SHA-256 of a refresh token: the only form in which it is stored.
     public static func hash(_ token: String) -> String {
-        Digest.sha256(token).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(Digest.sha256(token))
     }
 
     // MARK: - Internals

@@ -39,7 +39,7 @@ public struct KeyEncryptionKeys: Sendable {
     /// A short public name of a key (the first 8 bytes of its SHA-256, hex), stored beside each
     /// sealed box so that opening tries the right key first.
     public static func id(of key: [UInt8]) -> String {
-        Digest.sha256(key).prefix(8).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(Digest.sha256(key).prefix(8))
     }
 
     /// The id of the sealing key.

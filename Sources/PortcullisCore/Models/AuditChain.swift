@@ -29,7 +29,7 @@ public enum AuditChain {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.encode(bytes)
     }
 
     /// One stored row, as verification reads it.

@@ -41,6 +41,33 @@ public protocol SessionStore: Sendable {
                                            rolesOfUserID: String?) throws -> Immediate<[String]?>
 }
 
+/// One token's liveness question, the arguments of `SessionStore.rolesIfAccessTokenLive` (the key
+/// of the stores' remembered answers).
+public struct LivenessQuestion: Hashable, Sendable {
+    /// The token's id.
+    public let jti: String
+    /// Its session (token family), if any.
+    public let sessionID: String?
+    /// Its subject.
+    public let subject: String
+    /// Its client, if any.
+    public let clientID: String?
+    /// Whether user `subject` must exist and be enabled.
+    public let requireUser: Bool
+    /// Whose granted roles to read with it, if anyone's.
+    public let rolesOfUserID: String?
+
+    /// The question with these arguments.
+    public init(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool, rolesOfUserID: String?) {
+        self.jti = jti
+        self.sessionID = sessionID
+        self.subject = subject
+        self.clientID = clientID
+        self.requireUser = requireUser
+        self.rolesOfUserID = rolesOfUserID
+    }
+}
+
 /// An answer given on the calling thread, or the word that it takes an async call.
 public enum Immediate<Value: Sendable>: Sendable {
     /// The answer.

@@ -1,0 +1,95 @@
+import GRDBSQLite
+import PortcullisCore
+import Synchronization
+
+/// The answers of the token check kept in memory while the database does not change, so that a
+/// repeated check costs a hash lookup and one `PRAGMA data_version` instead of its reads.
+///
+/// `PRAGMA data_version` on a connection changes whenever any other connection — this server's
+/// writer, the CLI, another process — committed to the file. Every check reads it first; a new
+/// value forgets every answer. An answer is kept only under the value read before its own read
+/// began, so it is never older than that value: a revocation committed anywhere is seen by the
+/// next check, as with a read per check. Any commit forgets everything (logins included), which is
+/// coarse but needs no list of what can end a token.
+final class LivenessMemory: Sendable {
+    private struct State {
+        var version: Int64 = -1
+        var answers: [LivenessQuestion: [String]?] = [:]
+    }
+
+    /// Most answers kept; past it the memory starts over.
+    let capacity: Int
+    private let state = Mutex(State())
+    private let dataVersion: DataVersion
+
+    init(path: String, capacity: Int = 100_000) throws {
+        self.capacity = capacity
+        dataVersion = try DataVersion(path: path)
+    }
+
+    /// Answers kept now (for tests).
+    var count: Int { state.withLock { $0.answers.count } }
+
+    /// The remembered answer to `question`, else `read`'s, remembered.
+    func answer(_ question: LivenessQuestion, read: () throws -> [String]?) throws -> [String]? {
+        let version = try dataVersion.current()
+        let remembered: [String]?? = state.withLock { state in
+            if state.version != version {
+                state.version = version
+                state.answers.removeAll(keepingCapacity: true)
+                return nil
+            }
+            return state.answers[question]
+        }
+        if let remembered { return remembered }
+        let answer = try read()
+        state.withLock { state in
+            // A commit seen by another check meanwhile: this answer may predate it.
+            guard state.version == version else { return }
+            if state.answers.count >= capacity { state.answers.removeAll(keepingCapacity: true) }
+            state.answers[question] = answer
+        }
+        return answer
+    }
+}
+
+/// One read-only connection asking `PRAGMA data_version`, through SQLite's C API (GRDB's
+/// statement machinery cost more than the pragma).
+final class DataVersion: @unchecked Sendable {
+    // Both used only under `lock`.
+    private let connection: OpaquePointer
+    private let statement: OpaquePointer
+    private let lock = Mutex<Void>(())
+
+    init(path: String) throws {
+        var connection: OpaquePointer?
+        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let connection else {
+            sqlite3_close(connection)
+            throw PortcullisError.internalFailure("cannot open \(path) to watch its data version")
+        }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(connection, "PRAGMA data_version", -1, &statement, nil) == SQLITE_OK, let statement else {
+            sqlite3_close(connection)
+            throw PortcullisError.internalFailure("cannot prepare PRAGMA data_version")
+        }
+        sqlite3_busy_timeout(connection, 10)
+        self.connection = connection
+        self.statement = statement
+    }
+
+    deinit {
+        sqlite3_finalize(statement)
+        sqlite3_close(connection)
+    }
+
+    /// The value now; it differs from the last one whenever another connection committed since.
+    func current() throws -> Int64 {
+        try lock.withLock { _ in
+            defer { sqlite3_reset(statement) }
+            guard sqlite3_step(statement) == SQLITE_ROW else {
+                throw PortcullisError.internalFailure("PRAGMA data_version failed: \(String(cString: sqlite3_errmsg(connection)))")
+            }
+            return sqlite3_column_int64(statement, 0)
+        }
+    }
+}
