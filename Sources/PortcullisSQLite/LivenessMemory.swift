@@ -22,7 +22,7 @@ final class LivenessMemory: Sendable {
     private let state = Mutex(State())
     private let dataVersion: DataVersion
 
-    init(path: String, capacity: Int = 100_000) throws {
+    init(path: String, capacity: Int = 10_000) throws {
         self.capacity = capacity
         dataVersion = try DataVersion(path: path)
     }

@@ -25,9 +25,10 @@ package struct FormParameters: Sendable {
     package init(parsing text: String) throws(OAuthError) {
         var values: [String: String] = [:]
         var repeated: [String: [String]] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]), let value = Self.decode(parts.count > 1 ? parts[1] : "") else {
+        // Split on the UTF-8 bytes: `&` and `=` are ASCII, and splitting the String walks grapheme clusters.
+        for pair in text.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(parts[0]), let value = parts.count > 1 ? Self.decode(parts[1]) : "" else {
                 throw OAuthError(.invalidRequest, "malformed form encoding")
             }
             if Self.repeatable.contains(name) {
@@ -53,7 +54,36 @@ package struct FormParameters: Sendable {
     }
 
     static func decode(_ text: Substring) -> String? {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        decode(text.utf8)
+    }
+
+    /// `+` as a space and `%XX` as its byte (application/x-www-form-urlencoded); nil for a broken
+    /// escape or bytes that are not UTF-8 — what Foundation's `removingPercentEncoding` answers
+    /// after `+` is replaced, in one pass over the bytes (that pair cost ~60 µs on a token).
+    static func decode(_ text: Substring.UTF8View) -> String? {
+        func hexValue(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.count)
+        var iterator = text.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"):
+                bytes.append(0x20)
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+                bytes.append(high << 4 | low)
+            default:
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
     }
 
     /// The parameters of a request's query string.
