@@ -22,6 +22,7 @@ public final class PortcullisMetrics: Sendable {
     private let sweeps: (swept: Counter, skipped: Counter)
     private let policyLoadedAt: Gauge
     private let hotPath: (answered: Counter, handedOver: Counter)
+    private let decisions: (allow: Counter, deny: Counter)
     /// The one `portcullis_policy_info` series, for the version in force.
     private let policyInfo = Mutex<(version: String, gauge: Gauge)?>(nil)
 
@@ -31,6 +32,8 @@ public final class PortcullisMetrics: Sendable {
         sweeps = (Counter(label: "portcullis_janitor_sweeps_total", dimensions: [("result", "swept")], factory: factory),
                   Counter(label: "portcullis_janitor_sweeps_total", dimensions: [("result", "skipped")], factory: factory))
         policyLoadedAt = Gauge(label: "portcullis_policy_loaded_timestamp_seconds", factory: factory)
+        decisions = (Counter(label: "portcullis_policy_decisions_total", dimensions: [("result", "allow")], factory: factory),
+                     Counter(label: "portcullis_policy_decisions_total", dimensions: [("result", "deny")], factory: factory))
         hotPath = (Counter(label: "portcullis_hot_path_requests_total", dimensions: [("outcome", "answered")], factory: factory),
                    Counter(label: "portcullis_hot_path_requests_total", dimensions: [("outcome", "handed_over")], factory: factory))
     }
@@ -52,7 +55,7 @@ public final class PortcullisMetrics: Sendable {
 
     /// A policy decision was made.
     public func decision(allowed: Bool) {
-        Counter(label: "portcullis_policy_decisions_total", dimensions: [("result", allowed ? "allow" : "deny")], factory: factory).increment()
+        (allowed ? decisions.allow : decisions.deny).increment()
     }
 
     /// The policy directory changed: `reloaded` or `rejected`.
