@@ -169,6 +169,27 @@ import Testing
         }
     }
 
+    @Test func theHotPathSharesTheRoutersCapOnRequestsInFlight() async throws {
+        let harness = try await Harness {
+            $0.port = 0
+            $0.maxConcurrentRequests = 1
+        }
+        try await harness.live(hotPath: true) { port in
+            // A router request whose body is still coming holds the one slot.
+            let body = #"{"username":"alice","password":"correct horse"}"#
+            let slow = try RawConnection(port: port)
+            try await slow.send("POST /v1/login HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body.prefix(10))")
+            try await Task.sleep(for: .milliseconds(300))
+            let refused = try await RawConnection(port: port).exchange("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0]
+            #expect(refused.statusLine.hasPrefix("HTTP/1.1 503"), "\(refused.statusLine)")
+            #expect(refused.headers.contains { $0.name == "Retry-After" && $0.value == "1" })
+            // The slow request ends; the slot is free again.
+            let finished = try await slow.exchange(String(body.dropFirst(10)))[0]
+            #expect(finished.statusLine.hasPrefix("HTTP/1.1 401"), "no such user: \(finished.statusLine)")
+            #expect(try await RawConnection(port: port).exchange("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0].statusLine == "HTTP/1.1 200 OK")
+        }
+    }
+
     @Test func aRevocationIsSeenByTheNextHotVerify() async throws {
         let harness = try await Harness { $0.port = 0 }
         try await harness.addUser(roles: ["editor"])
@@ -244,6 +265,11 @@ final class RawConnection: @unchecked Sendable {
         try await offThePool { try self.exchangeBlocking(request, responses: responses) }
     }
 
+    /// Sends bytes without reading an answer (a request sent in parts).
+    func send(_ bytes: String) async throws {
+        _ = try await exchange(bytes, responses: 0)
+    }
+
     /// True when the server closes the connection within `wait`.
     func isClosedByPeer(within wait: Duration) async -> Bool {
         (try? await offThePool { self.isClosedByPeerBlocking(within: wait) }) ?? false
@@ -259,7 +285,7 @@ final class RawConnection: @unchecked Sendable {
         let bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = bytes[sent...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             guard count > 0 else { throw RawConnectionError("send failed: \(errno)") }
             sent += count
         }

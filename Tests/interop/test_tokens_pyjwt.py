@@ -68,8 +68,13 @@ def test_a_revocation_by_the_cli_process_is_seen_by_the_next_verify(server):
 
     for _ in range(3):  # remembered as live
         assert verify()["active"] is True
-    metrics = requests.get(server.url + "/metrics").text
-    assert 'portcullis_hot_path_requests_total{outcome="answered"}' in metrics
+    def answered_hot():
+        prefix = 'portcullis_hot_path_requests_total{outcome="answered"} '
+        line = next(line for line in requests.get(server.url + "/metrics").text.splitlines() if line.startswith(prefix))
+        return float(line[len(prefix):])
+    before = answered_hot()
+    assert verify()["active"] is True
+    assert answered_hot() == before + 1, "the remembered answer came from the hot path"
     server.cli("user", "disable", "carol")
     if server.backend == "sqlite":
         assert verify() == {"active": False}, "the very next check after the CLI's commit"

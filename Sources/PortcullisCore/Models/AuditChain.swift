@@ -20,16 +20,12 @@ public enum AuditChain {
             let utf8 = Array(field.utf8)
             bytes += Array("\(utf8.count):".utf8) + utf8
         }
-        return hex(Digest.sha256(bytes))
+        return Hex.encode(Digest.sha256(bytes))
     }
 
     /// The chain hash of an event whose content hash is `content`, after `previous`.
     public static func link(previous: String, content: String) -> String {
-        hex(Digest.sha256(Array((previous + content).utf8)))
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        Hex.encode(bytes)
+        Hex.encode(Digest.sha256(Array((previous + content).utf8)))
     }
 
     /// One stored row, as verification reads it.

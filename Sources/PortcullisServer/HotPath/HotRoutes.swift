@@ -79,7 +79,7 @@ package struct HotRoutes: Sendable {
             HotRoute(method: .get, path: "/healthz", immediate: { _ in HotAnswers.healthy }, eventual: { _ in HotAnswers.healthy }),
             HotRoute(method: .get, path: "/.well-known/jwks.json", immediate: { _ in answers.jwks() }, eventual: { _ in answers.jwks() }),
             HotRoute(method: .post, path: "/v1/token/verify",
-                     immediate: { answers.verify($0, waiting: nil) }, eventual: { input in await answers.verifyWaiting(input) }),
+                     immediate: { answers.verify($0) }, eventual: { input in await answers.verifyWaiting(input) }),
             HotRoute(method: .post, path: "/v1/authorize",
                      immediate: { answers.authorize($0) }, eventual: { input in await answers.authorizeWaiting(input) }),
             HotRoute(method: .post, path: "/oauth2/introspect",
@@ -131,25 +131,37 @@ struct HotAnswers: Sendable {
 
     // MARK: /v1/token/verify
 
-    /// `{token, audience?}` → `{active:false[, reason]}` or the token's claims. `waiting` nil: answer now or return nil.
-    func verify(_ input: RouteInput, waiting verdict: TokenVerdict?) -> PlainResponse? {
-        answeringOrWaiting {
+    /// What `/v1/token/verify` was asked: `{token, audience?}`.
+    struct VerifyQuestion {
+        let token: String
+        let audience: String?
+
+        init(_ input: RouteInput) throws {
             let body = try StrictJSONObject(parsing: input.body)
-            let token = try body.requiredString("token")
-            let audience = try body.string("audience")
-            guard token.utf8.count <= Self.maxTokenSize, (audience?.utf8.count ?? 0) <= Self.maxAudienceSize else {
-                return Self.verifyAnswer(.inactive)
-            }
-            if let verdict { return Self.verifyAnswer(verdict) }
-            return try auth.verifyImmediately(token, audience: audience).map(Self.verifyAnswer)
+            token = try body.requiredString("token")
+            audience = try body.string("audience")
+        }
+
+        /// A token or audience too long to be ours is inactive without being parsed.
+        var isOversized: Bool {
+            token.utf8.count > HotAnswers.maxTokenSize || (audience?.utf8.count ?? 0) > HotAnswers.maxAudienceSize
+        }
+    }
+
+    /// `{active:false[, reason]}` or the token's claims, now; nil when it must wait.
+    func verify(_ input: RouteInput) -> PlainResponse? {
+        answeringOrWaiting {
+            let question = try VerifyQuestion(input)
+            if question.isOversized { return Self.verifyAnswer(.inactive) }
+            return try auth.verifyImmediately(question.token, audience: question.audience).map(Self.verifyAnswer)
         }
     }
 
     func verifyWaiting(_ input: RouteInput) async -> PlainResponse {
         do {
-            let body = try StrictJSONObject(parsing: input.body)
-            let verdict = try await auth.verify(try body.requiredString("token"), audience: try body.string("audience"))
-            return verify(input, waiting: verdict)!
+            let question = try VerifyQuestion(input)
+            if question.isOversized { return Self.verifyAnswer(.inactive) }
+            return Self.verifyAnswer(try await auth.verify(question.token, audience: question.audience))
         } catch {
             return failure(error)
         }

@@ -2,6 +2,7 @@ package import Hummingbird
 import HTTPTypes
 package import NIOCore
 package import PortcullisCore
+import PortcullisCrypto
 import Synchronization
 
 /// A response as a route makes it, before the headers every response gets: both paths write it,
@@ -96,23 +97,9 @@ package enum RequestIdentifier {
     /// Ids name requests in logs; they are not secrets, so a counter is enough (no random bytes per request).
     package static func next() -> String {
         let count = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        var bytes = prefix
-        withUnsafeBytes(of: count.bigEndian) { bytes.append(contentsOf: $0.suffix(6)) }
-        return String(unsafeUninitializedCapacity: 16) { buffer in
-            var index = 0
-            // 12 bytes → 16 base64url characters, three bytes at a time.
-            for group in stride(from: 0, to: 12, by: 3) {
-                let value = UInt32(bytes[group]) << 16 | UInt32(bytes[group + 1]) << 8 | UInt32(bytes[group + 2])
-                for shift in [18, 12, 6, 0] {
-                    buffer[index] = alphabet[Int((value >> UInt32(shift)) & 63)]
-                    index += 1
-                }
-            }
-            return index
-        }
+        return Base64URL.encode(prefix + withUnsafeBytes(of: count.bigEndian) { Array($0.suffix(6)) })
     }
 
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
     private static let prefix: [UInt8] = (0..<6).map { _ in UInt8.random(in: 0...255) }
     private static let counter = Atomic<UInt64>(0)
 }

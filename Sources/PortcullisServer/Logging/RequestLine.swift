@@ -19,51 +19,22 @@ extension PortcullisLogHandler {
         }
     }
 
-    /// Writes the `request` line at `info` in one pass into the thread's reused buffer — the same
-    /// bytes `log` writes for `logger.info("request", metadata: …)` with these fields on top of the
-    /// handler's metadata — and hands it to `Output.writeSoon`. Nothing when `info` is off.
+    /// Writes the `request` line at `info` into the thread's reused buffer and hands it to
+    /// `Output.writeSoon`: the bytes `log` writes for `logger.info("request", metadata: …)` with these
+    /// fields on top of the handler's metadata. A handler without metadata (the hot path's) writes it
+    /// in one pass from the fields; one with metadata goes through `line`. Nothing when `info` is off.
     package func logRequest(_ fields: RequestFields, time: (seconds: Int, milliseconds: Int) = now()) {
         guard logLevel <= .info else { return }
         output.writeSoon { buffer in
-            if metadata.isEmpty {
-                writeRequestLine(fields, time: time, into: &buffer)
+            guard metadata.isEmpty else {
+                // The router's logger carries metadata of its own: the general formatter, fields on top.
+                var merged = metadata
+                for (key, value) in fields.pairs { merged[key] = key == "status" ? .stringConvertible(fields.status) : .string(value) }
+                var line = Self.line(format: format, time: time, level: .info, label: label, message: "request", metadata: merged)
+                buffer.writeBuffer(&line)
                 return
             }
-            let extra = metadata.isEmpty ? [] : metadata.keys.sorted().filter { !["client", "latency_ms", "method", "path", "request_id", "status"].contains($0) }
-            var merged = fields.pairs.map { (key: $0.0, value: Logger.MetadataValue.string($0.1)) }
-            if !extra.isEmpty {
-                merged += extra.map { (key: $0, value: metadata[$0]!) }
-                merged.sort { $0.key < $1.key }
-            }
-            switch format {
-            case .text:
-                Self.writeTimestamp(time, into: &buffer)
-                buffer.writeStaticString(" info ")
-                Self.writeTextValue(label, into: &buffer)
-                buffer.writeStaticString(": request")
-                for (key, value) in merged {
-                    buffer.writeInteger(UInt8(ascii: " "))
-                    Self.writeTextValue(key, into: &buffer)
-                    buffer.writeInteger(UInt8(ascii: "="))
-                    // `status` is a number: written as `stringConvertible`, the same text.
-                    Self.writeTextValue(value.description, into: &buffer)
-                }
-            case .json:
-                buffer.writeStaticString("{\"ts\":\"")
-                Self.writeTimestamp(time, into: &buffer)
-                buffer.writeStaticString("\",\"level\":\"info\",\"label\":")
-                buffer.writeJSONString(label)
-                buffer.writeStaticString(",\"msg\":\"request\"")
-                for (key, value) in merged {
-                    buffer.writeInteger(UInt8(ascii: ","))
-                    // A metadata key never overwrites the line's own fields (as in `line`).
-                    buffer.writeJSONString(["ts", "level", "label", "msg"].contains(key) ? "fields." + key : key)
-                    buffer.writeInteger(UInt8(ascii: ":"))
-                    Self.writeJSONValue(value, into: &buffer)
-                }
-                buffer.writeInteger(UInt8(ascii: "}"))
-            }
-            buffer.writeInteger(UInt8(ascii: "\n"))
+            writeRequestLine(fields, time: time, into: &buffer)
         }
     }
 }
