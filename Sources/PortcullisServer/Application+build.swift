@@ -170,7 +170,8 @@ func buildRouter(_ services: PortcullisServices, hotPath: HotPath) -> Router<Por
     // First: the log line, the throttles and the audit log all see the resolved client.
     router.add(middleware: ClientAddressMiddleware(resolver: hotPath.components.resolver))
     router.add(middleware: RequestLogMiddleware(recorder: hotPath.components.recorder))
-    router.add(middleware: LoadSheddingMiddleware(inFlight: hotPath.components.inFlight, timeout: .seconds(services.configuration.requestTimeout)))
+    router.add(middleware: LoadSheddingMiddleware(inFlight: hotPath.components.inFlight, deadlines: hotPath.components.deadlines,
+                                                 timeout: hotPath.components.requestTimeout))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware(routes: routeTable))
 

@@ -15,13 +15,13 @@ import Synchronization
 /// `portcullis_janitor_sweeps_total{result}` (`swept`, `skipped`: another replica held the
 /// maintenance lock), `portcullis_policy_info{version}` (1, for the version in force only) and
 /// `portcullis_policy_loaded_timestamp_seconds`, and `portcullis_hot_path_requests_total{outcome}`
-/// (`answered` on the event loop, or `handed_over` to the router because it had to wait).
+/// (`answered` on the event loop, or `waited` for a database read or a key reload).
 public final class PortcullisMetrics: Sendable {
     let factory: any MetricsFactory
     // Made once here, not per event: their labels are fixed (or, for the policy, change only at a reload).
     private let sweeps: (swept: Counter, skipped: Counter)
     private let policyLoadedAt: Gauge
-    private let hotPath: (answered: Counter, handedOver: Counter)
+    private let hotPath: (answered: Counter, waited: Counter)
     private let decisions: (allow: Counter, deny: Counter)
     /// The one `portcullis_policy_info` series, for the version in force.
     private let policyInfo = Mutex<(version: String, gauge: Gauge)?>(nil)
@@ -35,12 +35,12 @@ public final class PortcullisMetrics: Sendable {
         decisions = (Counter(label: "portcullis_policy_decisions_total", dimensions: [("result", "allow")], factory: factory),
                      Counter(label: "portcullis_policy_decisions_total", dimensions: [("result", "deny")], factory: factory))
         hotPath = (Counter(label: "portcullis_hot_path_requests_total", dimensions: [("outcome", "answered")], factory: factory),
-                   Counter(label: "portcullis_hot_path_requests_total", dimensions: [("outcome", "handed_over")], factory: factory))
+                   Counter(label: "portcullis_hot_path_requests_total", dimensions: [("outcome", "waited")], factory: factory))
     }
 
-    /// A hot route's request was answered on the event loop, or handed over to the router.
-    public func hotPathRequest(answered: Bool) {
-        (answered ? hotPath.answered : hotPath.handedOver).increment()
+    /// A hot route's request was answered on the event loop at once, or had to wait.
+    public func hotPathRequest(waited: Bool) {
+        (waited ? hotPath.waited : hotPath.answered).increment()
     }
 
     /// One audit event happened.

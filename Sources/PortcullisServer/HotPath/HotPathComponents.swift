@@ -30,6 +30,9 @@ package struct HotPath: Sendable {
 package struct HotPathComponents: Sendable {
     /// The global cap on requests in flight.
     package let inFlight: InFlightRequests
+    /// The time limit of each request, and the watchdog that enforces it.
+    package let requestTimeout: Duration
+    package let deadlines = RequestDeadlines()
     /// The request line and the request metrics.
     package let recorder: RequestRecorder
     /// Who the client is behind trusted proxies.
@@ -42,6 +45,7 @@ package struct HotPathComponents: Sendable {
     /// The components of a server over `services`.
     package init(services: PortcullisServices, logger: Logger, serverName: String = "Portcullis") {
         inFlight = InFlightRequests(limit: services.configuration.maxConcurrentRequests)
+        requestTimeout = .seconds(services.configuration.requestTimeout)
         recorder = RequestRecorder(metrics: services.metrics)
         resolver = ClientAddressResolver(trustedProxies: services.configuration.trustedProxies)
         self.logger = logger

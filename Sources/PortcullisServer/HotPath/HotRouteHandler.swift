@@ -6,13 +6,15 @@ import PortcullisCore
 /// Answers the hot routes (`HotRoutes`) on the event loop, right after NIO's HTTP/1.1 decoder,
 /// and passes every other request on, unchanged, to Hummingbird's router.
 ///
-/// A request is answered here only when it is simple: HTTP/1.1 keep-alive, no `Transfer-Encoding`,
+/// A request is taken here only when it is simple: HTTP/1.1 keep-alive, no `Transfer-Encoding`,
 /// `Expect` or `Upgrade`, a body no larger than the server's limit, and nothing handed to the
-/// router still unanswered on this connection (so responses keep their order). Everything else —
-/// and a request whose route cannot answer without waiting (`HotRoute.answerImmediately` nil) —
-/// goes to the router, which has the same routes. The shared components (`InFlightRequests`,
-/// `SecurityHeaders`, `RequestIdentifier`, `RequestRecorder`, the error shape) make the two paths'
-/// answers the same bytes.
+/// router still unanswered on this connection (so responses keep their order). Everything else
+/// goes to the router, which has the same routes. A request whose route cannot answer without
+/// waiting (`HotRoute.answerImmediately` nil: a database read, a key-ring reload) is answered by
+/// `HotRoute.answer` in a task, under the router's deadline, without the router's machinery;
+/// meanwhile the connection's later requests are held, unread, and taken in order once the answer
+/// is written. The shared components (`InFlightRequests`, `RequestDeadlines`, `SecurityHeaders`,
+/// `RequestIdentifier`, `RequestRecorder`, the error shape) make the two paths' answers the same bytes.
 final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -32,14 +34,44 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var state = State.idle
     /// Requests handed to the router whose response has not ended yet.
     private var routerPending = 0
+    /// A hot answer is being waited for: later request parts are held, and reads postponed.
+    private var waiting = false
+    /// Request parts that came while `waiting`, in order.
+    private var held = CircularBuffer<HTTPServerRequestPart>()
+    /// A read the channel asked for while `waiting`.
+    private var readPostponed = false
+    /// False once the handler is out of the pipeline (its context is then unusable).
+    private var inPipeline = true
 
     init(routes: HotRoutes, shared: HotPathComponents) {
         self.routes = routes
         self.shared = shared
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        inPipeline = false
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if waiting {
+            readPostponed = true
+        } else {
+            context.read()
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if waiting {
+            held.append(part)
+        } else {
+            take(context, part)
+        }
+    }
+
+    private func take(_ context: ChannelHandlerContext, _ part: HTTPServerRequestPart) {
+        let data = wrapInboundOut(part)
+        switch part {
         case .head(let head):
             if routerPending == 0, let route = hotRoute(for: head) {
                 state = .reading(route: route, head: head, body: nil, started: .now)
@@ -109,23 +141,53 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func answer(_ context: ChannelHandlerContext, route: HotRoute, head: HTTPRequestHead, body: ByteBuffer, started: ContinuousClock.Instant) {
-        let response: PlainResponse
         let client = shared.clientAddress(peer: context.channel.remoteAddress?.ipAddress, headers: head.headers)
-        if shared.inFlight.enter() {
-            let answered = route.answerImmediately(RouteInput(
-                body: body, authorization: head.headers.first(name: "authorization"), contentType: head.headers.first(name: "content-type"),
-                clientAddress: client))
-            shared.inFlight.leave()
-            shared.recorder.metrics.hotPathRequest(answered: answered != nil)
-            guard let answered else {
-                handOver(context, head: head, body: body)
-                context.fireChannelRead(wrapInboundOut(.end(nil)))
-                return
-            }
-            response = answered
-        } else {
-            response = InFlightRequests.unavailable(InFlightRequests.atCapacity)
+        guard shared.inFlight.enter() else {
+            respond(context, route: route, head: head, InFlightRequests.unavailable(InFlightRequests.atCapacity), started: started, client: client)
+            return
         }
+        let input = RouteInput(body: body, authorization: head.headers.first(name: "authorization"),
+                               contentType: head.headers.first(name: "content-type"), clientAddress: client)
+        if let response = route.answerImmediately(input) {
+            shared.inFlight.leave()
+            shared.recorder.metrics.hotPathRequest(waited: false)
+            respond(context, route: route, head: head, response, started: started, client: client)
+            return
+        }
+        shared.recorder.metrics.hotPathRequest(waited: true)
+        waiting = true
+        let promise = context.eventLoop.makePromise(of: PlainResponse.self)
+        let (inFlight, deadlines, timeout) = (shared.inFlight, shared.deadlines, shared.requestTimeout)
+        promise.completeWithTask {
+            defer { inFlight.leave() }
+            return await deadlines.run(until: .now + timeout) { await route.eventual(input) }
+                ?? InFlightRequests.unavailable(InFlightRequests.tooLong)
+        }
+        promise.futureResult.assumeIsolatedUnsafeUnchecked().whenSuccess { [self] response in
+            guard inPipeline else { return }
+            waiting = false
+            respond(context, route: route, head: head, response, started: started, client: client)
+            resume(context)
+        }
+    }
+
+    /// Takes the request parts held while an answer was waited for, until one waits again.
+    private func resume(_ context: ChannelHandlerContext) {
+        var tookAny = false
+        while !waiting, let part = held.popFirst() {
+            take(context, part)
+            tookAny = true
+        }
+        // Parts given to the router are delivered at a read's completion (NIOAsyncChannel buffers until then).
+        if tookAny { context.fireChannelReadComplete() }
+        if !waiting && readPostponed {
+            readPostponed = false
+            context.read()
+        }
+    }
+
+    private func respond(_ context: ChannelHandlerContext, route: HotRoute, head: HTTPRequestHead, _ response: PlainResponse,
+                         started: ContinuousClock.Instant, client: String) {
         let id = head.headers.first(name: RequestIdentifier.header).flatMap { RequestIdentifier.acceptable($0.utf8) ? $0 : nil }
             ?? RequestIdentifier.next()
         write(context, response, requestID: id)

@@ -137,4 +137,7 @@ package final class InFlightRequests: Sendable {
 
     /// What a request refused at the cap is told.
     package static let atCapacity = "the server is at capacity; retry shortly"
+
+    /// What a request past its time limit is told.
+    package static let tooLong = "the request took too long"
 }

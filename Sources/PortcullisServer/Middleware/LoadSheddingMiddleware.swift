@@ -12,16 +12,18 @@ import Synchronization
 public struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware {
     let inFlight: InFlightRequests
     let timeout: Duration
-    let deadlines = RequestDeadlines()
+    let deadlines: RequestDeadlines
 
     /// At most `limit` concurrent requests of at most `timeout` each.
     public init(limit: Int, timeout: Duration) {
-        self.init(inFlight: InFlightRequests(limit: limit), timeout: timeout)
+        self.init(inFlight: InFlightRequests(limit: limit), deadlines: RequestDeadlines(), timeout: timeout)
     }
 
-    /// At most `inFlight.limit` concurrent requests, counted together with the hot path's, of at most `timeout` each.
-    package init(inFlight: InFlightRequests, timeout: Duration) {
+    /// At most `inFlight.limit` concurrent requests, counted together with the hot path's, of at
+    /// most `timeout` each, watched by `deadlines` (the hot path's too).
+    package init(inFlight: InFlightRequests, deadlines: RequestDeadlines, timeout: Duration) {
         self.inFlight = inFlight
+        self.deadlines = deadlines
         self.timeout = timeout
     }
 
@@ -31,26 +33,21 @@ public struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware 
         let deadline = ContinuousClock.now + timeout
         let deadlines = self.deadlines
         return try await withoutActuallyEscaping(next) { next in
-            // The handler runs in a child task that the shared watchdog cancels at its deadline
-            // (one timer for all requests, not one per request); the group does not outlive
+            // The handler runs in a child task, which the shared watchdog may cancel at its
+            // deadline without cancelling the connection's own task; the group does not outlive
             // this call, so `next` never escapes it.
             nonisolated(unsafe) let handler = next
             return try await withThrowingTaskGroup(of: Response.self) { group in
                 group.addTask {
-                    let ticket = withUnsafeCurrentTask { deadlines.register($0!, deadline: deadline) }
-                    do {
-                        let response = try await handler(request, context)
-                        if deadlines.finish(ticket) { throw CancellationError() }
-                        return response
-                    } catch {
-                        if deadlines.finish(ticket) { throw CancellationError() }
-                        throw error
+                    guard let response = try await deadlines.run(until: deadline, { try await handler(request, context) }) else {
+                        throw CancellationError()
                     }
+                    return response
                 }
                 do {
                     return try await group.next()!
                 } catch is CancellationError {
-                    return InFlightRequests.unavailable("the request took too long").response
+                    return InFlightRequests.unavailable(InFlightRequests.tooLong).response
                 }
             }
         }

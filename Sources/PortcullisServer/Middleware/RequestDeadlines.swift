@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// The watchdog runs only while requests are in flight (it stops when none are left), and
 /// wakes every `tick`, so a request is cancelled at most one tick after its deadline.
-final class RequestDeadlines: Sendable {
+package final class RequestDeadlines: Sendable {
     /// A request's running task; used only while its entry is registered (under the lock).
     private struct Entry: @unchecked Sendable {
         let deadline: ContinuousClock.Instant
@@ -21,7 +21,7 @@ final class RequestDeadlines: Sendable {
     private let state = Mutex(State())
     let tick: Duration
 
-    init(tick: Duration = .milliseconds(100)) {
+    package init(tick: Duration = .milliseconds(100)) {
         self.tick = tick
     }
 
@@ -39,6 +39,20 @@ final class RequestDeadlines: Sendable {
             Task.detached { [self] in await watch() }
         }
         return ticket
+    }
+
+    /// Runs `body` in the calling task, which is cancelled at `deadline`; nil when the deadline
+    /// passed (whatever `body` returned or threw). The calling task must be the request's own:
+    /// cancelling it must stop nothing else.
+    func run<Value>(until deadline: ContinuousClock.Instant, _ body: () async throws -> Value) async rethrows -> Value? {
+        let ticket = withUnsafeCurrentTask { register($0!, deadline: deadline) }
+        do {
+            let value = try await body()
+            return finish(ticket) ? nil : value
+        } catch {
+            if finish(ticket) { return nil }
+            throw error
+        }
     }
 
     /// Unregisters a ticket; true when its deadline passed and its task was cancelled.
