@@ -205,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "PortcullisPostgresTests",
             dependencies: [
-                "PortcullisPostgres", "PortcullisCore", "PortcullisStoreConformance",
+                "PortcullisPostgres", "PortcullisCore", "PortcullisStoreConformance", "PortcullisSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -227,6 +227,41 @@ public enum PostgresMigrations {
             CREATE TRIGGER oauth_clients_notify AFTER UPDATE OR DELETE ON oauth_clients FOR EACH STATEMENT EXECUTE FUNCTION portcullis_notify_revocation();
             CREATE TRIGGER role_grants_notify AFTER INSERT OR UPDATE OR DELETE ON role_grants FOR EACH STATEMENT EXECUTE FUNCTION portcullis_notify_revocation()
             """),
+        // Passkeys (`PasskeyStore`): credentials, the per-user WebAuthn user handle, and challenges
+        // of ceremonies in progress (indexed by expiry for the sweep: a passkey login asks for
+        // one before anyone is named).
+        Migration(id: "v5-passkeys", sql: """
+            CREATE TABLE webauthn_user_handles (
+                user_id text PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                handle bytea NOT NULL UNIQUE
+            );
+            CREATE TABLE webauthn_credentials (
+                id text PRIMARY KEY,
+                user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                credential_id bytea NOT NULL UNIQUE,
+                public_key bytea NOT NULL,
+                algorithm integer NOT NULL,
+                sign_count bigint NOT NULL,
+                transports text NOT NULL,
+                backup_eligible boolean NOT NULL,
+                backed_up boolean NOT NULL,
+                name text NOT NULL,
+                created_at double precision NOT NULL,
+                last_used_at double precision,
+                flagged_at double precision,
+                aaguid bytea NOT NULL,
+                attestation_format text NOT NULL
+            );
+            CREATE INDEX webauthn_credentials_user ON webauthn_credentials(user_id);
+            CREATE TABLE webauthn_challenges (
+                key text PRIMARY KEY,
+                purpose text NOT NULL,
+                user_id text REFERENCES users(id) ON DELETE CASCADE,
+                challenge bytea NOT NULL,
+                expires_at double precision NOT NULL
+            );
+            CREATE INDEX webauthn_challenges_expires ON webauthn_challenges(expires_at)
+            """),
     ]
 
     /// The ids of migrations not yet applied; throws a `Problem` when the recorded history differs from `all`.

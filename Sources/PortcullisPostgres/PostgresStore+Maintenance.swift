@@ -50,6 +50,8 @@ extension PostgresStore: ExpiredRowStore, SchemaStatusStore {
             removed.codes = try await count("WITH d AS (DELETE FROM oauth_codes WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
             removed.browserSessions = try await count("WITH d AS (DELETE FROM browser_sessions WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
             removed.mfaChallenges = try await count("WITH d AS (DELETE FROM mfa_challenges WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
+            removed.webAuthnChallenges = try await count(
+                "WITH d AS (DELETE FROM webauthn_challenges WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
             removed.revokedAccessTokens = try await count("WITH d AS (DELETE FROM revoked_access_tokens WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
             removed.refreshTokens = try await count("WITH d AS (DELETE FROM refresh_tokens WHERE expires_at < \(before) RETURNING 1) SELECT count(*)::bigint AS removed FROM d")
             removed.families = try await count("""

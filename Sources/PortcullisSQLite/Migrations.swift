@@ -215,6 +215,43 @@ enum Migrations {
                 CREATE INDEX address_throttles_expires ON address_throttles(expires_at);
                 """)
         }
+        migrator.registerMigration("v9-passkeys") { db in
+            // Passkeys (`PasskeyStore`): credentials, the per-user WebAuthn user handle, and
+            // challenges of ceremonies in progress. Challenges can be asked for before anyone is
+            // named (a passkey login), so the sweep that removes expired ones has an index.
+            try db.execute(sql: """
+                CREATE TABLE webauthn_user_handles (
+                    user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    handle BLOB NOT NULL UNIQUE
+                );
+                CREATE TABLE webauthn_credentials (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    credential_id BLOB NOT NULL UNIQUE,
+                    public_key BLOB NOT NULL,
+                    algorithm INTEGER NOT NULL,
+                    sign_count INTEGER NOT NULL,
+                    transports TEXT NOT NULL,
+                    backup_eligible INTEGER NOT NULL,
+                    backed_up INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_used_at REAL,
+                    flagged_at REAL,
+                    aaguid BLOB NOT NULL,
+                    attestation_format TEXT NOT NULL
+                );
+                CREATE INDEX webauthn_credentials_user ON webauthn_credentials(user_id);
+                CREATE TABLE webauthn_challenges (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    purpose TEXT NOT NULL,
+                    user_id TEXT REFERENCES users(id) ON DELETE CASCADE,
+                    challenge BLOB NOT NULL,
+                    expires_at REAL NOT NULL
+                );
+                CREATE INDEX webauthn_challenges_expires ON webauthn_challenges(expires_at);
+                """)
+        }
         return migrator
     }
 }

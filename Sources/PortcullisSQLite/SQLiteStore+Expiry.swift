@@ -15,6 +15,7 @@ extension SQLiteStore {
             removed.codes = try delete("DELETE FROM oauth_codes WHERE expires_at < ?", [before])
             removed.browserSessions = try delete("DELETE FROM browser_sessions WHERE expires_at < ?", [before])
             removed.mfaChallenges = try delete("DELETE FROM mfa_challenges WHERE expires_at < ?", [before])
+            removed.webAuthnChallenges = try delete("DELETE FROM webauthn_challenges WHERE expires_at < ?", [before])
             removed.revokedAccessTokens = try delete("DELETE FROM revoked_access_tokens WHERE expires_at < ?", [before])
             // Expired tokens first (used or not: an expired token is refused before reuse is
             // considered); a family left without tokens then goes once its access tokens are dead too.

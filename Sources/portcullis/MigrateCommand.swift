@@ -45,7 +45,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Copy a whole SQLite deployment (users, hashes, TOTP ciphertexts, sessions, clients, consents, the audit chain) into the empty PostgreSQL database PORTCULLIS_DB names, then verify the copied audit chain.")
+            abstract: "Copy a whole SQLite deployment (users, hashes, TOTP ciphertexts, passkeys, sessions, clients, consents, the audit chain) into the empty PostgreSQL database PORTCULLIS_DB names, then verify the copied audit chain.")
         @Option(help: "The SQLite deployment to copy: sqlite:PATH or a file path.") var from: String
         @OptionGroup var options: GlobalOptions
 

@@ -44,6 +44,17 @@ final class PostgresStoreFactory: StoreFactory {
         self.server = server
     }
 
+    /// A factory on the server `PORTCULLIS_TEST_POSTGRES` names; nil when it is unset (recorded as
+    /// an issue under `CI=true`, where PostgreSQL is required).
+    static func fromEnvironment() throws -> PostgresStoreFactory? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let url = environment["PORTCULLIS_TEST_POSTGRES"], !url.isEmpty else {
+            if environment["CI"] == "true" { Issue.record("PORTCULLIS_TEST_POSTGRES is unset: PostgreSQL is required in CI") }
+            return nil
+        }
+        return PostgresStoreFactory(server: try TestPostgresServer(url: url))
+    }
+
     func makeStore() async throws -> any PortcullisStore {
         try await makeReplicas(1)[0]
     }

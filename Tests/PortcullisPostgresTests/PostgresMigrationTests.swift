@@ -26,12 +26,7 @@ import Testing
 
     /// A factory on the test server, or nil (with CI failing) when there is none.
     func factory() throws -> PostgresStoreFactory? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let url = environment["PORTCULLIS_TEST_POSTGRES"], !url.isEmpty else {
-            if environment["CI"] == "true" { Issue.record("PORTCULLIS_TEST_POSTGRES is unset: PostgreSQL is required in CI") }
-            return nil
-        }
-        return PostgresStoreFactory(server: try TestPostgresServer(url: url))
+        try PostgresStoreFactory.fromEnvironment()
     }
 
     func count(_ client: PostgresClient, _ query: PostgresQuery) async throws -> Int {

@@ -12,12 +12,7 @@ import Testing
 
     /// Replica A with a 60-second cache (its listener running) and replica B without, on one new schema.
     func replicas() async throws -> (cached: PostgresStore, other: PostgresStore, listener: Task<Void, Never>, admin: PostgresClient)? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let url = environment["PORTCULLIS_TEST_POSTGRES"], !url.isEmpty else {
-            if environment["CI"] == "true" { Issue.record("PORTCULLIS_TEST_POSTGRES is unset: PostgreSQL is required in CI") }
-            return nil
-        }
-        let factory = PostgresStoreFactory(server: try TestPostgresServer(url: url))
+        guard let factory = try PostgresStoreFactory.fromEnvironment() else { return nil }
         let clients = try await factory.makeClients(3)
         try await PostgresMigrations.migrate(client: clients[0], logger: Logger(label: "test"))
         let cached = PostgresStore(client: clients[0], revocationCacheSeconds: 60)

@@ -10,12 +10,7 @@ import Testing
     let secrets = try! KeyEncryptionKeys([[UInt8](repeating: 7, count: 32)])
 
     func replicas() async throws -> [PostgresStore]? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let url = environment["PORTCULLIS_TEST_POSTGRES"], !url.isEmpty else {
-            if environment["CI"] == "true" { Issue.record("PORTCULLIS_TEST_POSTGRES is unset: PostgreSQL is required in CI") }
-            return nil
-        }
-        let factory = PostgresStoreFactory(server: try TestPostgresServer(url: url))
+        guard let factory = try PostgresStoreFactory.fromEnvironment() else { return nil }
         return try await factory.makeReplicas(2).map { $0 as! PostgresStore }
     }
 

@@ -14,6 +14,9 @@ extension StoreConformance {
             try await store.createBrowserSession(BrowserSession(idHash: "new-k", userID: user.id, authTime: past, amr: ["pwd"], expiresAt: future))
             try await store.createMFAChallenge(MFAChallenge(tokenHash: "old-c", userID: user.id, expiresAt: past))
             try await store.createMFAChallenge(MFAChallenge(tokenHash: "new-c", userID: user.id, expiresAt: future))
+            try await store.saveWebAuthnChallenge(WebAuthnChallenge(key: "old-w", purpose: "register", userID: user.id, challenge: [1], expiresAt: past))
+            try await store.saveWebAuthnChallenge(WebAuthnChallenge(key: "old-anonymous-w", purpose: "login", userID: nil, challenge: [2], expiresAt: past))
+            try await store.saveWebAuthnChallenge(WebAuthnChallenge(key: "new-w", purpose: "login", userID: nil, challenge: [3], expiresAt: future))
             try await store.revokeAccessToken(jti: "old-j", expiresAt: past, at: past)
             try await store.revokeAccessToken(jti: "new-j", expiresAt: future, at: past)
             let removed = try await store.removeExpired(ExpiryCutoff(expiredBefore: cutoff, tokenlessFamiliesStartedBefore: cutoff, keepDecisions: 100))
@@ -21,6 +24,7 @@ extension StoreConformance {
             expected.codes = 1
             expected.browserSessions = 1
             expected.mfaChallenges = 1
+            expected.webAuthnChallenges = 2
             expected.revokedAccessTokens = 1
             try expect(removed, .swept(expected), "removed")
             try expect(try await store.redeemAuthorizationCode(hash: "old-code", familyID: "f", accessTokenID: "j", at: past) { _ in nil }, .unknown, "expired code")
@@ -29,6 +33,9 @@ extension StoreConformance {
             try expect(try await store.deleteBrowserSession(idHash: "old-k"), false, "expired browser session")
             try expect(try await store.mfaChallenge(tokenHash: "old-c"), nil, "expired challenge")
             try expect(try await store.mfaChallenge(tokenHash: "new-c") != nil, "live challenge")
+            try expect(try await store.consumeWebAuthnChallenge(key: "old-w"), nil, "expired WebAuthn challenge")
+            try expect(try await store.consumeWebAuthnChallenge(key: "old-anonymous-w"), nil, "expired WebAuthn challenge of nobody")
+            try expect(try await store.consumeWebAuthnChallenge(key: "new-w")?.challenge, [3], "live WebAuthn challenge")
             try expect(try await store.isAccessTokenRevoked(jti: "old-j"), false, "a revocation past its token's expiry")
             try expect(try await store.isAccessTokenRevoked(jti: "new-j"), true, "a live revocation")
             try expect(try await store.removeExpired(ExpiryCutoff(expiredBefore: cutoff, tokenlessFamiliesStartedBefore: cutoff, keepDecisions: 100)),

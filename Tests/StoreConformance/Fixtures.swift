@@ -65,6 +65,23 @@ func storeWithClient(_ factory: any StoreFactory) async throws -> (any Portculli
     return (store, user)
 }
 
+/// A passkey of `user` with every field set; `credential` names its credential id.
+func makePasskey(_ id: String, user: User, credential: UInt8, createdAt: Date = now) -> Passkey {
+    Passkey(id: id, userID: user.id, credentialID: [credential, 0x00, 0xff] + Array(repeating: credential, count: 29),
+            publicKey: [0xa5, 0x01, 0x02, 0x03, 0x26, credential], algorithm: -7, signCount: 5, transports: ["internal", "hybrid"],
+            backupEligible: true, backedUp: false, name: "Key \(id)", createdAt: createdAt,
+            aaguid: Array(repeating: 0xad, count: 16), attestationFormat: "none")
+}
+
+/// Users alice and bob, created in `store`.
+func createAliceAndBob(in store: any PortcullisStore) async throws -> (alice: User, bob: User) {
+    let alice = makeUser()
+    let bob = makeUser("bob")
+    try await store.createUser(alice)
+    try await store.createUser(bob)
+    return (alice, bob)
+}
+
 extension RotationOutcome {
     var isRotation: Bool { if case .rotated = self { true } else { false } }
 }

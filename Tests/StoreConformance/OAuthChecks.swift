@@ -112,6 +112,8 @@ extension StoreConformance {
             try await store.recordConsent(userID: user.id, clientID: "app", scopes: ["openid"], at: now)
             try await store.createAuthorizationCode(makeCode("code", user: user))
             try await store.createBrowserSession(BrowserSession(idHash: "k", userID: user.id, authTime: now, amr: ["pwd"], expiresAt: now.addingTimeInterval(60)))
+            try await store.addPasskey(makePasskey("pk", user: user, credential: 1))
+            _ = try await store.ensureWebAuthnUserHandle(userID: user.id, candidate: [1])
             _ = try await store.reserveAttempt(key: "alice", at: now, resetAfter: 900) { _ in nil }
             _ = try await store.reserveAttempt(key: "bob", at: now, resetAfter: 900) { _ in nil }
             try await store.appendDecisions([DecisionRecord(at: now, subject: "alice", grantedRoles: [], action: "a", resource: "r", allowed: true, rule: nil, policyVersion: "v"),
@@ -128,6 +130,8 @@ extension StoreConformance {
             try expect(try await store.consentedScopes(userID: user.id, clientID: "app"), [], "consents gone")
             try expect(try await store.redeemAuthorizationCode(hash: "code", familyID: "f", accessTokenID: "j", at: now) { _ in nil }, .unknown, "codes gone")
             try expect(try await store.browserSession(idHash: "k", at: now), nil, "browser sessions gone")
+            try expect(try await store.passkeyCount(userID: user.id), 0, "passkeys gone")
+            try expect(try await store.userID(webAuthnUserHandle: [1]), nil, "WebAuthn user handle gone")
             try expect(try await store.lockoutState(key: "alice").failures, 0, "lockout gone")
             try expect(try await store.lockoutState(key: "bob").failures, 1, "bob's lockout stays")
             try expect(try await store.recentDecisions(limit: 10).map(\.subject), ["bob"], "decisions gone")

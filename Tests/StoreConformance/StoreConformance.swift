@@ -64,8 +64,8 @@ public enum StoreConformance {
     /// The whole suite.
     public static let checks: [ConformanceCheck] =
         userChecks + roleChecks + sessionChecks + accessTokenChecks + lockoutChecks + addressThrottleChecks + auditChecks + mfaChecks
-        + decisionLogChecks + clientChecks + codeChecks + consentChecks + browserSessionChecks + erasureChecks + expiryChecks + maintenanceChecks
-        + schemaChecks + raceChecks
+        + passkeyChecks + decisionLogChecks + clientChecks + codeChecks + consentChecks + browserSessionChecks + erasureChecks + expiryChecks
+        + maintenanceChecks + schemaChecks + raceChecks + passkeyRaceChecks
 }
 
 /// Fails unless `seen == expected`.

@@ -1,5 +1,6 @@
 """`portcullis migrate import` moves a real SQLite deployment into PostgreSQL: the same users,
-passwords, TOTP secrets, recovery codes, refresh-token families, clients and audit chain work there."""
+passwords, TOTP secrets, recovery codes, refresh-token families, clients and audit chain work there, and passkeys,
+WebAuthn user handles and challenges cross byte for byte."""
 import json
 import sqlite3
 import tempfile
@@ -8,7 +9,7 @@ import time
 import pyotp
 import requests
 
-from conftest import Server, postgres_database
+from conftest import Server, postgres_database, sql
 
 
 def bearer(token):
@@ -34,8 +35,24 @@ def test_a_sqlite_deployment_imported_into_postgresql_keeps_working():
             head_before = json.loads(old.cli("audit", "verify", "--json"))
             assert head_before["result"] == "intact"
             sqlite_path = old.env["PORTCULLIS_DB"]
+        # Passkey rows as the SQLite store writes them (booleans as integers, blobs, JSON lists, REAL
+        # times); the pages that register passkeys are not here yet, so they are written directly.
+        credential_id = bytes(range(256)) * 3 + bytes(255)
+        with sqlite3.connect(sqlite_path) as db:
+            alice_id = db.execute("SELECT id FROM users WHERE username = 'alice'").fetchone()[0]
+            db.execute("INSERT INTO webauthn_user_handles (user_id, handle) VALUES (?, ?)", (alice_id, b"\x5a" * 64))
+            db.execute(
+                "INSERT INTO webauthn_credentials (id, user_id, credential_id, public_key, algorithm, sign_count, transports, backup_eligible,"
+                " backed_up, name, created_at, last_used_at, flagged_at, aaguid, attestation_format)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ("pk-1", alice_id, credential_id, b"\xa5\x01\x02\x03\x26", -7, 4294967295, '["internal","hybrid"]', 1, 0, "Laptop",
+                 1700000000.5, 1700000100.25, None, bytes(16), "none"))
+            db.execute("INSERT INTO webauthn_challenges (key, purpose, user_id, challenge, expires_at) VALUES (?, ?, ?, ?, ?)",
+                       ("k-login", "login", None, b"\x07" * 32, time.time() + 300))
+        db.close()
         counts = {table: sqlite3.connect(sqlite_path).execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                  for table in ("users", "token_families", "refresh_tokens", "totp_credentials", "recovery_codes", "oauth_clients", "audit_events")}
+                  for table in ("users", "token_families", "refresh_tokens", "totp_credentials", "recovery_codes", "oauth_clients", "audit_events",
+                                "webauthn_user_handles", "webauthn_credentials", "webauthn_challenges")}
 
         # 2. The import, into an empty PostgreSQL database.
         new = Server(workdir)
@@ -45,6 +62,13 @@ def test_a_sqlite_deployment_imported_into_postgresql_keeps_working():
         assert summary["result"] == "imported" and summary["audit"].startswith("intact"), summary
         for table, count in counts.items():
             assert summary[table] == str(count), (table, summary[table], count)
+        passkey = sql(new, "SELECT encode(credential_id, 'hex'), encode(public_key, 'hex'), algorithm, sign_count, transports, backup_eligible,"
+                           " backed_up, name, created_at, last_used_at, flagged_at IS NULL, encode(aaguid, 'hex'), attestation_format,"
+                           " (SELECT encode(handle, 'hex') FROM webauthn_user_handles WHERE user_id = c.user_id),"
+                           " (SELECT user_id IS NULL AND purpose = 'login' FROM webauthn_challenges WHERE key = 'k-login')"
+                           " FROM webauthn_credentials c WHERE id = 'pk-1'")
+        assert passkey.split("|") == [credential_id.hex(), "a501020326", "-7", "4294967295", '["internal","hybrid"]', "t", "f", "Laptop",
+                                      "1700000000.5", "1700000100.25", "t", "00" * 16, "none", "5a" * 64, "t"], passkey
         again = new.run_cli("migrate", "import", "--from", f"sqlite:{sqlite_path}")
         assert again.returncode != 0 and "empty" in again.stderr, "a second import into a non-empty database must be refused"
 

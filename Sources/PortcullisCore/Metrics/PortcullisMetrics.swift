@@ -11,7 +11,8 @@ import Synchronization
 /// `portcullis_argon2_wait_seconds`, `portcullis_http_requests_total{method,route,status}`,
 /// `portcullis_http_request_duration_seconds{method,route}` and
 /// `portcullis_janitor_rows_removed_total{kind}` (`codes`, `browser_sessions`, `mfa_challenges`,
-/// `refresh_tokens`, `families`, `revoked_access_tokens`, `decisions`),
+/// `webauthn_challenges`, `refresh_tokens`, `families`, `revoked_access_tokens`, `decisions`,
+/// `address_throttles`),
 /// `portcullis_janitor_sweeps_total{result}` (`swept`, `skipped`: another replica held the
 /// maintenance lock), `portcullis_policy_info{version}` (1, for the version in force only) and
 /// `portcullis_policy_loaded_timestamp_seconds`, and `portcullis_hot_path_requests_total{outcome}`

@@ -2,8 +2,8 @@ public import Foundation
 
 /// Removal of rows nothing needs any more, in one sweep (dex's `GarbageCollect(now)`).
 public protocol ExpiredRowStore: Sendable {
-    /// In one transaction: removes authorization codes, browser sessions, MFA challenges, refresh
-    /// tokens and revoked access tokens that expired before `cutoff.expiredBefore`; token families
+    /// In one transaction: removes authorization codes, browser sessions, MFA challenges, WebAuthn
+    /// challenges, refresh tokens and revoked access tokens that expired before `cutoff.expiredBefore`; token families
     /// revoked before it, or left without a refresh token and started before
     /// `cutoff.tokenlessFamiliesStartedBefore`; address failure counters forgotten before it
     /// (`AddressThrottleState.expiresAt`); and all but the newest `cutoff.keepDecisions` decisions.
@@ -58,6 +58,8 @@ public struct RemovedRows: Sendable, Equatable {
     public var browserSessions = 0
     /// MFA login challenges.
     public var mfaChallenges = 0
+    /// WebAuthn challenges (registration, passkey login and passkey second-factor ceremonies).
+    public var webAuthnChallenges = 0
     /// Refresh tokens (besides those removed with their family).
     public var refreshTokens = 0
     /// Token families, with their remaining refresh tokens.
@@ -74,7 +76,8 @@ public struct RemovedRows: Sendable, Equatable {
 
     /// Each kind with its metric label.
     public var byKind: [(kind: String, count: Int)] {
-        [("codes", codes), ("browser_sessions", browserSessions), ("mfa_challenges", mfaChallenges), ("refresh_tokens", refreshTokens),
+        [("codes", codes), ("browser_sessions", browserSessions), ("mfa_challenges", mfaChallenges),
+         ("webauthn_challenges", webAuthnChallenges), ("refresh_tokens", refreshTokens),
          ("families", families), ("revoked_access_tokens", revokedAccessTokens), ("decisions", decisions),
          ("address_throttles", addressThrottles)]
     }

@@ -2,7 +2,7 @@
 ///
 /// Every backend passes the shared suite in `PortcullisStoreConformance`.
 public protocol PortcullisStore: UserStore, RoleGrantStore, SessionStore, AccountLockoutStore, AddressThrottleStore, AuditStore, MFAStore,
-    DecisionLogStore, ClientStore, AuthorizationCodeStore, ConsentStore, BrowserSessionStore, ExpiredRowStore, SchemaStatusStore {
+    PasskeyStore, DecisionLogStore, ClientStore, AuthorizationCodeStore, ConsentStore, BrowserSessionStore, ExpiredRowStore, SchemaStatusStore {
     /// True when the database answers a trivial query.
     func isHealthy() async -> Bool
 }

@@ -8,7 +8,7 @@ public enum CellValue: Sendable, Equatable {
     case real(Double)
     /// Text (JSON lists included).
     case text(String)
-    /// Bytes (sealed TOTP secrets).
+    /// Bytes (sealed TOTP secrets, passkey credential ids and keys).
     case blob([UInt8])
 }
 
@@ -35,7 +35,7 @@ public struct TableDump: Sendable, Equatable {
     public static let tableOrder = [
         "users", "role_grants", "oauth_clients", "token_families", "refresh_tokens", "revoked_access_tokens", "account_lockouts",
         "audit_events", "totp_credentials", "recovery_codes", "mfa_challenges", "decision_log", "oauth_codes", "oauth_consents",
-        "browser_sessions",
+        "browser_sessions", "webauthn_user_handles", "webauthn_credentials", "webauthn_challenges",
     ]
 }
 
