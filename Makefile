@@ -76,7 +76,7 @@ interop: interop-deps
 # copy it to Fuzz/crashes/TARGET/ so `make test` replays it from then on (FuzzCorpusTests).
 # SWIFT_BACKTRACE=enable=no: Swift's own crash handler otherwise ends the process before libFuzzer
 # writes the crash input; a fuzzer that exits non-zero fails the run even without one.
-FUZZ_TARGETS ?= jws policy request json
+FUZZ_TARGETS ?= jws policy request json webauthn
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \

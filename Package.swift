@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "PortcullisCrypto", targets: ["PortcullisCrypto"]),
         .library(name: "PortcullisCore", targets: ["PortcullisCore"]),
         .library(name: "PortcullisPolicy", targets: ["PortcullisPolicy"]),
+        .library(name: "PortcullisWebAuthn", targets: ["PortcullisWebAuthn"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -60,6 +61,12 @@ let package = Package(
             dependencies: ["COpenSSL", "CArgon2"],
             swiftSettings: swiftSettings
         ),
+        // WebAuthn ceremonies checked over bytes: no store, no HTTP, no clock; signatures through PortcullisCrypto.
+        .target(
+            name: "PortcullisWebAuthn",
+            dependencies: ["PortcullisCrypto"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PortcullisPolicy",
             dependencies: [.product(name: "Yams", package: "Yams")],
@@ -67,7 +74,7 @@ let package = Package(
         ),
         .target(
             name: "PortcullisFuzzTargets",
-            dependencies: ["PortcullisCore", "PortcullisCrypto", "PortcullisPolicy", "PortcullisServer"],
+            dependencies: ["PortcullisCore", "PortcullisCrypto", "PortcullisPolicy", "PortcullisServer", "PortcullisWebAuthn"],
             path: "Fuzz/Targets",
             swiftSettings: swiftSettings
         ),
@@ -75,6 +82,7 @@ let package = Package(
         .executableTarget(name: "fuzz-policy", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-policy", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-request", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-request", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-json", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-json", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-webauthn", dependencies: ["PortcullisFuzzTargets"], path: "Fuzz/fuzz-webauthn", swiftSettings: swiftSettings),
         .executableTarget(
             name: "policy-bench",
             dependencies: ["PortcullisPolicy"],
@@ -103,6 +111,7 @@ let package = Package(
             dependencies: [
                 "PortcullisCrypto",
                 "PortcullisPolicy",
+                "PortcullisWebAuthn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -167,6 +176,12 @@ let package = Package(
         .testTarget(
             name: "PortcullisCryptoTests",
             dependencies: ["PortcullisCrypto"],
+            resources: [.copy("Vectors")],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "PortcullisWebAuthnTests",
+            dependencies: ["PortcullisWebAuthn", "PortcullisCrypto"],
             resources: [.copy("Vectors")],
             swiftSettings: testSwiftSettings
         ),

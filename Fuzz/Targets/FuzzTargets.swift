@@ -3,6 +3,7 @@ import PortcullisCore
 import PortcullisCrypto
 import PortcullisPolicy
 import PortcullisServer
+import PortcullisWebAuthn
 
 /// The bodies of the fuzz targets: each takes arbitrary bytes and must neither crash nor hang.
 ///
@@ -95,6 +96,39 @@ public enum FuzzTargets {
             }
         }
     }
+
+    /// The WebAuthn parsers over untrusted bytes: CBOR (whole and prefix), COSE keys, authenticator
+    /// data, attestation objects (with their statement checked as registration would), and
+    /// clientDataJSON. Whatever parses is checked for consistency with its bytes.
+    public static func webauthn(_ bytes: [UInt8]) {
+        if let value = try? CBORDecoder.decode(bytes) {
+            precondition((try? CBORDecoder.decodePrefix(bytes[...]))?.length == bytes.count, "whole and prefix decode disagree")
+            _ = value.mapEntries?.count
+        }
+        if let (_, length) = try? CBORDecoder.decodePrefix(bytes[...]) { precondition(length > 0 && length <= bytes.count, "prefix length \(length)") }
+        if let key = try? COSEKey(bytes: bytes) {
+            precondition(key.bytes == bytes, "COSE key bytes changed")
+            _ = key.verify(signature: Array(bytes.prefix(72)), message: bytes)
+        }
+        if let data = try? AuthenticatorData(bytes: bytes) {
+            precondition(data.bytes == bytes && data.rpIDHash.count == 32, "authenticator data parts")
+            if let attested = data.attestedCredentialData {
+                precondition((1...AttestedCredentialData.maximumCredentialIDLength).contains(attested.credentialID.count), "credential id length")
+                precondition(try! COSEKey(bytes: attested.publicKey.bytes).algorithm == attested.publicKey.algorithm, "COSE key does not parse again")
+            }
+        }
+        if let object = try? AttestationObject(bytes: bytes), let attested = object.authenticatorData.attestedCredentialData {
+            let clientData = Array(#"{"type":"webauthn.create","challenge":"AA","origin":"https://example.org"}"#.utf8)
+            let credential = PublicKeyCredentialJSON(
+                id: Base64URL.encode(attested.credentialID), rawId: Base64URL.encode(attested.credentialID),
+                response: .init(clientDataJSON: Base64URL.encode(clientData), attestationObject: Base64URL.encode(bytes)))
+            _ = try? fuzzRelyingParty.verifyRegistration(credential, expectedChallenge: [0], requireUserVerification: false)
+        }
+        _ = try? CollectedClientData(bytes: bytes)
+        _ = try? JSONDecoder().decode(PublicKeyCredentialJSON.self, from: Data(bytes))
+    }
+
+    static let fuzzRelyingParty = WebAuthnRelyingParty(id: "example.org", origins: ["https://example.org"])
 
     /// Runs `body` over a file, or over every file of a directory.
     public static func replay(_ path: String, _ body: ([UInt8]) -> Void) throws -> Int {

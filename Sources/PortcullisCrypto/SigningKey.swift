@@ -99,10 +99,14 @@ public final class SigningKey: @unchecked Sendable {
     }
 
     /// True only for a valid signature of `message` by this key; never throws.
-    public func verify(signature: some Collection<UInt8>, message: some Collection<UInt8>) -> Bool {
+    ///
+    /// An ES256 signature is raw r‖s by default (JWS); `ecdsaFormat: .der` takes the ASN.1 DER
+    /// form WebAuthn authenticators send, which OpenSSL checks strictly (it re-encodes the parsed
+    /// signature and refuses any difference, such as a long-form length or a trailing byte).
+    public func verify(signature: some Collection<UInt8>, message: some Collection<UInt8>, ecdsaFormat: ECDSASignatureFormat = .raw) -> Bool {
         var bytes = Array(signature)
         let input = Array(message)
-        if algorithm == .es256 {
+        if algorithm == .es256, ecdsaFormat == .raw {
             guard bytes.count == 64, let der = ECDSASignature.derFromRaw(bytes) else { return false }
             bytes = der
         } else if algorithm == .edDSA, bytes.count != 64 {
@@ -151,6 +155,14 @@ public final class SigningKey: @unchecked Sendable {
             throw CryptoError.unsupportedAlgorithm("key type \(EVP_PKEY_get_base_id(pkey))")
         }
     }
+}
+
+/// How an ECDSA signature is laid out.
+public enum ECDSASignatureFormat: Sendable {
+    /// r‖s, each 32 bytes (JWS, RFC 7518 section 3.4).
+    case raw
+    /// ASN.1 DER `Ecdsa-Sig-Value` (WebAuthn assertions and packed attestation, X.509).
+    case der
 }
 
 /// ES256 signatures: JWS wants raw r‖s (RFC 7518 section 3.4), OpenSSL speaks DER.

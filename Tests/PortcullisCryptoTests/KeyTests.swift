@@ -52,6 +52,29 @@ import Testing
         #expect(key.verify(signature: [UInt8](repeating: 0, count: 64), message: message) == false)
         #expect(key.verify(signature: [], message: message) == false)
     }
+
+    @Test func derECDSASignaturesVerifyOnlyWhenAskedForAndOnlyInStrictDER() throws {
+        let key = try SigningKey.generate(.es256)
+        let message = Array("webauthn".utf8)
+        let raw = try key.sign(message)
+        // ASN.1 SEQUENCE of two INTEGERs, each minimal and non-negative (X9.62), written by hand.
+        func integer(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+            var value = Array(bytes.drop { $0 == 0 })
+            if value.isEmpty || value[0] & 0x80 != 0 { value.insert(0, at: 0) }
+            return [0x02, UInt8(value.count)] + value
+        }
+        let body = integer(raw[0..<32]) + integer(raw[32...])
+        let der = [0x30, UInt8(body.count)] + body
+        #expect(key.verify(signature: der, message: message, ecdsaFormat: .der))
+        #expect(key.verify(signature: der, message: message) == false)
+        #expect(key.verify(signature: raw, message: message, ecdsaFormat: .der) == false)
+        #expect(key.verify(signature: der + [0], message: message, ecdsaFormat: .der) == false)
+        #expect(key.verify(signature: [0x30, 0x81, UInt8(body.count)] + body, message: message, ecdsaFormat: .der) == false)
+        #expect(key.verify(signature: der, message: message + [0], ecdsaFormat: .der) == false)
+        // The format only concerns ECDSA: an Ed25519 signature verifies either way.
+        let ed = try SigningKey.generate(.edDSA)
+        #expect(ed.verify(signature: try ed.sign(message), message: message, ecdsaFormat: .der))
+    }
 }
 
 @Suite struct PrimitiveTests {

@@ -8,12 +8,13 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fuzz").path
 
-    @Test(arguments: ["jws", "policy", "request", "json"])
+    @Test(arguments: ["jws", "policy", "request", "json", "webauthn"])
     func corpusAndCrashInputsRunCleanly(target: String) throws {
         let body: ([UInt8]) -> Void = switch target {
         case "jws": FuzzTargets.jws
         case "policy": FuzzTargets.policy
         case "json": FuzzTargets.json
+        case "webauthn": FuzzTargets.webauthn
         default: FuzzTargets.request
         }
         let corpus = try FuzzTargets.replay(Self.root + "/corpus/" + target, body)
