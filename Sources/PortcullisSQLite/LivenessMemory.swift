@@ -2,19 +2,27 @@ import GRDBSQLite
 import PortcullisCore
 import Synchronization
 
-/// The answers of the token check kept in memory while the database does not change, so that a
-/// repeated check costs a hash lookup and one `PRAGMA data_version` instead of its reads.
+/// The token check's answers while the file does not change.
+typealias LivenessMemory = ReadMemory<LivenessQuestion, [String]?>
+
+/// OAuth clients by id while the file does not change: the read at every client authentication
+/// (token, introspection, revocation) was a fifth of an introspection's CPU (GRDB's Codable row
+/// decoding and the JSON lists in it).
+typealias ClientMemory = ReadMemory<String, OAuthClient?>
+
+/// Answers of one kind of read kept in memory while the database does not change, so that a
+/// repeated read costs a hash lookup and one `PRAGMA data_version` instead of the read.
 ///
 /// `PRAGMA data_version` on a connection changes whenever any other connection — this server's
-/// writer, the CLI, another process — committed to the file. Every check reads it first; a new
+/// writer, the CLI, another process — committed to the file. Every lookup reads it first; a new
 /// value forgets every answer. An answer is kept only under the value read before its own read
-/// began, so it is never older than that value: a revocation committed anywhere is seen by the
-/// next check, as with a read per check. Any commit forgets everything (logins included), which is
-/// coarse but needs no list of what can end a token.
-final class LivenessMemory: Sendable {
+/// began, so it is never older than that value: a change committed anywhere (a revocation, a
+/// deleted client) is seen by the next lookup, as with a read per lookup. Any commit forgets
+/// everything (logins included), which is coarse but needs no list of what can change an answer.
+final class ReadMemory<Question: Hashable & Sendable, Answer: Sendable>: Sendable {
     private struct State {
         var version: Int64 = -1
-        var answers: [LivenessQuestion: [String]?] = [:]
+        var answers: [Question: Answer] = [:]
     }
 
     /// Most answers kept; past it the memory starts over.
@@ -31,9 +39,9 @@ final class LivenessMemory: Sendable {
     var count: Int { state.withLock { $0.answers.count } }
 
     /// The remembered answer to `question`, else `read`'s, remembered.
-    func answer(_ question: LivenessQuestion, read: () throws -> [String]?) throws -> [String]? {
+    func answer(_ question: Question, read: () throws -> Answer) throws -> Answer {
         let version = try dataVersion.current()
-        let remembered: [String]?? = state.withLock { state in
+        let remembered: Answer? = state.withLock { state in
             if state.version != version {
                 state.version = version
                 state.answers.removeAll(keepingCapacity: true)
@@ -44,7 +52,7 @@ final class LivenessMemory: Sendable {
         if let remembered { return remembered }
         let answer = try read()
         state.withLock { state in
-            // A commit seen by another check meanwhile: this answer may predate it.
+            // A commit seen by another lookup meanwhile: this answer may predate it.
             guard state.version == version else { return }
             if state.answers.count >= capacity { state.answers.removeAll(keepingCapacity: true) }
             state.answers[question] = answer

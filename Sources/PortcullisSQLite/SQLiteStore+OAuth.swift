@@ -14,12 +14,13 @@ extension SQLiteStore {
     }
 
     public func client(id: String) async throws -> OAuthClient? {
-        try readClient(id: id)
+        try clientMemory.answer(id) { try readClient(id: id) }
     }
 
-    /// Always answered: a local read on a hot reader.
+    /// Always answered: from memory while the file is unchanged (`ClientMemory`), else a local
+    /// read on a hot reader.
     public func clientImmediately(id: String) throws -> Immediate<OAuthClient?> {
-        .answered(try readClient(id: id))
+        .answered(try clientMemory.answer(id) { try readClient(id: id) })
     }
 
     private func readClient(id: String) throws -> OAuthClient? {

@@ -12,6 +12,8 @@ public final class SQLiteStore: PortcullisStore {
     let hotReaders: HotReaders
     /// The token check's answers while the file does not change (see `LivenessMemory`).
     let livenessMemory: LivenessMemory
+    /// Clients by id while the file does not change (see `ReadMemory`).
+    let clientMemory: ClientMemory
 
     /// Opens (creating when missing) the database at `path` and migrates it.
     ///
@@ -33,6 +35,7 @@ public final class SQLiteStore: PortcullisStore {
         try Migrations.migrator.migrate(pool)
         hotReaders = try HotReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
         livenessMemory = try LivenessMemory(path: path)
+        clientMemory = try ClientMemory(path: path, capacity: 1_000)
     }
 
     /// The underlying GRDB writer, for tests that inspect the raw tables.

@@ -52,6 +52,7 @@ public struct PortcullisServices: Sendable {
     ) async throws -> PortcullisServices {
         do {
             try configuration.checkArgon2Floor()
+            try configuration.checkWebAuthn()
         } catch let error as PortcullisError {
             throw StartupRefusal(error.description)
         }
@@ -184,10 +185,10 @@ func buildRouter(_ services: PortcullisServices, hotPath: HotPath) -> Router<Por
     }
     let issuer = services.configuration.issuer
     router.addRoutes(AuthController(auth: services.auth).endpoints)
+    router.addRoutes(PasskeyController(auth: services.auth).signInEndpoints)
     router.addRoutes(OAuthController(oauth: services.oauth).endpoints)
     router.addRoutes(WellKnownController(issuer: issuer).endpoints)
-    router.addRoutes(OperationsController(
-        store: services.store, keys: services.keys, policies: services.policies, metricsRegistry: services.metricsRegistry).endpoints)
+    router.addRoutes(OperationsController(metricsRegistry: services.metricsRegistry).endpoints)
 
     // Routes that take a bearer token: the header is parsed once, by the middleware.
     let bearer = router.group().add(middleware: BearerTokenMiddleware())
@@ -197,6 +198,7 @@ func buildRouter(_ services: PortcullisServices, hotPath: HotPath) -> Router<Por
         .group(context: AuthenticatedRequestContext.self)
     account.addRoutes(MeController(auth: services.auth).endpoints)
     account.addRoutes(MFAController(auth: services.auth).endpoints, atPath: "/mfa/totp")
+    account.addRoutes(PasskeyController(auth: services.auth).accountEndpoints, atPath: "/webauthn")
 
     // Browser pages: parameters, CSRF cookie and browser session, each read once.
     let cookies = BrowserCookies(issuer: issuer, secretsKey: services.secrets.sealing)
@@ -214,6 +216,7 @@ func buildRouter(_ services: PortcullisServices, hotPath: HotPath) -> Router<Por
     forms.addRoutes(SignInController(flow: flow, auth: services.auth).endpoints)
     forms.addRoutes(LogoutController(flow: flow).endpoints)
     forms.addRoutes(AccountController(flow: flow, auth: services.auth).endpoints)
+    forms.addRoutes(PasskeyPagesController(flow: flow, auth: services.auth).endpoints)
 
     routeTable.load(router.routes)
     return router

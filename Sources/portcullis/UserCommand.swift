@@ -5,7 +5,8 @@ import PortcullisCore
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage users.",
-        subcommands: [Add.self, List.self, Show.self, Passwd.self, Disable.self, Enable.self, Delete.self, Unlock.self, MFAReset.self])
+        subcommands: [Add.self, List.self, Show.self, Passwd.self, Disable.self, Enable.self, Delete.self, Unlock.self, MFAReset.self,
+                      Passkeys.self, PasskeyRemove.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user.")
@@ -116,6 +117,43 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let removed = try await options.administration().resetMFA(name)
             report(options, ["username": name, "result": removed ? "mfa removed" : "no mfa enrolled"])
+        }
+    }
+
+    struct Passkeys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a user's passkeys (a flagged one is refused at sign-in: possibly cloned).")
+        @Argument var name: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let passkeys = try await options.administration().passkeys(name)
+            let format = ISO8601DateFormatter()
+            if options.json {
+                try printJSON(passkeys.map { passkey in
+                    ["id": passkey.id, "name": passkey.name, "created_at": format.string(from: passkey.createdAt),
+                     "last_used_at": passkey.lastUsedAt.map(format.string(from:)) ?? "", "sign_count": String(passkey.signCount),
+                     "backed_up": String(passkey.backedUp), "flagged_at": passkey.flaggedAt.map(format.string(from:)) ?? ""]
+                })
+                return
+            }
+            if passkeys.isEmpty { show("\(name) has no passkey") }
+            for passkey in passkeys {
+                let state = passkey.flaggedAt.map { "FLAGGED \(format.string(from: $0)): sign count went backwards, possibly cloned; remove it" }
+                    ?? (passkey.lastUsedAt.map { "last used \(format.string(from: $0))" } ?? "never used")
+                show(["\(passkey.id)", "\(passkey.name)", "\(format.string(from: passkey.createdAt))", "\(state)"], separator: "\t")
+            }
+        }
+    }
+
+    struct PasskeyRemove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "passkey-remove", abstract: "Remove one of a user's passkeys and end their sessions.")
+        @Argument var name: String
+        @Argument(help: "The passkey's id, as `user passkeys` lists it.") var id: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            try await options.administration().removePasskey(name, id: id)
+            report(options, ["username": name, "passkey": id, "result": "removed"])
         }
     }
 

@@ -156,4 +156,27 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         _ = try await server.revokeFamily(id: "fam", reason: "logout", at: now)
         #expect(try check("j2") == nil, "a session revoked by this store's own writer")
     }
+
+    @Test func aClientDeletedByAnotherConnectionIsGoneAtTheNextLookup() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-memory-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("test.db").path
+        let server = try SQLiteStore(path: path)
+        let cli = try SQLiteStore(path: path)
+        try await server.createClient(OAuthClient(
+            id: "app", name: "App", secretHash: "h1", redirectURIs: ["https://app.example/cb"], postLogoutRedirectURIs: [], scopes: ["openid"],
+            grantTypes: [.authorizationCode], idTokenAlgorithm: .es256, firstParty: false, createdAt: now))
+        func lookup() throws -> OAuthClient? {
+            guard case .answered(let client) = try server.clientImmediately(id: "app") else {
+                Issue.record("SQLite always answers at once")
+                return nil
+            }
+            return client
+        }
+        #expect(try lookup()?.secretHash == "h1")
+        #expect(try lookup()?.secretHash == "h1")
+        #expect(server.clientMemory.count == 1, "the client is remembered while nothing changes")
+        #expect(try await cli.deleteClient(id: "app"))
+        #expect(try lookup() == nil, "a client deleted by another connection (the CLI) is gone at once")
+        #expect(try await server.client(id: "app") == nil, "the waiting lookup agrees")
+    }
 }

@@ -63,6 +63,8 @@ import Testing
             // Not hot routes: the router's, unchanged.
             "GET /healthz/extra HTTP/1.1\r\nHost: t\r\n\r\n",
             "DELETE /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
+            // Readiness asks the database at every probe: waited for, by the hot path itself.
+            "GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n",
         ]
     }
 
@@ -108,9 +110,10 @@ import Testing
         #expect(String(decoding: hot[24].body, as: UTF8.self).contains(#""active":true"#), "introspection of a live access token")
         #expect(hot[26].statusLine.hasPrefix("HTTP/1.1 401"), "a wrong client secret")
         // Every request to a hot route was answered on the event loop but those that must wait: the
-        // subject form, the client failures (counted and audited by the router), the refresh token.
+        // subject form, the client failures (counted and audited), the refresh token, readiness.
         #expect(counts.answered == 28, "\(counts)")
-        #expect(counts.waited == 4, "\(counts)")
+        #expect(counts.waited == 5, "\(counts)")
+        #expect(String(decoding: hot.last!.body, as: UTF8.self).contains(#""status":"ready""#))
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {

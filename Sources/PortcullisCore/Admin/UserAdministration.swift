@@ -26,7 +26,7 @@ public struct UserSummary: Codable, Sendable, Equatable {
 }
 
 /// The stores `UserAdministration` reads and writes.
-public typealias UserAdministrationStore = UserStore & RoleGrantStore & SessionStore & AccountLockoutStore & AuditStore & MFAStore
+public typealias UserAdministrationStore = UserStore & RoleGrantStore & SessionStore & AccountLockoutStore & AuditStore & MFAStore & PasskeyStore
 
 /// The operations behind `portcullis user …` and `portcullis role …`; every change is audited.
 public struct UserAdministration: Sendable {
@@ -128,6 +128,20 @@ public struct UserAdministration: Sendable {
         _ = try await store.endSessions(ofUserID: user.id, exceptFamily: nil, reason: "mfa_reset", at: clock())
         try await audit("mfa.reset", subject: username, detail: removed ? "removed" : "nothing enrolled")
         return removed
+    }
+
+    /// The user's passkeys, oldest first (flagged ones included: the operator is told).
+    public func passkeys(_ username: String) async throws -> [Passkey] {
+        try await store.passkeys(userID: try await existingUser(username).id)
+    }
+
+    /// Removes one of the user's passkeys (by its id, as `passkeys` lists it) and ends the user's
+    /// sessions; throws `notFound` when the user has no such passkey.
+    public func removePasskey(_ username: String, id: String) async throws {
+        let user = try await existingUser(username)
+        guard try await store.deletePasskey(id: id, userID: user.id) else { throw PortcullisError.notFound("\(username) has no passkey \(id)") }
+        _ = try await store.endSessions(ofUserID: user.id, exceptFamily: nil, reason: "passkey_removed", at: clock())
+        try await audit("passkey.remove", subject: username, detail: id)
     }
 
     /// Clears an account's failed-login counter and lockout; works for any name, existing or not.

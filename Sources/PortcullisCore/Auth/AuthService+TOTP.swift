@@ -131,6 +131,14 @@ extension AuthService {
         return user
     }
 
+    /// The second factors the user has: `totp` when TOTP is active, `webauthn` with a usable passkey.
+    public func secondFactorMethods(of user: User) async throws -> [String] {
+        var methods: [String] = []
+        if try await hasActiveTOTP(user) { methods.append("totp") }
+        if try await hasPasskey(user) { methods.append("webauthn") }
+        return methods
+    }
+
     /// True when TOTP is active for the user.
     public func hasActiveTOTP(_ user: User) async throws -> Bool {
         try await store.totpCredential(userID: user.id)?.isActive ?? false

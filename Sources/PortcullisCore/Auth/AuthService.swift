@@ -3,7 +3,7 @@ import PortcullisCrypto
 import PortcullisPolicy
 
 /// The stores `AuthService` (and the flows built on it) reads and writes.
-public typealias AuthServiceStore = UserStore & RoleGrantStore & SessionStore & AccountLockoutStore & AddressThrottleStore & AuditStore & MFAStore
+public typealias AuthServiceStore = UserStore & RoleGrantStore & SessionStore & AccountLockoutStore & AddressThrottleStore & AuditStore & MFAStore & PasskeyStore
 
 /// Password login, refresh rotation, logout, token checks and password change.
 ///
@@ -59,8 +59,8 @@ public final class AuthService: Sendable {
     /// An unknown user costs a dummy hash and gets the same error as a wrong password.
     public func login(username: String, password: String, remoteAddress: String) async throws -> LoginOutcome {
         switch try await checkPassword(username: username, password: password, remoteAddress: remoteAddress) {
-        case .secondFactorRequired(_, let token):
-            return .mfaRequired(mfaToken: token, methods: ["totp"])
+        case .secondFactorRequired(_, let token, let methods):
+            return .mfaRequired(mfaToken: token, methods: methods)
         case .authenticated(let user):
             let now = clock()
             let pair = try await startSession(for: user, scope: Self.defaultScope, now: now)
@@ -73,12 +73,14 @@ public final class AuthService: Sendable {
     public enum PasswordCheck: Sendable {
         /// Logged in with the password alone.
         case authenticated(User)
-        /// The password was right; the second factor is still due, with this `mfa_token`.
-        case secondFactorRequired(User, mfaToken: String)
+        /// The password was right; the second factor is still due, with this `mfa_token`, by one
+        /// of `methods` (`totp` — a code or a recovery code — and `webauthn`, the user's passkeys).
+        case secondFactorRequired(User, mfaToken: String, methods: [String])
     }
 
     /// The first login step shared by the REST login and the browser login page: throttles,
-    /// a dummy hash for unknown users, rehash-on-login, and the MFA challenge when TOTP is active.
+    /// a dummy hash for unknown users, rehash-on-login, and the MFA challenge when TOTP is active
+    /// or the user has a passkey.
     ///
     /// The attempt is reserved on the account before the password is checked, so concurrent
     /// guesses never evaluate more than the lockout threshold.
@@ -117,11 +119,12 @@ public final class AuthService: Sendable {
             try await store.updatePasswordHash(userID: user.id, hash: upgraded, at: now)
             try await audit("password.rehash", actor: user.id, subject: user.username, address: remoteAddress, at: now)
         }
-        if let credential = try await store.totpCredential(userID: user.id), credential.isActive {
+        let methods = try await secondFactorMethods(of: user)
+        if !methods.isEmpty {
             try await releaseAttempt(attempt)
             let token = try await startMFAChallenge(for: user, now: now)
             try await audit("login.password_ok", actor: user.id, subject: user.username, address: remoteAddress, detail: "mfa required", at: now)
-            return .secondFactorRequired(user, mfaToken: token)
+            return .secondFactorRequired(user, mfaToken: token, methods: methods)
         }
         try await releaseAttempt(attempt)
         return .authenticated(user)

@@ -10,7 +10,7 @@ extension PortcullisConfiguration {
         "PORTCULLIS_ISSUER", "PORTCULLIS_ACCESS_TOKEN_TTL", "PORTCULLIS_REFRESH_TOKEN_TTL",
         "PORTCULLIS_REFRESH_GRACE_WINDOW", "PORTCULLIS_ARGON2_MEMORY_KIB", "PORTCULLIS_ARGON2_ITERATIONS",
         "PORTCULLIS_ARGON2_PARALLELISM", "PORTCULLIS_ARGON2_ALLOW_WEAK", "PORTCULLIS_SIGNING_ALG", "PORTCULLIS_ACCOUNT_FAILURE_LIMIT",
-        "PORTCULLIS_ADDRESS_FAILURE_LIMIT", "PORTCULLIS_TRUSTED_PROXIES", "PORTCULLIS_TOTP_ISSUER", "PORTCULLIS_DECISION_LOG_SIZE", "PORTCULLIS_JANITOR_INTERVAL",
+        "PORTCULLIS_ADDRESS_FAILURE_LIMIT", "PORTCULLIS_TRUSTED_PROXIES", "PORTCULLIS_TOTP_ISSUER", "PORTCULLIS_WEBAUTHN_RP_ID", "PORTCULLIS_WEBAUTHN_ORIGINS", "PORTCULLIS_DECISION_LOG_SIZE", "PORTCULLIS_JANITOR_INTERVAL",
         "PORTCULLIS_MAX_CONCURRENT_REQUESTS", "PORTCULLIS_REQUEST_TIMEOUT", "PORTCULLIS_IDLE_TIMEOUT",
         "PORTCULLIS_TOKEN_CACHE_SIZE", "PORTCULLIS_EVENT_LOOP_THREADS", "PORTCULLIS_LOG_FORMAT", "PORTCULLIS_LOG_LEVEL",
     ]
@@ -66,6 +66,7 @@ extension PortcullisConfiguration {
             "PORTCULLIS_SIGNING_ALG": signingAlgorithm.rawValue, "PORTCULLIS_ACCOUNT_FAILURE_LIMIT": String(accountFailureLimit),
             "PORTCULLIS_ADDRESS_FAILURE_LIMIT": String(addressFailureLimit),
             "PORTCULLIS_TRUSTED_PROXIES": trustedProxies.map(\.description).joined(separator: ","), "PORTCULLIS_TOTP_ISSUER": totpIssuer,
+            "PORTCULLIS_WEBAUTHN_RP_ID": webAuthnRelyingPartyID, "PORTCULLIS_WEBAUTHN_ORIGINS": webAuthnExtraOrigins.joined(separator: ","),
             "PORTCULLIS_DECISION_LOG_SIZE": String(decisionLogSize), "PORTCULLIS_JANITOR_INTERVAL": String(Int(janitorInterval)), "PORTCULLIS_MAX_CONCURRENT_REQUESTS": String(maxConcurrentRequests),
             "PORTCULLIS_REQUEST_TIMEOUT": String(Int(requestTimeout)), "PORTCULLIS_IDLE_TIMEOUT": String(Int(idleTimeout)),
             "PORTCULLIS_TOKEN_CACHE_SIZE": String(tokenCacheSize), "PORTCULLIS_EVENT_LOOP_THREADS": String(eventLoopThreads),
@@ -154,8 +155,36 @@ extension PortcullisConfiguration {
                 throw PortcullisError.invalidRequest("\(key)=\(value): expected 1-64 characters without ':'")
             }
             totpIssuer = value
+        case "PORTCULLIS_WEBAUTHN_RP_ID":
+            // A host name (a registrable suffix of the issuer's host: checked by `validateWebAuthn`); empty: the issuer's host.
+            let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-.")
+            guard value.isEmpty || (value.count <= 253 && value.allSatisfy(allowed.contains) && !value.hasPrefix(".") && !value.hasSuffix(".")) else {
+                throw PortcullisError.invalidRequest("\(key)=\(value): expected a lower-case host name such as example.com")
+            }
+            webAuthnRelyingPartyIDOverride = value.isEmpty ? nil : value
+        case "PORTCULLIS_WEBAUTHN_ORIGINS":
+            webAuthnExtraOrigins = try value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { origin in
+                guard let url = URL(string: origin), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
+                      url.path.isEmpty, url.query == nil, url.fragment == nil, url.user == nil else {
+                    throw PortcullisError.invalidRequest("\(key): \(origin) is not an origin (scheme://host[:port], nothing after)")
+                }
+                return origin
+            }
         default:
             throw PortcullisError.invalidRequest("unknown setting \(key)")
+        }
+    }
+}
+
+extension PortcullisConfiguration {
+    /// Refuses a WebAuthn relying-party id that browsers would refuse for the issuer's origin: it
+    /// must be the issuer's host or a parent domain of it (WebAuthn Level 2 section 5.1.3).
+    public func checkWebAuthn() throws {
+        guard let host = URL(string: issuer)?.host?.lowercased() else { return }
+        let id = webAuthnRelyingPartyID
+        guard host == id || host.hasSuffix("." + id) else {
+            throw PortcullisError.invalidRequest(
+                "PORTCULLIS_WEBAUTHN_RP_ID=\(id) is neither the issuer's host \(host) nor a parent domain of it; browsers would refuse every passkey")
         }
     }
 }

@@ -53,6 +53,10 @@ public struct PortcullisConfiguration: Sendable, Equatable {
     public var janitorInterval: TimeInterval = 300
     /// Issuer name shown by authenticator apps (`otpauth://totp/NAME:user`).
     public var totpIssuer: String = "Portcullis"
+    /// The WebAuthn relying-party id; nil: the issuer's host (`webAuthnRelyingPartyID`).
+    public var webAuthnRelyingPartyIDOverride: String?
+    /// Origins allowed in WebAuthn ceremonies besides the issuer's own.
+    public var webAuthnExtraOrigins: [String] = []
     /// Requests handled at once; more are shed with 503 (load safety).
     public var maxConcurrentRequests: Int = 512
     /// Seconds a request may run before it is answered 503 and its handler cancelled.
@@ -101,6 +105,20 @@ public struct PortcullisConfiguration: Sendable, Equatable {
 
     /// The audience of access tokens issued by the REST API.
     public var audience: String { issuer }
+
+    /// The WebAuthn relying-party id passkeys are bound to: the override, else the issuer's host.
+    public var webAuthnRelyingPartyID: String {
+        webAuthnRelyingPartyIDOverride ?? URL(string: issuer)?.host ?? "localhost"
+    }
+
+    /// The issuer's origin (`scheme://host[:port]`), the first origin WebAuthn ceremonies accept.
+    public var issuerOrigin: String {
+        guard let url = URL(string: issuer), let scheme = url.scheme, let host = url.host else { return issuer }
+        return "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
+    }
+
+    /// Every origin a WebAuthn ceremony may come from: the issuer's and `webAuthnExtraOrigins`.
+    public var webAuthnOrigins: [String] { [issuerOrigin] + webAuthnExtraOrigins }
 
     /// Whether `serve` migrates a database whose schema is behind: `databaseAutoMigrate` when set,
     /// else yes for SQLite (so `make run` stays one command) and no for PostgreSQL (run

@@ -22,6 +22,8 @@ public struct AuthorizationFlow: Sendable {
     public enum NextStep: Sendable, Equatable {
         /// Show the login page.
         case login
+        /// Show the login page offering only a passkey: the client asked for `acr_values=phr`.
+        case passkeyLogin
         /// Show the consent page for these scopes.
         case consent
         /// Redirect to this URL (a code, or an error such as `login_required`).
@@ -33,13 +35,19 @@ public struct AuthorizationFlow: Sendable {
                          remoteAddress: String) async throws -> NextStep {
         guard let session, let user else {
             if request.prompt.contains("none") { return .redirect(request.errorRedirect(.loginRequired, "no login session", issuer: issuer)) }
-            return .login
+            return request.requiresPhishingResistance ? .passkeyLogin : .login
+        }
+        if request.requiresPhishingResistance && AuthenticationContext.acr(amr: session.amr) != AuthenticationContext.phishingResistant {
+            if request.prompt.contains("none") {
+                return .redirect(request.errorRedirect(.loginRequired, "a passkey sign-in is required", issuer: issuer))
+            }
+            return .passkeyLogin
         }
         if !justLoggedIn {
             let tooOld = request.maxAge.map { auth.clock().timeIntervalSince(session.authTime) > TimeInterval($0) } ?? false
             if request.prompt.contains("login") || tooOld {
                 if request.prompt.contains("none") { return .redirect(request.errorRedirect(.loginRequired, "login is too old", issuer: issuer)) }
-                return .login
+                return request.requiresPhishingResistance ? .passkeyLogin : .login
             }
         }
         if try await needsConsent(request, user: user) {

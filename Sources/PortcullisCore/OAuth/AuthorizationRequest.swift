@@ -57,6 +57,11 @@ public struct AuthorizationRequest: Sendable, Equatable {
     public let prompt: Set<String>
     /// `max_age` in seconds.
     public let maxAge: Int?
+    /// `acr_values`, in request order (OIDC Core section 3.1.2.1).
+    public var acrValues: [String] = []
+    /// True when the client asked for phishing-resistant authentication (`acr_values` holds
+    /// `phr`): only a passkey sign-in satisfies it.
+    public var requiresPhishingResistance: Bool { acrValues.contains(AuthenticationContext.phishingResistant) }
     /// RFC 8707 `resource` values, each registered on the client.
     public let resources: [String]
     /// The query string it came from, to carry through the login, MFA and consent forms.
@@ -208,8 +213,10 @@ extension AuthorizationRequest {
             throw fail(.invalidTarget, "resource \(bad) is not registered for this client")
         }
         let nonce = parameters["nonce"]
-        return AuthorizationRequest(client: client, redirectURI: redirectURI, state: state, scopes: scopes, nonce: nonce,
-                                    codeChallenge: challenge, prompt: prompt, maxAge: maxAge, resources: resources, query: query)
+        var request = AuthorizationRequest(client: client, redirectURI: redirectURI, state: state, scopes: scopes, nonce: nonce,
+                                           codeChallenge: challenge, prompt: prompt, maxAge: maxAge, resources: resources, query: query)
+        request.acrValues = (parameters["acr_values"] ?? "").split(separator: " ").map(String.init)
+        return request
     }
 
     /// The redirect for an error after validation.

@@ -79,7 +79,7 @@ public struct TokenIssuer: Sendable {
             iss: issuer, sub: user.id, aud: client.id, azp: client.id, exp: issuedAt + Self.idTokenLifetime, iat: issuedAt,
             authTime: Int64(authTime.timeIntervalSince1970), nonce: nonce,
             atHash: Self.halfHash(accessToken, algorithm: client.idTokenAlgorithm), amr: amr,
-            acr: amr.contains("otp") ? "urn:portcullis:acr:mfa" : "urn:portcullis:acr:pwd",
+            acr: AuthenticationContext.acr(amr: amr),
             preferredUsername: scope.contains("profile") ? user.username : nil,
             email: scope.contains("email") ? user.email : nil)
         let encoder = JSONEncoder()

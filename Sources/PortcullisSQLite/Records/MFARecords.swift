@@ -87,12 +87,17 @@ struct DecisionLogRecord: SQLiteRecord {
     init(_ record: DecisionRecord) {
         at = record.at
         subject = record.subject
-        grantedRoles = record.grantedRoles.joined(separator: "\n")
+        grantedRoles = Self.joined(record.grantedRoles)
         action = record.action
         resource = record.resource
         allowed = record.allowed
         rule = record.rule
         policyVersion = record.policyVersion
+    }
+
+    /// Roles as stored: newline-separated.
+    static func joined(_ roles: [String]) -> String {
+        roles.joined(separator: "\n")
     }
 
     var record: DecisionRecord {

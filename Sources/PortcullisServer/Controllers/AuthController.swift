@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PortcullisCore
+import PortcullisWebAuthn
 
 /// `/v1/login`, `/v1/token/refresh`, `/v1/logout` (`/v1/token/verify` is a hot route: `HotRoutes`).
 package struct AuthController: Sendable {
@@ -21,12 +22,14 @@ package struct AuthController: Sendable {
         let password: String
     }
 
+    /// The second step: a TOTP or recovery `code`, or a passkey's `credential` (`PublicKeyCredential.toJSON()`).
     struct MFALoginRequest: Decodable {
         let mfaToken: String
-        let code: String
+        let code: String?
+        let credential: PublicKeyCredentialJSON?
         enum CodingKeys: String, CodingKey {
             case mfaToken = "mfa_token"
-            case code
+            case code, credential
         }
     }
 
@@ -46,7 +49,14 @@ package struct AuthController: Sendable {
 
     @Sendable func loginMFA(_ request: Request, context: PortcullisRequestContext) async throws -> TokenResponse {
         let body = try await request.decode(as: MFALoginRequest.self, context: context)
-        return TokenResponse(try await auth.completeLogin(mfaToken: body.mfaToken, code: body.code, remoteAddress: context.clientAddress))
+        switch (body.code, body.credential) {
+        case (let code?, nil):
+            return TokenResponse(try await auth.completeLogin(mfaToken: body.mfaToken, code: code, remoteAddress: context.clientAddress))
+        case (nil, let credential?):
+            return TokenResponse(try await auth.completeLogin(mfaToken: body.mfaToken, credential: credential, remoteAddress: context.clientAddress))
+        default:
+            throw PortcullisError.invalidRequest("give exactly one of code or credential")
+        }
     }
 
     @Sendable func refresh(_ request: Request, context: PortcullisRequestContext) async throws -> TokenResponse {

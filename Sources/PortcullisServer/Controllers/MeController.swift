@@ -27,7 +27,7 @@ struct MeController: Sendable {
         let user = context.principal.user
         return ProfileResponse(
             id: user.id, username: user.username, email: user.email, roles: try await auth.roles(of: user),
-            mfa: .init(totp: try await auth.hasActiveTOTP(user)), createdAt: ISO8601DateFormatter().string(from: user.createdAt))
+            mfa: .init(totp: try await auth.hasActiveTOTP(user), webauthn: try await auth.hasPasskey(user)), createdAt: ISO8601DateFormatter().string(from: user.createdAt))
     }
 
     @Sendable func changePassword(_ request: Request, context: AuthenticatedRequestContext) async throws -> HTTPResponse.Status {
@@ -43,6 +43,7 @@ struct MeController: Sendable {
 struct ProfileResponse: ResponseEncodable {
     struct MFAState: Encodable {
         let totp: Bool
+        let webauthn: Bool
     }
 
     let id: String

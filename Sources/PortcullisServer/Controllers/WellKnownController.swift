@@ -38,7 +38,7 @@ package struct WellKnownController: Sendable {
         let code_challenge_methods_supported = ["S256"]
         let claims_supported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "acr", "azp",
                                 "preferred_username", "name", "email", "email_verified", "updated_at"]
-        let acr_values_supported = ["urn:portcullis:acr:pwd", "urn:portcullis:acr:mfa"]
+        let acr_values_supported = AuthenticationContext.all
         let prompt_values_supported = ["none", "login", "consent", "select_account"]
         let claims_parameter_supported = false
         let request_parameter_supported = false

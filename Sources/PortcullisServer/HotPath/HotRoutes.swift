@@ -64,8 +64,8 @@ package struct HotRoute: Sendable {
     }
 }
 
-/// The hot routes of one server: `/healthz`, the JWKS, token verification, the token form of
-/// `/v1/authorize` and access-token introspection. Every other route is the router's alone.
+/// The hot routes of one server: `/healthz`, `/readyz`, the JWKS, token verification, the token
+/// form of `/v1/authorize` and access-token introspection. Every other route is the router's alone.
 package struct HotRoutes: Sendable {
     /// Every hot route.
     package let all: [HotRoute]
@@ -75,8 +75,11 @@ package struct HotRoutes: Sendable {
     package init(services: PortcullisServices, logger: Logger) {
         let answers = HotAnswers(auth: services.auth, authorization: services.authorization, oauth: services.oauth, keys: services.keys,
                                  logger: logger)
+        let readiness = Readiness(store: services.store, keys: services.keys, policies: services.policies)
         all = [
             HotRoute(method: .get, path: "/healthz", immediate: { _ in HotAnswers.healthy }, eventual: { _ in HotAnswers.healthy }),
+            // The database is asked at every probe: always waited for, but by the hot path itself.
+            HotRoute(method: .get, path: "/readyz", immediate: { _ in nil }, eventual: { _ in await readiness.answer() }),
             HotRoute(method: .get, path: "/.well-known/jwks.json", immediate: { _ in answers.jwks() }, eventual: { _ in answers.jwks() }),
             HotRoute(method: .post, path: "/v1/token/verify",
                      immediate: { answers.verify($0) }, eventual: { input in await answers.verifyWaiting(input) }),

@@ -39,7 +39,7 @@ struct AuthorizationPagesController: Sendable {
         let authorization: AuthorizationRequest
         switch try await flow.continuation(of: context.parameters) {
         case .value(.authorization(let value)): authorization = value
-        case .value(.account): return Pages.error("Nothing to consent to.")
+        case .value(.account), .value(.passkeys): return Pages.error("Nothing to consent to.")
         case .page(let response): return response
         }
         guard let signedIn = context.session else {

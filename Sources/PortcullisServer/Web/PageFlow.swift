@@ -15,10 +15,11 @@ package struct PageFlow: Sendable {
         case page(Response)
     }
 
-    /// Where a sign-in form returns to: an authorization request, or the account page.
+    /// Where a sign-in form returns to: an authorization request, or an account page (TOTP, passkeys).
     enum Continuation {
         case authorization(AuthorizationRequest)
         case account
+        case passkeys
     }
 
     let oauth: OAuthProvider
@@ -57,6 +58,7 @@ package struct PageFlow: Sendable {
     /// Where a submitted sign-in or consent form continues: its `next` or its carried `request`.
     func continuation(of form: FormParameters) async throws -> Outcome<Continuation> {
         if form["next"] == "account" { return .value(.account) }
+        if form["next"] == "passkeys" { return .value(.passkeys) }
         let parameters: FormParameters
         do { parameters = try FormParameters(parsing: form["request"] ?? "") } catch { return .page(Pages.error(error.description)) }
         switch try await validate(parameters) {
@@ -70,6 +72,7 @@ package struct PageFlow: Sendable {
         switch continuation {
         case .authorization(let request): [("request", request.query)]
         case .account: [("next", "account")]
+        case .passkeys: [("next", "passkeys")]
         }
     }
 
@@ -89,6 +92,9 @@ package struct PageFlow: Sendable {
             return Self.redirect(location, cookies: cookies)
         case .login:
             return loginPage(.authorization(authorization), context: context, error: nil, cookies: cookies)
+        case .passkeyLogin:
+            return Pages.login(action: "/oauth2/login", csrf: context.csrf.token, carried: Self.carried(.authorization(authorization)), username: "",
+                               error: nil, clientName: authorization.client.name, passkeyOnly: true, cookies: cookies)
         case .consent:
             return Pages.consent(csrf: context.csrf.token, query: authorization.query, clientName: authorization.client.name,
                                  username: user?.username ?? "", scopes: authorization.scopes, cookies: cookies)
@@ -103,6 +109,8 @@ package struct PageFlow: Sendable {
         switch next {
         case .account:
             return Self.redirect("/account/totp", cookies: [sessionCookie])
+        case .passkeys:
+            return Self.redirect("/account/passkeys", cookies: [sessionCookie])
         case .authorization(let authorization):
             guard let (session, _) = try await oauth.browserSessions.session(cookie: value) else { return Pages.error("The session could not be started.") }
             let step = try await oauth.authorization.nextStep(

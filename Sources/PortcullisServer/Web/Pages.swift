@@ -3,10 +3,11 @@ import Hummingbird
 import HTTPTypes
 import PortcullisCrypto
 
-/// Server-rendered pages: plain, accessible HTML with one inline stylesheet and no JavaScript.
+/// Server-rendered pages: plain, accessible HTML with one inline stylesheet, and one small inline
+/// script on the passkey pages only (`passkeyScript`: WebAuthn has no HTML form).
 ///
-/// Everything interpolated goes through `escape`; the CSP allows only that stylesheet (by hash)
-/// and inline SVG images, forbids framing, plugins and scripts.
+/// Everything interpolated goes through `escape`; the CSP allows only that stylesheet and that
+/// script (by hash) and inline SVG images, and forbids framing, plugins and every other script.
 enum Pages {
     static let style = """
         body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1d2330;margin:0}
@@ -24,8 +25,9 @@ enum Pages {
 
     /// `Content-Security-Policy` for every page.
     static let contentSecurityPolicy: String = {
-        let hash = Data(Digest.sha256(Array(style.utf8))).base64EncodedString()
-        return "default-src 'none'; style-src 'sha256-\(hash)'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+        func hash(_ text: String) -> String { Data(Digest.sha256(Array(text.utf8))).base64EncodedString() }
+        return "default-src 'none'; style-src 'sha256-\(hash(style))'; script-src 'sha256-\(hash(passkeyScript))'; img-src data:; "
+            + "frame-ancestors 'none'; base-uri 'none'"
     }()
 
     /// HTML-escapes text for element content and quoted attribute values.
@@ -74,31 +76,60 @@ enum Pages {
         message.map { "<p role=\"alert\">\(escape($0))</p>" } ?? ""
     }
 
-    static func login(action: String, csrf: String, carried: [(String, String)], username: String, error: String?, clientName: String?, cookies: [String] = []) -> Response {
-        let intro = clientName.map { "<p>Sign in to continue to <strong>\(escape($0))</strong>.</p>" } ?? "<p>Sign in to your account.</p>"
-        return response(title: "Sign in", body: """
-            \(intro)\(alert(error))
+    /// The sign-in page: the password form and "Sign in with a passkey"; only the latter when the
+    /// client asked for phishing-resistant authentication (`passkeyOnly`).
+    static func login(action: String, csrf: String, carried: [(String, String)], username: String, error: String?, clientName: String?,
+                      passkeyOnly: Bool = false, cookies: [String] = []) -> Response {
+        var intro = clientName.map { "<p>Sign in to continue to <strong>\(escape($0))</strong>.</p>" } ?? "<p>Sign in to your account.</p>"
+        if passkeyOnly { intro += "<p>This application asks you to sign in with a passkey.</p>" }
+        let fields = hidden("csrf", csrf) + carried.map { hidden($0.0, $0.1) }.joined()
+        let password = passkeyOnly ? "" : """
             <form id="login" method="post" action="\(escape(action))">
-            \(hidden("csrf", csrf))\(carried.map { hidden($0.0, $0.1) }.joined())
+            \(fields)
             <label for="username">Username</label>
-            <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="\(escape(username))">
+            <input id="username" name="username" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" required value="\(escape(username))">
             <label for="password">Password</label>
             <input id="password" name="password" type="password" autocomplete="current-password" required>
             <button type="submit">Sign in</button>
             </form>
+            """
+        return response(title: "Sign in", body: """
+            \(intro)\(alert(error))
+            \(password)
+            <form id="passkey" method="post" action="/oauth2/passkey">
+            \(fields)
+            <button type="submit"\(passkeyOnly ? "" : " class=\"secondary\"")>Sign in with a passkey</button>
+            </form>
             """, status: error == nil ? .ok : .unauthorized, cookies: cookies)
     }
 
-    static func mfa(action: String, csrf: String, carried: [(String, String)], error: String?, cookies: [String] = []) -> Response {
-        response(title: "Two-step verification", body: """
-            <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>\(alert(error))
-            <form id="mfa" method="post" action="\(escape(action))">
-            \(hidden("csrf", csrf))\(carried.map { hidden($0.0, $0.1) }.joined())
-            <label for="code">Code</label>
-            <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" autocapitalize="none" spellcheck="false" required autofocus>
-            <button type="submit">Verify</button>
-            </form>
-            """, status: error == nil ? .ok : .unauthorized, cookies: cookies)
+    /// The second step: a code form when TOTP is on, a passkey button when the user has a passkey.
+    static func mfa(action: String, csrf: String, carried: [(String, String)], methods: [String] = ["totp"], error: String?,
+                    cookies: [String] = []) -> Response {
+        let fields = hidden("csrf", csrf) + carried.map { hidden($0.0, $0.1) }.joined()
+        var forms = ""
+        if methods.contains("totp") {
+            forms += """
+                <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>\(alert(error))
+                <form id="mfa" method="post" action="\(escape(action))">
+                \(fields)
+                <label for="code">Code</label>
+                <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" autocapitalize="none" spellcheck="false" required autofocus>
+                <button type="submit">Verify</button>
+                </form>
+                """
+        } else {
+            forms += "<p>Confirm it is you with your passkey.</p>\(alert(error))"
+        }
+        if methods.contains("webauthn") {
+            forms += """
+                <form id="mfa-passkey" method="post" action="/oauth2/mfa/passkey">
+                \(fields)
+                <button type="submit"\(methods.contains("totp") ? " class=\"secondary\"" : "")>Use a passkey</button>
+                </form>
+                """
+        }
+        return response(title: "Two-step verification", body: forms, status: error == nil ? .ok : .unauthorized, cookies: cookies)
     }
 
     static let scopeDescriptions = [
