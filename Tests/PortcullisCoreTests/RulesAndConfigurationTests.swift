@@ -108,3 +108,31 @@ import Testing
         #expect(throws: PortcullisError.self) { try configuration.apply(environment: ["PORTCULLIS_EVENT_LOOP_THREADS": "-1"]) }
     }
 }
+
+@Suite struct WebAuthnConfigurationTests {
+    @Test func theRelyingPartyIsTheIssuersHostAndItsOriginUnlessOverridden() throws {
+        var configuration = PortcullisConfiguration()
+        try configuration.apply(environment: ["PORTCULLIS_ISSUER": "https://login.example.com:8443/"])
+        #expect(configuration.webAuthnRelyingPartyID == "login.example.com")
+        #expect(configuration.webAuthnOrigins == ["https://login.example.com:8443"])
+        try configuration.checkWebAuthn()
+        try configuration.apply(environment: ["PORTCULLIS_WEBAUTHN_RP_ID": "example.com",
+                                              "PORTCULLIS_WEBAUTHN_ORIGINS": "https://app.example.com, https://example.com"])
+        #expect(configuration.webAuthnRelyingPartyID == "example.com")
+        #expect(configuration.webAuthnOrigins == ["https://login.example.com:8443", "https://app.example.com", "https://example.com"])
+        try configuration.checkWebAuthn()
+    }
+
+    @Test func anRPIDBrowsersWouldRefuseStopsTheServerFromStarting() throws {
+        var configuration = PortcullisConfiguration()
+        try configuration.apply(environment: ["PORTCULLIS_ISSUER": "https://login.example.com", "PORTCULLIS_WEBAUTHN_RP_ID": "evil.example"])
+        #expect(throws: PortcullisError.self) { try configuration.checkWebAuthn() }
+        // A suffix that is not a parent domain ("ample.com" of "login.example.com") is refused too.
+        try configuration.apply(environment: ["PORTCULLIS_WEBAUTHN_RP_ID": "ample.com"])
+        #expect(throws: PortcullisError.self) { try configuration.checkWebAuthn() }
+        #expect(throws: PortcullisError.self) { try configuration.apply(environment: ["PORTCULLIS_WEBAUTHN_RP_ID": "Example.COM"]) }
+        #expect(throws: PortcullisError.self) {
+            try configuration.apply(environment: ["PORTCULLIS_WEBAUTHN_ORIGINS": "https://app.example.com/path"])
+        }
+    }
+}

@@ -66,7 +66,7 @@ extension PortcullisConfiguration {
             "PORTCULLIS_SIGNING_ALG": signingAlgorithm.rawValue, "PORTCULLIS_ACCOUNT_FAILURE_LIMIT": String(accountFailureLimit),
             "PORTCULLIS_ADDRESS_FAILURE_LIMIT": String(addressFailureLimit),
             "PORTCULLIS_TRUSTED_PROXIES": trustedProxies.map(\.description).joined(separator: ","), "PORTCULLIS_TOTP_ISSUER": totpIssuer,
-            "PORTCULLIS_WEBAUTHN_RP_ID": webAuthnRelyingPartyID, "PORTCULLIS_WEBAUTHN_ORIGINS": webAuthnExtraOrigins.joined(separator: ","),
+            "PORTCULLIS_WEBAUTHN_RP_ID": webAuthnRelyingPartyIDOverride ?? "", "PORTCULLIS_WEBAUTHN_ORIGINS": webAuthnExtraOrigins.joined(separator: ","),
             "PORTCULLIS_DECISION_LOG_SIZE": String(decisionLogSize), "PORTCULLIS_JANITOR_INTERVAL": String(Int(janitorInterval)), "PORTCULLIS_MAX_CONCURRENT_REQUESTS": String(maxConcurrentRequests),
             "PORTCULLIS_REQUEST_TIMEOUT": String(Int(requestTimeout)), "PORTCULLIS_IDLE_TIMEOUT": String(Int(idleTimeout)),
             "PORTCULLIS_TOKEN_CACHE_SIZE": String(tokenCacheSize), "PORTCULLIS_EVENT_LOOP_THREADS": String(eventLoopThreads),
