@@ -116,6 +116,15 @@ public enum FuzzTargets {
                 precondition((1...AttestedCredentialData.maximumCredentialIDLength).contains(attested.credentialID.count), "credential id length")
                 precondition(try! COSEKey(bytes: attested.publicKey.bytes).algorithm == attested.publicKey.algorithm, "COSE key does not parse again")
             }
+            // As an assertion's data: the flag checks and the signature (the input's last 64 bytes) run.
+            let clientData = Array(#"{"type":"webauthn.get","challenge":"AA","origin":"https://example.org"}"#.utf8)
+            let credential = PublicKeyCredentialJSON(
+                id: "AA", rawId: "AA",
+                response: .init(clientDataJSON: Base64URL.encode(clientData), authenticatorData: Base64URL.encode(bytes),
+                                signature: Base64URL.encode(bytes.suffix(64))))
+            let verified = try? fuzzRelyingParty.verifyAuthentication(credential, expectedChallenge: [0], credentialPublicKey: fuzzEd25519Key,
+                                                                      storedSignCount: 0, requireUserVerification: false)
+            precondition(verified == nil, "an assertion verified without the private key")
         }
         if let object = try? AttestationObject(bytes: bytes), let attested = object.authenticatorData.attestedCredentialData {
             let clientData = Array(#"{"type":"webauthn.create","challenge":"AA","origin":"https://example.org"}"#.utf8)
@@ -129,6 +138,8 @@ public enum FuzzTargets {
     }
 
     static let fuzzRelyingParty = WebAuthnRelyingParty(id: "example.org", origins: ["https://example.org"])
+    /// The W3C test vectors' Ed25519 credential key (section 16, packed EdDSA) as COSE.
+    static let fuzzEd25519Key: [UInt8] = Hex.decode("a401010327200621582044e06ddd331c36a8dc667bab52bcae63486c916aa5e339e6acebaa84934bf832")!
 
     /// Runs `body` over a file, or over every file of a directory.
     public static func replay(_ path: String, _ body: ([UInt8]) -> Void) throws -> Int {

@@ -5,28 +5,16 @@ import PortcullisFuzzTargets
 #if FUZZING
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    FuzzTargets.request(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
+    FuzzTargets.run(FuzzTargets.request, data, size)
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                     _ body: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
-/// SwiftPM links executables with `main` renamed to `<module>_main`; hand control to libFuzzer from there.
 @_cdecl("fuzz_request_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var arguments = argv
-    return runFuzzerDriver(&count, &arguments) { data, size in fuzzerTestOneInput(data, size) }
+    FuzzTargets.runDriver(argc, argv, fuzzerTestOneInput)
 }
 #else
 @main
 struct Replay {
-    static func main() throws {
-        var count = 0
-        for path in CommandLine.arguments.dropFirst() { count += try FuzzTargets.replay(path, FuzzTargets.request) }
-        print("replayed \(count) inputs")
-    }
+    static func main() throws { try FuzzTargets.replayArguments(FuzzTargets.request) }
 }
 #endif

@@ -182,4 +182,12 @@ import Testing
         }
         #expect(Hex.encode([0x00, 0x0f, 0xf0, 0xff]) == "000ff0ff")
     }
+
+    @Test func hexDecodesEitherCaseAndRefusesAnythingElse() {
+        #expect(Hex.decode("000fF0ff") == [0x00, 0x0f, 0xf0, 0xff])
+        #expect(Hex.decode("") == [])
+        for bad in ["0", "0g", "0x00", " 00", "000"] { #expect(Hex.decode(bad) == nil, "\(bad)") }
+        let bytes = (0...255).map { UInt8($0) }
+        #expect(Hex.decode(Hex.encode(bytes)) == bytes)
+    }
 }

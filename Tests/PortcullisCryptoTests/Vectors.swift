@@ -37,14 +37,7 @@ func fixture(_ name: String) throws -> Data {
 }
 
 func hex(_ text: String) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var index = text.startIndex
-    while index < text.endIndex {
-        let next = text.index(index, offsetBy: 2)
-        bytes.append(UInt8(text[index..<next], radix: 16)!)
-        index = next
-    }
-    return bytes
+    Hex.decode(text)!
 }
 
 func hex(_ bytes: [UInt8]) -> String {

@@ -46,6 +46,13 @@ import Testing
         #expect(refusal { try COSEKey(bytes: es384) } == .unsupportedAlgorithm("COSE algorithm -35 (accepted: -7 ES256, -8 EdDSA, -257 RS256)"))
     }
 
+    @Test func anRSAModulusOpenSSLCouldNeverVerifyWithIsRefused() {
+        let huge = cbor(.map([CBORMapEntry(key: .int(1), value: .int(3)), CBORMapEntry(key: .int(3), value: .int(-257)),
+                              CBORMapEntry(key: .int(-1), value: .bytes([UInt8](repeating: 0xC5, count: 2049))),
+                              CBORMapEntry(key: .int(-2), value: .bytes([1, 0, 1]))]))
+        #expect(refusal { try COSEKey(bytes: huge) } == .invalidPublicKey("RSA modulus larger than 16384 bits"))
+    }
+
     @Test func es256SignaturesAreDERAndCheckedStrictly() throws {
         let vector = try W3CVectors.named("none-es256")
         let key = try COSEKey(bytes: vector.publicKey)

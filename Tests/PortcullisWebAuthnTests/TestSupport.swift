@@ -8,16 +8,7 @@ func fixture<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
     return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
 }
 
-func hex(_ text: String) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var index = text.startIndex
-    while index < text.endIndex {
-        let next = text.index(index, offsetBy: 2)
-        bytes.append(UInt8(text[index..<next], radix: 16)!)
-        index = next
-    }
-    return bytes
-}
+func hex(_ text: String) -> [UInt8] { Hex.decode(text)! }
 
 func b64(_ text: String) -> [UInt8] { Base64URL.decode(text)! }
 

@@ -46,11 +46,24 @@ def test_c_modules_are_imported_only_by_the_crypto_and_qr_targets():
 
 def test_core_policy_and_crypto_know_no_http():
     found = []
-    for target in ("PortcullisCore", "PortcullisPolicy", "PortcullisCrypto", "PortcullisSQLite"):
+    for target in ("PortcullisCore", "PortcullisPolicy", "PortcullisCrypto", "PortcullisSQLite", "PortcullisWebAuthn"):
         for path, text in swift_files(target):
             for number, line in enumerate(code_lines(text), 1):
                 if re.search(r"^\s*(\w+\s+)?import\s+(Hummingbird\w*|HTTPTypes|NIOHTTP1)\b", line):
                     found.append(f"{path}:{number}: {line.strip()}")
+    assert found == []
+
+
+def test_webauthn_verification_is_pure():
+    """Only Foundation and PortcullisCrypto: no store, no HTTP, no logging, and no clock."""
+    found = []
+    for path, text in swift_files("PortcullisWebAuthn"):
+        for number, line in enumerate(code_lines(text), 1):
+            imported = re.search(r"^\s*(?:\w+\s+)?import\s+(\w+)", line)
+            if imported and imported.group(1) not in ("Foundation", "PortcullisCrypto"):
+                found.append(f"{path}:{number}: {line.strip()}")
+            if re.search(r"\bDate\(\)|Date\.now\b|ContinuousClock|SuspendingClock", line):
+                found.append(f"{path}:{number}: {line.strip()}")
     assert found == []
 
 

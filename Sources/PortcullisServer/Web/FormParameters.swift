@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 package import PortcullisCore
+import PortcullisCrypto
 
 /// `application/x-www-form-urlencoded` parameters (bodies and query strings).
 ///
@@ -61,14 +62,6 @@ package struct FormParameters: Sendable {
     /// escape or bytes that are not UTF-8 — what Foundation's `removingPercentEncoding` answers
     /// after `+` is replaced, in one pass over the bytes (that pair cost ~60 µs on a token).
     static func decode(_ text: Substring.UTF8View) -> String? {
-        func hexValue(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
         var iterator = text.makeIterator()
@@ -77,7 +70,7 @@ package struct FormParameters: Sendable {
             case UInt8(ascii: "+"):
                 bytes.append(0x20)
             case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+                guard let high = iterator.next().flatMap(Hex.digitValue), let low = iterator.next().flatMap(Hex.digitValue) else { return nil }
                 bytes.append(high << 4 | low)
             default:
                 bytes.append(byte)

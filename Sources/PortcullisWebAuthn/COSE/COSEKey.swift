@@ -15,6 +15,9 @@ public struct COSEKey: Sendable {
     public let bytes: [UInt8]
     let key: SigningKey
 
+    /// 16384 bits, OpenSSL's limit for RSA verification.
+    static let maximumRSAModulusBytes = 2048
+
     /// Parses `bytes`, which must be exactly one CBOR map (stored keys, read back at sign-in).
     public init(bytes: [UInt8]) throws(WebAuthnError) {
         let value: CBORValue
@@ -45,6 +48,11 @@ public struct COSEKey: Sendable {
         case .rs256:
             try Self.refusePrivate(value, -3)
             let modulus = try Self.octets(value, -1, "n", count: nil), exponent = try Self.octets(value, -2, "e", count: nil)
+            // OpenSSL refuses to verify with a modulus past 16384 bits (OPENSSL_RSA_MAX_MODULUS_BITS):
+            // such a key could be stored but would never sign anyone in.
+            guard modulus.drop(while: { $0 == 0 }).count <= Self.maximumRSAModulusBytes else {
+                throw .invalidPublicKey("RSA modulus larger than \(Self.maximumRSAModulusBytes * 8) bits")
+            }
             let significant = exponent.drop(while: { $0 == 0 })
             guard let low = significant.last, low & 1 == 1, significant.count > 1 || low > 1 else {
                 throw .invalidPublicKey("RSA public exponent must be odd and greater than 1")
