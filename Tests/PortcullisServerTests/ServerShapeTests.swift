@@ -25,7 +25,10 @@ import Testing
                 #expect(response.status == .methodNotAllowed, "\(missing) \(path)")
                 #expect(response.errorCode == "method_not_allowed")
                 let allow = Set((response.headers[.allow] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-                #expect(allow == methods, "Allow of \(path)")
+                // Hummingbird's trie answers a constant segment's missing method with its parameter
+                // sibling's methods: `/v1/me/webauthn/register` could also be a passkey id (`:id`).
+                let sibling = path.hasSuffix("/register") ? table[path.replacingOccurrences(of: "/register", with: "/:id")] : nil
+                #expect(allow == methods || allow == sibling, "Allow of \(path)")
             }
             for path in ["/v1/nothing", "/v1/me/elsewhere", "/oauth2", "/.well-known/other"] {
                 let response = try await client.execute(uri: path, method: .get, headers: [:], body: nil)
@@ -65,14 +68,18 @@ import Testing
             }
             return checked
         }
-        #expect(Set(checked) == ["/oauth2/authorize", "/oauth2/login", "/oauth2/mfa", "/oauth2/consent", "/oauth2/logout", "/account/totp"])
+        #expect(Set(checked) == [
+            "/oauth2/authorize", "/oauth2/login", "/oauth2/mfa", "/oauth2/consent", "/oauth2/logout", "/account/totp",
+            "/oauth2/passkey", "/oauth2/passkey/finish", "/oauth2/mfa/passkey", "/oauth2/mfa/passkey/finish",
+            "/account/passkeys/new", "/account/passkeys/register", "/account/passkeys/rename", "/account/passkeys/remove",
+        ])
     }
 
     @Test func theAccountAPINeverRunsWithoutAVerifiedFirstPartyUserToken() async throws {
         let harness = try await Harness()
         try await harness.addUser()
         let account = routes(harness).filter { $0.path.hasPrefix("/v1/me") }
-        #expect(account.count == 5)
+        #expect(account.count == 10)
         try await harness.test { client in
             for header in [nil, "Basic YWxpY2U6Y29ycmVjdCBob3JzZQ==", "Bearer", "Bearer not-a-token"] as [String?] {
                 for route in account {
