@@ -36,16 +36,17 @@ def test_a_sqlite_deployment_imported_into_postgresql_keeps_working():
             assert head_before["result"] == "intact"
             sqlite_path = old.env["PORTCULLIS_DB"]
         # Passkey rows as the SQLite store writes them (booleans as integers, blobs, JSON lists, REAL
-        # times); the pages that register passkeys are not here yet, so they are written directly.
+        # times), written directly so that every column holds an edge value (a 1023-byte id, the
+        # largest sign count). They are bob's, who has TOTP already: alice keeps logging in with a password.
         credential_id = bytes(range(256)) * 3 + bytes(255)
         with sqlite3.connect(sqlite_path) as db:
-            alice_id = db.execute("SELECT id FROM users WHERE username = 'alice'").fetchone()[0]
-            db.execute("INSERT INTO webauthn_user_handles (user_id, handle) VALUES (?, ?)", (alice_id, b"\x5a" * 64))
+            bob_id = db.execute("SELECT id FROM users WHERE username = 'bob'").fetchone()[0]
+            db.execute("INSERT INTO webauthn_user_handles (user_id, handle) VALUES (?, ?)", (bob_id, b"\x5a" * 64))
             db.execute(
                 "INSERT INTO webauthn_credentials (id, user_id, credential_id, public_key, algorithm, sign_count, transports, backup_eligible,"
                 " backed_up, name, created_at, last_used_at, flagged_at, aaguid, attestation_format)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ("pk-1", alice_id, credential_id, b"\xa5\x01\x02\x03\x26", -7, 4294967295, '["internal","hybrid"]', 1, 0, "Laptop",
+                ("pk-1", bob_id, credential_id, b"\xa5\x01\x02\x03\x26", -7, 4294967295, '["internal","hybrid"]', 1, 0, "Laptop",
                  1700000000.5, 1700000100.25, None, bytes(16), "none"))
             db.execute("INSERT INTO webauthn_challenges (key, purpose, user_id, challenge, expires_at) VALUES (?, ?, ?, ?, ?)",
                        ("k-login", "login", None, b"\x07" * 32, time.time() + 300))
