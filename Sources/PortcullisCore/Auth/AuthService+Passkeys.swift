@@ -126,14 +126,7 @@ extension AuthService {
     /// `allowCredentials` and a challenge bound to that token (replacing an earlier one).
     public func passkeySecondFactorOptions(mfaToken: String, remoteAddress: String) async throws -> PublicKeyCredentialRequestOptionsJSON {
         let now = clock()
-        guard !mfaToken.isEmpty, mfaToken.utf8.count <= 256 else { throw PortcullisError.invalidRequest("mfa_token is required") }
-        try await checkAddress(remoteAddress, now: now)
-        let tokenHash = Self.hash(mfaToken)
-        guard let pending = try await store.mfaChallenge(tokenHash: tokenHash), pending.expiresAt > now,
-              let user = try await store.user(id: pending.userID), !user.disabled else {
-            try await addressFailed(remoteAddress, now: now)
-            throw PortcullisError.invalidToken("mfa_token is not valid")
-        }
+        let (tokenHash, pending, user) = try await pendingSecondFactor(mfaToken: mfaToken, remoteAddress: remoteAddress, now: now)
         let passkeys = try await store.passkeys(userID: user.id).filter { $0.flaggedAt == nil }
         guard !passkeys.isEmpty else { throw PortcullisError.invalidRequest("this account has no passkey; use a TOTP or recovery code") }
         let challenge = SecureRandom.bytes(32)
@@ -147,14 +140,7 @@ extension AuthService {
     /// `mfa_token` with one of its user's passkeys. Returns the user; the token is consumed.
     public func verifyPasskeySecondFactor(mfaToken: String, credential: PublicKeyCredentialJSON, remoteAddress: String) async throws -> PasskeySignIn {
         let now = clock()
-        guard !mfaToken.isEmpty, mfaToken.utf8.count <= 256 else { throw PortcullisError.invalidRequest("mfa_token is required") }
-        try await checkAddress(remoteAddress, now: now)
-        let tokenHash = Self.hash(mfaToken)
-        guard let pending = try await store.mfaChallenge(tokenHash: tokenHash), pending.expiresAt > now,
-              let user = try await store.user(id: pending.userID), !user.disabled else {
-            try await addressFailed(remoteAddress, now: now)
-            throw PortcullisError.invalidToken("mfa_token is not valid")
-        }
+        let (tokenHash, _, user) = try await pendingSecondFactor(mfaToken: mfaToken, remoteAddress: remoteAddress, now: now)
         let attempt = try await reserveAttempt(accountKey: user.username.lowercased(), now: now)
         let challenge = try await store.consumeWebAuthnChallenge(key: Self.secondFactorKey(tokenHash: tokenHash))
         let signIn: PasskeySignIn
@@ -268,6 +254,20 @@ extension AuthService {
     }
 
     // MARK: - Internals
+
+    /// The live login challenge of an `mfa_token` and its enabled user; an unknown, expired or
+    /// disabled one counts against the address and is `invalidToken`.
+    func pendingSecondFactor(mfaToken: String, remoteAddress: String, now: Date) async throws -> (tokenHash: String, pending: MFAChallenge, user: User) {
+        guard !mfaToken.isEmpty, mfaToken.utf8.count <= 256 else { throw PortcullisError.invalidRequest("mfa_token is required") }
+        try await checkAddress(remoteAddress, now: now)
+        let tokenHash = Self.hash(mfaToken)
+        guard let pending = try await store.mfaChallenge(tokenHash: tokenHash), pending.expiresAt > now,
+              let user = try await store.user(id: pending.userID), !user.disabled else {
+            try await addressFailed(remoteAddress, now: now)
+            throw PortcullisError.invalidToken("mfa_token is not valid")
+        }
+        return (tokenHash, pending, user)
+    }
 
     /// A ceremony refused: the reason is audited, the client sees one error.
     struct PasskeyRefusal: Error {

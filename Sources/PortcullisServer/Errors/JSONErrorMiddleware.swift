@@ -63,13 +63,24 @@ final class RouteTable: Sendable {
         entries.withLock { $0 = loaded }
     }
 
-    /// The methods `path` answers, matched segment by segment as the router does (empty for an unknown path).
+    /// The methods `path` answers, matched segment by segment as the router does (empty for an
+    /// unknown path). Where several routes match, the router takes the one whose constant segments
+    /// come first (`/v1/me/webauthn/register` before `/v1/me/webauthn/{id}`), and so does this.
     func methods(of path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         return entries.withLock { entries in
-            entries.first { entry in
+            entries.filter { entry in
                 entry.path.components.count == segments.count && zip(entry.path.components, segments).allSatisfy { $0 ~= $1 }
-            }?.methods ?? []
+            }.max { Self.specificity($0.path).lexicographicallyPrecedes(Self.specificity($1.path)) }?.methods ?? []
+        }
+    }
+
+    /// Per segment, 1 for a constant and 0 for a capture or wildcard (`{id}`, `:id`, `*`, `**`),
+    /// read off the segment's description (its kind is not public).
+    private static func specificity(_ path: RouterPath) -> [Int] {
+        path.components.map { component in
+            let text = "\(component)"
+            return text.hasPrefix("{") || text.hasPrefix(":") || text.contains("*") ? 0 : 1
         }
     }
 }

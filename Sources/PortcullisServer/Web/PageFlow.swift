@@ -67,6 +67,14 @@ package struct PageFlow: Sendable {
         }
     }
 
+    /// `body` with the form's continuation, or the page that answers instead when it is not valid.
+    func continuing(_ context: PageRequestContext, _ body: (Continuation) async throws -> Response) async throws -> Response {
+        switch try await continuation(of: context.parameters) {
+        case .value(let next): return try await body(next)
+        case .page(let response): return response
+        }
+    }
+
     /// The hidden fields that carry `continuation` through a form.
     static func carried(_ continuation: Continuation) -> [(String, String)] {
         switch continuation {

@@ -29,76 +29,64 @@ struct PasskeyPagesController: Sendable {
     // MARK: Passwordless
 
     @Sendable func passwordlessStart(_ request: Request, context: PageRequestContext) async throws -> Response {
-        let next: PageFlow.Continuation
-        switch try await flow.continuation(of: context.parameters) {
-        case .value(let value): next = value
-        case .page(let response): return response
-        }
-        do {
-            let (options, token) = try await auth.passwordlessOptions(username: nil, remoteAddress: context.clientAddress)
-            return try Pages.passkeyCeremony(
-                title: "Sign in with a passkey", intro: "Use the passkey saved on this device, your phone or a security key.", mode: "get",
-                options: options, action: "/oauth2/passkey/finish", csrf: context.csrf.token,
-                carried: PageFlow.carried(next) + [("webauthn_token", token)], button: "Use a passkey", error: nil)
-        } catch let error as PortcullisError {
-            return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
+        try await flow.continuing(context) { next in
+            do {
+                let (options, token) = try await auth.passwordlessOptions(username: nil, remoteAddress: context.clientAddress)
+                return try Pages.passkeyCeremony(
+                    title: "Sign in with a passkey", intro: "Use the passkey saved on this device, your phone or a security key.", mode: "get",
+                    options: options, action: "/oauth2/passkey/finish", csrf: context.csrf.token,
+                    carried: PageFlow.carried(next) + [("webauthn_token", token)], button: "Use a passkey", error: nil)
+            } catch let error as PortcullisError {
+                return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
+            }
         }
     }
 
     @Sendable func passwordlessFinish(_ request: Request, context: PageRequestContext) async throws -> Response {
-        let next: PageFlow.Continuation
-        switch try await flow.continuation(of: context.parameters) {
-        case .value(let value): next = value
-        case .page(let response): return response
-        }
-        do {
-            guard let credential = Self.credential(context.parameters) else { throw PortcullisError.invalidCredentials }
-            let signIn = try await auth.passwordlessSignIn(token: context.parameters["webauthn_token"] ?? "", credential: credential,
-                                                           remoteAddress: context.clientAddress)
-            return try await flow.signedIn(user: signIn.user, amr: signIn.amr, next: next, context: context)
-        } catch PortcullisError.invalidCredentials {
-            return flow.loginPage(next, context: context, error: "That passkey did not sign you in. Try again, or use your password.")
-        } catch let error as PortcullisError {
-            return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
+        try await flow.continuing(context) { next in
+            do {
+                guard let credential = Self.credential(context.parameters) else { throw PortcullisError.invalidCredentials }
+                let signIn = try await auth.passwordlessSignIn(token: context.parameters["webauthn_token"] ?? "", credential: credential,
+                                                               remoteAddress: context.clientAddress)
+                return try await flow.signedIn(user: signIn.user, amr: signIn.amr, next: next, context: context)
+            } catch PortcullisError.invalidCredentials {
+                return flow.loginPage(next, context: context, error: "That passkey did not sign you in. Try again, or use your password.")
+            } catch let error as PortcullisError {
+                return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
+            }
         }
     }
 
     // MARK: Second factor
 
     @Sendable func secondFactorStart(_ request: Request, context: PageRequestContext) async throws -> Response {
-        let next: PageFlow.Continuation
-        switch try await flow.continuation(of: context.parameters) {
-        case .value(let value): next = value
-        case .page(let response): return response
-        }
-        let mfaToken = context.parameters["mfa_token"] ?? ""
-        do {
-            let options = try await auth.passkeySecondFactorOptions(mfaToken: mfaToken, remoteAddress: context.clientAddress)
-            return try secondFactorPage(options: options, next: next, mfaToken: mfaToken, context: context, error: nil)
-        } catch let error as PortcullisError {
-            return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
+        try await flow.continuing(context) { next in
+            let mfaToken = context.parameters["mfa_token"] ?? ""
+            do {
+                let options = try await auth.passkeySecondFactorOptions(mfaToken: mfaToken, remoteAddress: context.clientAddress)
+                return try secondFactorPage(options: options, next: next, mfaToken: mfaToken, context: context, error: nil)
+            } catch let error as PortcullisError {
+                return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
+            }
         }
     }
 
     @Sendable func secondFactorFinish(_ request: Request, context: PageRequestContext) async throws -> Response {
-        let next: PageFlow.Continuation
-        switch try await flow.continuation(of: context.parameters) {
-        case .value(let value): next = value
-        case .page(let response): return response
-        }
-        let mfaToken = context.parameters["mfa_token"] ?? ""
-        do {
-            guard let credential = Self.credential(context.parameters) else { throw PortcullisError.invalidRequest("no passkey credential came") }
-            let signIn = try await auth.verifyPasskeySecondFactor(mfaToken: mfaToken, credential: credential, remoteAddress: context.clientAddress)
-            return try await flow.signedIn(user: signIn.user, amr: signIn.amrAfterPassword, next: next, context: context)
-        } catch PortcullisError.invalidCredentials {
-            // The mfa_token lives on (up to its failure limit): a new challenge, and another try.
-            let methods = SignInController.methods(context.parameters)
-            return Pages.mfa(action: "/oauth2/mfa", csrf: context.csrf.token,
-                             carried: SignInController.carried(next, mfaToken: mfaToken, methods: methods), methods: methods,
-                             error: "That passkey was not accepted.")
-        } catch let error as PortcullisError {
-            return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
+        try await flow.continuing(context) { next in
+            let mfaToken = context.parameters["mfa_token"] ?? ""
+            do {
+                guard let credential = Self.credential(context.parameters) else { throw PortcullisError.invalidRequest("no passkey credential came") }
+                let signIn = try await auth.verifyPasskeySecondFactor(mfaToken: mfaToken, credential: credential, remoteAddress: context.clientAddress)
+                return try await flow.signedIn(user: signIn.user, amr: signIn.amrAfterPassword, next: next, context: context)
+            } catch PortcullisError.invalidCredentials {
+                // The mfa_token lives on (up to its failure limit): a new challenge, and another try.
+                let methods = SignInController.methods(context.parameters)
+                return Pages.mfa(action: "/oauth2/mfa", csrf: context.csrf.token,
+                                 carried: SignInController.carried(next, mfaToken: mfaToken, methods: methods), methods: methods,
+                                 error: "That passkey was not accepted.")
+            } catch let error as PortcullisError {
+                return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
+            }
         }
     }
 
@@ -133,37 +121,42 @@ struct PasskeyPagesController: Sendable {
     }
 
     @Sendable func registrationFinish(_ request: Request, context: PageRequestContext) async throws -> Response {
-        guard let user = context.session?.user else { return flow.loginPage(.passkeys, context: context, error: "Please sign in again.") }
-        do {
+        try await changingPasskeys(context) { user in
             guard let credential = Self.credential(context.parameters) else { throw PortcullisError.invalidRequest("no passkey credential came") }
             let passkey = try await auth.registerPasskey(user: user, credential: credential, name: context.parameters["name"],
                                                          remoteAddress: context.clientAddress)
-            return Pages.passkeys(try await auth.passkeys(of: user), csrf: context.csrf.token, message: "Passkey “\(passkey.name)” added.", error: nil)
-        } catch let error as PortcullisError {
-            return Pages.passkeys(try await auth.passkeys(of: user), csrf: context.csrf.token, message: nil, error: PageFlow.message(for: error))
+            return "Passkey “\(passkey.name)” added."
         }
     }
 
     @Sendable func rename(_ request: Request, context: PageRequestContext) async throws -> Response {
-        guard let user = context.session?.user else { return flow.loginPage(.passkeys, context: context, error: "Please sign in again.") }
-        do {
+        try await changingPasskeys(context) { user in
             try await auth.renamePasskey(user: user, id: context.parameters["id"] ?? "", name: context.parameters["name"] ?? "",
                                          remoteAddress: context.clientAddress)
-            return Pages.passkeys(try await auth.passkeys(of: user), csrf: context.csrf.token, message: "Renamed.", error: nil)
-        } catch let error as PortcullisError {
-            return Pages.passkeys(try await auth.passkeys(of: user), csrf: context.csrf.token, message: nil, error: PageFlow.message(for: error))
+            return "Renamed."
         }
     }
 
     @Sendable func remove(_ request: Request, context: PageRequestContext) async throws -> Response {
-        guard let user = context.session?.user else { return flow.loginPage(.passkeys, context: context, error: "Please sign in again.") }
-        do {
+        try await changingPasskeys(context) { user in
             try await auth.removePasskey(user: user, id: context.parameters["id"] ?? "", password: context.parameters["password"],
                                          remoteAddress: context.clientAddress)
-            return Pages.passkeys(try await auth.passkeys(of: user), csrf: context.csrf.token, message: "Removed.", error: nil)
-        } catch let error as PortcullisError {
-            return Pages.passkeys(try await auth.passkeys(of: user), csrf: context.csrf.token, message: nil, error: PageFlow.message(for: error))
+            return "Removed."
         }
+    }
+
+    /// Runs one change for the signed-in user, then shows the passkeys page with its message, or
+    /// with the error when the change was refused (nothing changed then).
+    private func changingPasskeys(_ context: PageRequestContext, _ change: (User) async throws -> String) async throws -> Response {
+        guard let user = context.session?.user else { return flow.loginPage(.passkeys, context: context, error: "Please sign in again.") }
+        var message: String?
+        var error: String?
+        do {
+            message = try await change(user)
+        } catch let refusal as PortcullisError {
+            error = PageFlow.message(for: refusal)
+        }
+        return Pages.passkeys(try await auth.passkeys(of: user), csrf: context.csrf.token, message: message, error: error)
     }
 
     /// The credential the page's script posted (`PublicKeyCredential` as Level 3 JSON), if it decodes.

@@ -16,41 +16,35 @@ struct SignInController: Sendable {
     }
 
     @Sendable func login(_ request: Request, context: PageRequestContext) async throws -> Response {
-        let next: PageFlow.Continuation
-        switch try await flow.continuation(of: context.parameters) {
-        case .value(let value): next = value
-        case .page(let response): return response
-        }
-        let username = context.parameters["username"] ?? ""
-        do {
-            switch try await auth.checkPassword(username: username, password: context.parameters["password"] ?? "", remoteAddress: context.clientAddress) {
-            case .authenticated(let user):
-                return try await flow.signedIn(user: user, amr: ["pwd"], next: next, context: context)
-            case .secondFactorRequired(_, let mfaToken, let methods):
-                return Pages.mfa(action: "/oauth2/mfa", csrf: context.csrf.token, carried: Self.carried(next, mfaToken: mfaToken, methods: methods),
-                                 methods: methods, error: nil)
+        try await flow.continuing(context) { next in
+            let username = context.parameters["username"] ?? ""
+            do {
+                switch try await auth.checkPassword(username: username, password: context.parameters["password"] ?? "", remoteAddress: context.clientAddress) {
+                case .authenticated(let user):
+                    return try await flow.signedIn(user: user, amr: ["pwd"], next: next, context: context)
+                case .secondFactorRequired(_, let mfaToken, let methods):
+                    return Pages.mfa(action: "/oauth2/mfa", csrf: context.csrf.token, carried: Self.carried(next, mfaToken: mfaToken, methods: methods),
+                                     methods: methods, error: nil)
+                }
+            } catch let error as PortcullisError {
+                return flow.loginPage(next, context: context, username: username, error: PageFlow.message(for: error))
             }
-        } catch let error as PortcullisError {
-            return flow.loginPage(next, context: context, username: username, error: PageFlow.message(for: error))
         }
     }
 
     @Sendable func mfa(_ request: Request, context: PageRequestContext) async throws -> Response {
-        let next: PageFlow.Continuation
-        switch try await flow.continuation(of: context.parameters) {
-        case .value(let value): next = value
-        case .page(let response): return response
-        }
-        let mfaToken = context.parameters["mfa_token"] ?? ""
-        do {
-            let user = try await auth.verifySecondFactor(mfaToken: mfaToken, code: context.parameters["code"] ?? "", remoteAddress: context.clientAddress)
-            return try await flow.signedIn(user: user, amr: ["pwd", "otp"], next: next, context: context)
-        } catch PortcullisError.invalidCode {
-            let methods = Self.methods(context.parameters)
-            return Pages.mfa(action: "/oauth2/mfa", csrf: context.csrf.token, carried: Self.carried(next, mfaToken: mfaToken, methods: methods),
-                             methods: methods, error: PageFlow.message(for: .invalidCode))
-        } catch let error as PortcullisError {
-            return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
+        try await flow.continuing(context) { next in
+            let mfaToken = context.parameters["mfa_token"] ?? ""
+            do {
+                let user = try await auth.verifySecondFactor(mfaToken: mfaToken, code: context.parameters["code"] ?? "", remoteAddress: context.clientAddress)
+                return try await flow.signedIn(user: user, amr: ["pwd", "otp"], next: next, context: context)
+            } catch PortcullisError.invalidCode {
+                let methods = Self.methods(context.parameters)
+                return Pages.mfa(action: "/oauth2/mfa", csrf: context.csrf.token, carried: Self.carried(next, mfaToken: mfaToken, methods: methods),
+                                 methods: methods, error: PageFlow.message(for: .invalidCode))
+            } catch let error as PortcullisError {
+                return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
+            }
         }
     }
 
