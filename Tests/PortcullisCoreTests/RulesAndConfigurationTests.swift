@@ -136,3 +136,25 @@ import Testing
         }
     }
 }
+
+@Suite struct ChallengeBudgetTests {
+    @Test func anAddressGetsItsBudgetPerMinuteAndOthersAreUntouched() {
+        let budget = ChallengeBudget(perMinute: 3)
+        let start = Date(timeIntervalSince1970: 1_700_000_020)  // 40 s into a minute
+        for _ in 0..<3 { #expect(budget.spend(address: "192.0.2.1", now: start) == nil) }
+        #expect(budget.spend(address: "192.0.2.1", now: start) == 20, "the fourth waits for the next minute")
+        #expect(budget.spend(address: "192.0.2.2", now: start) == nil, "another address has its own budget")
+        #expect(budget.spend(address: "192.0.2.1", now: start.addingTimeInterval(20)) == nil, "a new minute, a new budget")
+    }
+
+    @Test func theTrackedAddressesAreBounded() {
+        let budget = ChallengeBudget(perMinute: 1, maximumAddresses: 2)
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        #expect(budget.spend(address: "a", now: now) == nil)
+        #expect(budget.spend(address: "a", now: now) != nil)
+        #expect(budget.spend(address: "b", now: now) == nil)
+        // A third address starts the counts over rather than growing the table.
+        #expect(budget.spend(address: "c", now: now) == nil)
+        #expect(budget.spend(address: "a", now: now) == nil)
+    }
+}

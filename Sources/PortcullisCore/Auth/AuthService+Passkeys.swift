@@ -177,9 +177,15 @@ extension AuthService {
     /// username, `allowCredentials` is empty (the authenticator offers its discoverable
     /// credentials). With one, it lists that user's passkeys, and for a name with none (unknown,
     /// or no passkey) stable decoy ids derived from the name, so the answer does not tell who exists.
+    /// Each call stores a challenge: one address may make `passwordlessChallenges.perMinute` a
+    /// minute (then `throttled`).
     public func passwordlessOptions(username: String?, remoteAddress: String) async throws -> (options: PublicKeyCredentialRequestOptionsJSON, token: String) {
         let now = clock()
         try await checkAddress(remoteAddress, now: now)
+        if let seconds = passwordlessChallenges.spend(address: AddressThrottle.key(for: remoteAddress), now: now) {
+            metrics.event("passkey.options.throttled")
+            throw PortcullisError.throttled(retryAfter: seconds)
+        }
         var allow: [(id: [UInt8], transports: [String])] = []
         var userID: String?
         if let username, !username.isEmpty {

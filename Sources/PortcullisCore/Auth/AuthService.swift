@@ -29,6 +29,8 @@ public final class AuthService: Sendable {
     public let clock: @Sendable () -> Date
     /// Counters of events, tokens and decisions.
     public let metrics: PortcullisMetrics
+    /// Passwordless challenges one address may make per minute (see `ChallengeBudget`).
+    public let passwordlessChallenges = ChallengeBudget()
 
     /// Wires the service.
     public init(
