@@ -121,6 +121,23 @@ import Testing
         }
     }
 
+    @Test func aClientAskingForPhishingResistanceGetsThePasskeyPageNotThePasswordSession() async throws {
+        let harness = try await Harness()
+        try await harness.addUser()
+        try await harness.addClient(firstParty: true)
+        try await harness.test { client in
+            let browser = Browser(client)
+            _ = try await browser.authorize(standardRequest())  // a password session
+            let page = try await browser.get(authorizeURI(standardRequest(extra: ["acr_values": "phr"])))
+            #expect(page.status != .seeOther, "a password session does not satisfy acr_values=phr")
+            #expect(page.text.contains("id=\"passkey\"") && !page.text.contains("id=\"login\""), "only the passkey is offered")
+            let none = try await browser.get(authorizeURI(standardRequest(extra: ["acr_values": "phr", "prompt": "none"])))
+            #expect(none.redirectParameters["error"] == "login_required")
+            // Without acr_values the same session goes straight through.
+            #expect(try await browser.get(authorizeURI(standardRequest())).status == .seeOther)
+        }
+    }
+
     @Test func firstPartyClientsSkipConsent() async throws {
         let harness = try await Harness()
         try await harness.addUser()

@@ -148,8 +148,8 @@ extension AuthService {
             guard let challenge, challenge.purpose == WebAuthnChallenge.secondFactor, challenge.userID == user.id, challenge.expiresAt > now else {
                 throw PasskeyRefusal("no passkey challenge for this mfa_token (ask for options first; each is single-use)")
             }
-            signIn = try await checkAssertion(credential, challenge: challenge.challenge, user: user, requireUserVerification: false,
-                                              remoteAddress: remoteAddress, now: now)
+            signIn = try await checkAssertion(credential, by: try await storedPasskey(of: credential), challenge: challenge.challenge,
+                                              user: user, requireUserVerification: false, remoteAddress: remoteAddress, now: now)
         } catch let refusal as PasskeyRefusal {
             _ = try await store.recordMFAChallengeFailure(tokenHash: tokenHash, maxFailures: Self.challengeMaxFailures)
             try await attemptFailed(attempt, action: "mfa.failure", actor: user.id, subject: user.username, address: remoteAddress,
@@ -217,8 +217,7 @@ extension AuthService {
         try await checkAddress(remoteAddress, now: now)
         guard let challenge = try await store.consumeWebAuthnChallenge(key: Self.passwordlessKey(token: token)),
               challenge.purpose == WebAuthnChallenge.passwordless, challenge.expiresAt > now,
-              let rawID = Base64URL.decode(credential.rawId), !rawID.isEmpty, rawID.count <= 1023,
-              let passkey = try await store.passkey(credentialID: rawID),
+              let passkey = try await storedPasskey(of: credential),
               let user = try await store.user(id: passkey.userID),
               challenge.userID == nil || challenge.userID == user.id else {
             try await addressFailed(remoteAddress, now: now)
@@ -235,8 +234,8 @@ extension AuthService {
             } else if challenge.userID == nil {
                 throw PasskeyRefusal("no user handle in a discoverable-credential assertion")
             }
-            let signIn = try await checkAssertion(credential, challenge: challenge.challenge, user: user, requireUserVerification: true,
-                                                  remoteAddress: remoteAddress, now: now)
+            let signIn = try await checkAssertion(credential, by: passkey, challenge: challenge.challenge, user: user,
+                                                  requireUserVerification: true, remoteAddress: remoteAddress, now: now)
             try await releaseAttempt(attempt)
             try await audit("login.success", actor: user.id, subject: user.username, address: remoteAddress, detail: "passkey \(passkey.id)", at: now)
             return signIn
@@ -281,15 +280,19 @@ extension AuthService {
         init(_ reason: String) { self.reason = reason }
     }
 
-    /// Checks an assertion by one of `user`'s passkeys and moves its sign count forward (compare
-    /// and set: of two uses of one assertion, one wins). A counter that did not increase flags the
-    /// passkey as possibly cloned: refused, audited and logged for the operator.
-    func checkAssertion(_ credential: PublicKeyCredentialJSON, challenge: [UInt8], user: User, requireUserVerification: Bool,
-                        remoteAddress: String, now: Date) async throws -> PasskeySignIn {
-        guard let rawID = Base64URL.decode(credential.rawId), !rawID.isEmpty, rawID.count <= 1023,
-              let passkey = try await store.passkey(credentialID: rawID), passkey.userID == user.id else {
-            throw PasskeyRefusal("the credential is not one of this user's passkeys")
-        }
+    /// The stored passkey an assertion names by its credential id (`id` must equal `rawId`), if any.
+    func storedPasskey(of credential: PublicKeyCredentialJSON) async throws -> Passkey? {
+        guard let id = try? credential.credentialID(), id.count <= AttestedCredentialData.maximumCredentialIDLength else { return nil }
+        return try await store.passkey(credentialID: id)
+    }
+
+    /// Checks an assertion by `passkey` (looked up once, by the caller), which must be one of
+    /// `user`'s, and moves its sign count forward (compare and set: of two uses of one assertion,
+    /// one wins). A counter that did not increase flags the passkey as possibly cloned: refused,
+    /// audited and logged for the operator.
+    func checkAssertion(_ credential: PublicKeyCredentialJSON, by passkey: Passkey?, challenge: [UInt8], user: User,
+                        requireUserVerification: Bool, remoteAddress: String, now: Date) async throws -> PasskeySignIn {
+        guard let passkey, passkey.userID == user.id else { throw PasskeyRefusal("the credential is not one of this user's passkeys") }
         guard passkey.flaggedAt == nil else { throw PasskeyRefusal("passkey \(passkey.id) is flagged as possibly cloned") }
         let verified: VerifiedAuthentication
         do {

@@ -73,7 +73,7 @@ struct PasskeyController: Sendable {
         }
     }
 
-    /// One passkey as the account API shows it (never its key or credential id's secrets: there are none, but no need either).
+    /// One passkey as the account API shows it: its name, dates and flags, not its key or credential id.
     struct PasskeyResponse: ResponseEncodable {
         let id: String
         let name: String

@@ -10,8 +10,8 @@ import PortcullisCore
 /// `Expect` or `Upgrade`, a body no larger than the server's limit, and nothing handed to the
 /// router still unanswered on this connection (so responses keep their order). Everything else
 /// goes to the router, which has the same routes. A request whose route cannot answer without
-/// waiting (`HotRoute.answerImmediately` nil: a database read, a key-ring reload) is answered by
-/// `HotRoute.answer` in a task, under the router's deadline, without the router's machinery;
+/// waiting (`HotRoute.answerImmediately` nil: a database read, a key-ring reload) gets the route's
+/// waiting answer in a task, under the router's deadline, without the router's machinery;
 /// meanwhile the connection's later requests are held, unread, and taken in order once the answer
 /// is written. The shared components (`InFlightRequests`, `RequestDeadlines`, `SecurityHeaders`,
 /// `RequestIdentifier`, `RequestRecorder`, the error shape) make the two paths' answers the same bytes.

@@ -75,6 +75,24 @@ package struct PageFlow: Sendable {
         }
     }
 
+    /// The second step's page: a code form and/or a passkey button, by `methods`.
+    func secondFactorPage(_ next: Continuation, mfaToken: String, methods: [String], context: PageRequestContext, error: String?) -> Response {
+        Pages.mfa(action: "/oauth2/mfa", csrf: context.csrf.token, carried: Self.secondFactorFields(next, mfaToken: mfaToken, methods: methods),
+                  methods: methods, error: error)
+    }
+
+    /// What the second-factor forms carry: the continuation, the `mfa_token`, and the methods the
+    /// page offers (only which buttons show; every method checks the user's factors itself).
+    static func secondFactorFields(_ next: Continuation, mfaToken: String, methods: [String]) -> [(String, String)] {
+        carried(next) + [("mfa_token", mfaToken), ("methods", methods.joined(separator: " "))]
+    }
+
+    /// The methods a second-factor form carried (`totp` when none).
+    static func secondFactorMethods(_ form: FormParameters) -> [String] {
+        let methods = (form["methods"] ?? "").split(separator: " ").map(String.init).filter { ["totp", "webauthn"].contains($0) }
+        return methods.isEmpty ? ["totp"] : methods
+    }
+
     /// The hidden fields that carry `continuation` through a form.
     static func carried(_ continuation: Continuation) -> [(String, String)] {
         switch continuation {

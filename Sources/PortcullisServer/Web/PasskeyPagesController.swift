@@ -80,10 +80,8 @@ struct PasskeyPagesController: Sendable {
                 return try await flow.signedIn(user: signIn.user, amr: signIn.amrAfterPassword, next: next, context: context)
             } catch PortcullisError.invalidCredentials {
                 // The mfa_token lives on (up to its failure limit): a new challenge, and another try.
-                let methods = SignInController.methods(context.parameters)
-                return Pages.mfa(action: "/oauth2/mfa", csrf: context.csrf.token,
-                                 carried: SignInController.carried(next, mfaToken: mfaToken, methods: methods), methods: methods,
-                                 error: "That passkey was not accepted.")
+                return flow.secondFactorPage(next, mfaToken: mfaToken, methods: PageFlow.secondFactorMethods(context.parameters),
+                                             context: context, error: "That passkey was not accepted.")
             } catch let error as PortcullisError {
                 return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
             }
@@ -92,11 +90,11 @@ struct PasskeyPagesController: Sendable {
 
     private func secondFactorPage(options: PublicKeyCredentialRequestOptionsJSON, next: PageFlow.Continuation, mfaToken: String,
                                   context: PageRequestContext, error: String?) throws -> Response {
-        let methods = SignInController.methods(context.parameters)
-        return try Pages.passkeyCeremony(
+        try Pages.passkeyCeremony(
             title: "Two-step verification", intro: "Confirm it is you with your passkey.", mode: "get", options: options,
             action: "/oauth2/mfa/passkey/finish", csrf: context.csrf.token,
-            carried: SignInController.carried(next, mfaToken: mfaToken, methods: methods), button: "Use a passkey", error: error)
+            carried: PageFlow.secondFactorFields(next, mfaToken: mfaToken, methods: PageFlow.secondFactorMethods(context.parameters)),
+            button: "Use a passkey", error: error)
     }
 
     // MARK: Account

@@ -23,8 +23,7 @@ struct SignInController: Sendable {
                 case .authenticated(let user):
                     return try await flow.signedIn(user: user, amr: ["pwd"], next: next, context: context)
                 case .secondFactorRequired(_, let mfaToken, let methods):
-                    return Pages.mfa(action: "/oauth2/mfa", csrf: context.csrf.token, carried: Self.carried(next, mfaToken: mfaToken, methods: methods),
-                                     methods: methods, error: nil)
+                    return flow.secondFactorPage(next, mfaToken: mfaToken, methods: methods, context: context, error: nil)
                 }
             } catch let error as PortcullisError {
                 return flow.loginPage(next, context: context, username: username, error: PageFlow.message(for: error))
@@ -39,24 +38,11 @@ struct SignInController: Sendable {
                 let user = try await auth.verifySecondFactor(mfaToken: mfaToken, code: context.parameters["code"] ?? "", remoteAddress: context.clientAddress)
                 return try await flow.signedIn(user: user, amr: ["pwd", "otp"], next: next, context: context)
             } catch PortcullisError.invalidCode {
-                let methods = Self.methods(context.parameters)
-                return Pages.mfa(action: "/oauth2/mfa", csrf: context.csrf.token, carried: Self.carried(next, mfaToken: mfaToken, methods: methods),
-                                 methods: methods, error: PageFlow.message(for: .invalidCode))
+                return flow.secondFactorPage(next, mfaToken: mfaToken, methods: PageFlow.secondFactorMethods(context.parameters),
+                                             context: context, error: PageFlow.message(for: .invalidCode))
             } catch let error as PortcullisError {
                 return flow.loginPage(next, context: context, error: PageFlow.message(for: error))
             }
         }
-    }
-
-    /// What the second-factor forms carry: the continuation, the `mfa_token`, and the methods the
-    /// page offers (only which buttons show; every method checks the user's factors itself).
-    static func carried(_ next: PageFlow.Continuation, mfaToken: String, methods: [String]) -> [(String, String)] {
-        PageFlow.carried(next) + [("mfa_token", mfaToken), ("methods", methods.joined(separator: " "))]
-    }
-
-    /// The methods a second-factor form carried (`totp` when none).
-    static func methods(_ form: FormParameters) -> [String] {
-        let methods = (form["methods"] ?? "").split(separator: " ").map(String.init).filter { ["totp", "webauthn"].contains($0) }
-        return methods.isEmpty ? ["totp"] : methods
     }
 }
