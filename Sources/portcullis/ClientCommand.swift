@@ -107,10 +107,11 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one client.")
-        @Argument var id: String
+        @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The client's id (one; it may start with \"-\").", valueName: "id")) var captured: [String]
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
+            let id = try GeneratedIdentifier.one(of: captured, named: "id")
             let row = ClientRow(try await ClientAdministration(store: try options.openStore()).show(id: id))
             if options.json { try printJSON(row) } else { row.printText() }
         }
@@ -118,10 +119,11 @@ struct ClientCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a client with its codes, consents and refresh tokens.")
-        @Argument var id: String
+        @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The client's id (one; it may start with \"-\").", valueName: "id")) var captured: [String]
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
+            let id = try GeneratedIdentifier.one(of: captured, named: "id")
             try await ClientAdministration(store: try options.openStore()).delete(id: id)
             report(options, ["client_id": id, "result": "deleted"])
         }

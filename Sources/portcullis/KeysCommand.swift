@@ -94,10 +94,11 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Retire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Retire a key: it leaves the JWKS and verifies nothing.")
-        @Argument var kid: String
+        @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The key's id, as `keys list` shows it (one; it may start with \"-\").", valueName: "kid")) var captured: [String]
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
+            let kid = try GeneratedIdentifier.one(of: captured, named: "kid")
             let configuration = try options.configuration()
             if let stored = try await KeysCommand.storedKeys(configuration) {
                 try await stored.retire(kid: kid)

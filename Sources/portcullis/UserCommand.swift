@@ -148,10 +148,11 @@ struct UserCommand: AsyncParsableCommand {
     struct PasskeyRemove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "passkey-remove", abstract: "Remove one of a user's passkeys and end their sessions.")
         @Argument var name: String
-        @Argument(help: "The passkey's id, as `user passkeys` lists it.") var id: String
+        @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The passkey's id, as `user passkeys` lists it (one; it may start with \"-\").", valueName: "id")) var captured: [String]
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
+            let id = try GeneratedIdentifier.one(of: captured, named: "id")
             try await options.administration().removePasskey(name, id: id)
             report(options, ["username": name, "passkey": id, "result": "removed"])
         }

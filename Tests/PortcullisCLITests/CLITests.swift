@@ -35,25 +35,13 @@ struct CLI {
 
     @discardableResult
     func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments + ["--db", directory + "/db.sqlite", "--keys", directory + "/Keys", "--policies", directory + "/Policies"]
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PORTCULLIS_") }
         environment["PORTCULLIS_ARGON2_MEMORY_KIB"] = "1024"
         environment["PORTCULLIS_ARGON2_ITERATIONS"] = "1"
         environment.merge(extra) { $1 }
-        process.environment = environment
-        let input = Pipe(), output = Pipe(), error = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        let exit = try ChildProcess.run(Self.binary, arguments + ["--db", directory + "/db.sqlite", "--keys", directory + "/Keys", "--policies", directory + "/Policies"],
+                                        environment: environment, stdin: stdin)
+        return Result(status: exit.status, stdout: exit.stdout, stderr: exit.stderr)
     }
 
     func json(_ arguments: [String], stdin: String? = nil) throws -> Any {
@@ -214,6 +202,22 @@ struct CLI {
         #expect(try cli.run(["client", "show", "web"]).status != 0)
         let actions = (try cli.json(["audit"]) as? [[String: Any]])?.compactMap { $0["action"] as? String } ?? []
         #expect(actions.contains("client.add") && actions.contains("client.delete"))
+    }
+
+    /// Generated ids are base64url: about one in 32 starts with "-", which the argument parser reads as an option.
+    @Test func anIDThatStartsWithADashIsTakenAsTheID() throws {
+        let cli = CLI()
+        #expect(try cli.run(["client", "add", "App", "--id=-Ory8uotMZc-gui7v2bew", "--redirect-uri", "https://app.example/cb"]).status == 0)
+        let shown = try #require(try cli.json(["client", "show", "-Ory8uotMZc-gui7v2bew"]) as? [String: Any])
+        #expect(shown["client_id"] as? String == "-Ory8uotMZc-gui7v2bew")
+        let two = try cli.run(["client", "show", "-Ory8uotMZc-gui7v2bew", "other"])
+        #expect(two.status != 0 && two.stderr == "Error: expected one <id>, got 2: -Ory8uotMZc-gui7v2bew other\n")
+        #expect(try cli.run(["client", "delete", "-Ory8uotMZc-gui7v2bew"]).status == 0)
+        #expect(try cli.run(["client", "show", "-Ory8uotMZc-gui7v2bew"]).stderr == "Error: no client -Ory8uotMZc-gui7v2bew\n")
+        let passkey = try cli.run(["user", "passkey-remove", "nobody", "-Ory8uotMZc-gui7v2bew"])
+        #expect(passkey.stderr == "Error: no user nobody\n", "the id reached the command")
+        let retired = try cli.run(["keys", "retire", "-Ory8uotMZc-gui7v2bew"])
+        #expect(retired.status != 0 && !retired.stderr.contains("Missing expected argument"))
     }
 
     @Test func auditVerifyFindsAnEditedRowAndEraseKeepsTheChain() throws {
