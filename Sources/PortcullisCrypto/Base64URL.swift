@@ -40,6 +40,34 @@ public enum Base64URL {
     /// `decode` of the text's UTF-8 bytes.
     public static func decode(bytes input: some Collection<UInt8>) -> [UInt8]? {
         guard input.count % 4 != 1 else { return nil }
+        return Base64Alphabet.decode(input, reverse: reverse, requireZeroTail: true)
+    }
+}
+
+/// Base64 with padding (RFC 4648 section 4), as HTTP Basic credentials carry it.
+public enum Base64 {
+    private static let reverse: [Int8] = {
+        var table = [Int8](repeating: -1, count: 256)
+        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { table[Int(byte)] = Int8(index) }
+        return table
+    }()
+
+    /// Decodes padded base64: nil unless the length is a multiple of 4, `=` appears only as the
+    /// last one or two characters, and every other character is in the alphabet. Bits after the
+    /// last whole byte are ignored, as Foundation's `Data(base64Encoded:)` ignores them (it also
+    /// accepts `====` and `YW=j`, which this refuses).
+    public static func decode(padded input: some BidirectionalCollection<UInt8>) -> [UInt8]? {
+        guard input.count % 4 == 0 else { return nil }
+        let padding = input.reversed().prefix(2).prefix { $0 == UInt8(ascii: "=") }.count
+        return Base64Alphabet.decode(input.dropLast(padding), reverse: reverse, requireZeroTail: false)
+    }
+}
+
+/// The decoding loop both alphabets share.
+enum Base64Alphabet {
+    /// The bytes of `input` under `reverse` (-1: not in the alphabet); nil for a character outside
+    /// it, and with `requireZeroTail` for non-zero bits after the last whole byte.
+    static func decode(_ input: some Collection<UInt8>, reverse: [Int8], requireZeroTail: Bool) -> [UInt8]? {
         var output: [UInt8] = []
         output.reserveCapacity(input.count * 3 / 4)
         var accumulator: UInt32 = 0
@@ -54,7 +82,7 @@ public enum Base64URL {
                 output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
             }
         }
-        guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        guard !requireZeroTail || accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
         return output
     }
 }

@@ -10,6 +10,10 @@ typealias LivenessMemory = ReadMemory<LivenessQuestion, [String]?>
 /// decoding and the JSON lists in it).
 typealias ClientMemory = ReadMemory<String, OAuthClient?>
 
+/// Each address's lockout end (seconds since 1970) while the file does not change: every client
+/// authentication and login asks, and almost always gets "none".
+typealias AddressLockMemory = ReadMemory<String, Double?>
+
 /// Answers of one kind of read kept in memory while the database does not change, so that a
 /// repeated read costs a hash lookup and one `PRAGMA data_version` instead of the read.
 ///
@@ -30,9 +34,10 @@ final class ReadMemory<Question: Hashable & Sendable, Answer: Sendable>: Sendabl
     private let state = Mutex(State())
     private let dataVersion: DataVersion
 
-    init(path: String, capacity: Int = 10_000) throws {
+    /// A memory forgetting everything whenever `dataVersion` changes (memories of one file share it).
+    init(watching dataVersion: DataVersion, capacity: Int = 10_000) {
         self.capacity = capacity
-        dataVersion = try DataVersion(path: path)
+        self.dataVersion = dataVersion
     }
 
     /// Answers kept now (for tests).

@@ -13,9 +13,12 @@ extension SQLiteStore {
     }
 
     private func readAddressLockedUntil(key: String) throws -> Date? {
-        // Every login, refresh and client authentication asks: a hot reader, not the pool's.
-        try hotReaders.read { db in
-            try Double.fetchOne(db.cachedStatement(sql: "SELECT locked_until FROM address_throttles WHERE key = ?"), arguments: [key])
+        // Every login, refresh and client authentication asks: from memory while the file is
+        // unchanged, else on a hot reader, not the pool's.
+        try addressLockMemory.answer(key) {
+            try hotReaders.read { db in
+                try Double.fetchOne(db.cachedStatement(sql: "SELECT locked_until FROM address_throttles WHERE key = ?"), arguments: [key])
+            }
         }.map(Date.init(timeIntervalSince1970:))
     }
 

@@ -14,6 +14,8 @@ public final class SQLiteStore: PortcullisStore {
     let livenessMemory: LivenessMemory
     /// Clients by id while the file does not change (see `ReadMemory`).
     let clientMemory: ClientMemory
+    /// Addresses' lockouts while the file does not change.
+    let addressLockMemory: AddressLockMemory
 
     /// Opens (creating when missing) the database at `path` and migrates it.
     ///
@@ -34,8 +36,10 @@ public final class SQLiteStore: PortcullisStore {
         pool = try DatabasePool(path: path, configuration: configuration)
         try Migrations.migrator.migrate(pool)
         hotReaders = try HotReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
-        livenessMemory = try LivenessMemory(path: path)
-        clientMemory = try ClientMemory(path: path, capacity: 1_000)
+        let dataVersion = try DataVersion(path: path)
+        livenessMemory = LivenessMemory(watching: dataVersion)
+        clientMemory = ClientMemory(watching: dataVersion, capacity: 1_000)
+        addressLockMemory = AddressLockMemory(watching: dataVersion)
     }
 
     /// The underlying GRDB writer, for tests that inspect the raw tables.

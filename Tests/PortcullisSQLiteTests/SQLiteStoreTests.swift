@@ -179,4 +179,25 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         #expect(try lookup() == nil, "a client deleted by another connection (the CLI) is gone at once")
         #expect(try await server.client(id: "app") == nil, "the waiting lookup agrees")
     }
+
+    @Test func anAddressLockedByAnotherConnectionIsLockedAtTheNextCheck() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-memory-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("test.db").path
+        let server = try SQLiteStore(path: path)
+        let replica = try SQLiteStore(path: path)
+        func lockedUntil() throws -> Date? {
+            guard case .answered(let until) = try server.addressLockedUntilImmediately(key: "198.51.100.7") else {
+                Issue.record("SQLite always answers at once")
+                return nil
+            }
+            return until
+        }
+        #expect(try lockedUntil() == nil)
+        #expect(try lockedUntil() == nil)
+        #expect(server.addressLockMemory.count == 1, "the answer is remembered while nothing changes")
+        let state = try await replica.recordAddressFailure(key: "198.51.100.7", at: now, rule: AddressThrottleRule(limit: 1))
+        let until = try #require(state.lockedUntil)
+        #expect(try lockedUntil() == until, "a lock committed by another connection holds at the next check")
+        #expect(try await server.addressLockedUntil(key: "198.51.100.7") == until, "the waiting check agrees")
+    }
 }

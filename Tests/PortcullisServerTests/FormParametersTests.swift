@@ -26,3 +26,34 @@ import Testing
         #expect(throws: OAuthError.self) { try FormParameters(parsing: "a=1&a=2") }
     }
 }
+
+@Suite struct BasicCredentialsTests {
+    private func credentials(_ header: String, form: String = "") throws(OAuthError) -> ClientCredentials {
+        try OAuthController.credentials(authorization: header, form: try FormParameters(parsing: form))
+    }
+
+    /// RFC 6749 section 2.3.1: id and secret form-encoded, then joined by `:` and base64-encoded;
+    /// the scheme in any case (RFC 9110 section 11.1), spaces or tabs around the credentials.
+    @Test func readsIDAndSecretWhateverTheSchemesCaseAndTheBlanksAround() throws {
+        let encoded = Data("my%20app:s%3Acret+x".utf8).base64EncodedString()
+        for header in ["Basic \(encoded)", "basic \(encoded)", "BASIC \(encoded)", "bAsIc \t\(encoded) \t"] {
+            let read = try credentials(header)
+            #expect(read == ClientCredentials(clientID: "my app", secret: "s:cret x", viaBasic: true), "\(header)")
+        }
+    }
+
+    /// Another scheme is not Basic: the form's credentials count instead.
+    @Test func anotherSchemeLeavesTheFormsCredentials() throws {
+        for header in ["Bearer abc", "Basi", "Basic", "Basicx YTpi", "Basic\u{0}YTpi"] {
+            #expect(try credentials(header, form: "client_id=web") == ClientCredentials(clientID: "web", secret: nil, viaBasic: false), "\(header.debugDescription)")
+        }
+    }
+
+    /// Bad base64, no colon, bytes that are not UTF-8 or a broken escape: `invalid_client`.
+    @Test func malformedCredentialsAreInvalidClient() {
+        let notUTF8 = Data([0x61, 0x3A, 0xFF]).base64EncodedString()
+        for encoded in ["YTpi=", "====", "YW=j", Data("no-colon".utf8).base64EncodedString(), notUTF8, Data("a%zz:b".utf8).base64EncodedString(), "YT pi"] {
+            #expect(throws: OAuthError.self, "\(encoded)") { try credentials("Basic \(encoded)") }
+        }
+    }
+}

@@ -23,10 +23,10 @@ package struct OAuthController: Sendable {
 
     /// Client credentials from an `Authorization` field or the form.
     static func credentials(authorization: String?, form: FormParameters) throws(OAuthError) -> ClientCredentials {
-        if let header = authorization, header.lowercased().hasPrefix("basic ") {
-            guard let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-                  let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":"),
-                  let id = FormParameters.decode(text[..<colon]), let secret = FormParameters.decode(text[text.index(after: colon)...]) else {
+        if let header = authorization, let encoded = basicCredentials(header) {
+            guard let bytes = Base64.decode(padded: encoded), let text = String(validating: bytes, as: UTF8.self),
+                  let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")),
+                  let id = FormParameters.decode(text[..<colon]), let secret = FormParameters.decode(text[text.utf8.index(after: colon)...]) else {
                 throw OAuthError(.invalidClient, "malformed Basic credentials")
             }
             guard form["client_secret"] == nil, form["client_id"] == nil || form["client_id"] == id else {
@@ -35,6 +35,20 @@ package struct OAuthController: Sendable {
             return ClientCredentials(clientID: id, secret: secret, viaBasic: true)
         }
         return ClientCredentials(clientID: form["client_id"], secret: form["client_secret"], viaBasic: false)
+    }
+
+    /// The encoded part of an `Authorization: Basic …` field (scheme matched in any case, spaces
+    /// and tabs around it dropped), nil for another scheme. Byte-wise: Foundation's trimming cost
+    /// a twentieth of an introspection.
+    static func basicCredentials(_ header: String) -> Substring.UTF8View? {
+        let scheme = "basic ".utf8
+        let utf8 = header.utf8
+        guard utf8.count >= scheme.count, zip(utf8, scheme).allSatisfy({ $0 == $1 || ($1 >= UInt8(ascii: "a") && $0 | 0x20 == $1) }) else { return nil }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var rest = Substring(header).utf8.dropFirst(scheme.count)
+        while let first = rest.first, isBlank(first) { rest = rest.dropFirst() }
+        while let last = rest.last, isBlank(last) { rest = rest.dropLast() }
+        return rest
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {

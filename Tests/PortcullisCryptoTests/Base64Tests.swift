@@ -1,0 +1,34 @@
+import Foundation
+import PortcullisCrypto
+import Testing
+
+@Suite struct Base64Tests {
+    /// RFC 4648 section 10's test vectors, padded.
+    @Test func rfc4648VectorsDecode() {
+        let vectors = ["": "", "Zg==": "f", "Zm8=": "fo", "Zm9v": "foo", "Zm9vYg==": "foob", "Zm9vYmE=": "fooba", "Zm9vYmFy": "foobar"]
+        for (encoded, decoded) in vectors {
+            #expect(Base64.decode(padded: encoded.utf8) == Array(decoded.utf8), "\(encoded)")
+        }
+    }
+
+    /// Whatever Foundation encodes (every length, every byte value, `+` and `/`), both decode alike.
+    @Test func decodesWhatFoundationEncodesAsFoundationDecodesIt() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<64 {
+            for _ in 0..<20 {
+                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let encoded = Data(bytes).base64EncodedString()
+                #expect(Base64.decode(padded: encoded.utf8) == bytes, "\(encoded)")
+                #expect(Data(base64Encoded: encoded).map(Array.init) == bytes)
+            }
+        }
+    }
+
+    /// Malformed input is refused, including forms Foundation accepts (`====` as one zero byte,
+    /// `=` inside the text).
+    @Test func refusesMalformedPadding() {
+        for text in ["YQ", "YQ=", "YWI", "Y===", "====", "YW=j", "YQ==YQ==", "YWI=YQ==", "Y WJ", "YWJj\n", "YWJ*", "-_-_"] {
+            #expect(Base64.decode(padded: text.utf8) == nil, "\(text.debugDescription)")
+        }
+    }
+}
