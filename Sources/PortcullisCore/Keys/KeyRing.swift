@@ -57,8 +57,12 @@ public struct KeyRing: Sendable {
 
 /// Hands out the current `KeyRing`, reloading it when the manifest on disk changes.
 ///
-/// A `stat` per call is the whole cost when nothing changed, so a `keys rotate` or
-/// `keys retire` by the CLI takes effect at the server's next request.
+/// A `keys rotate` or `keys retire` by the CLI takes effect at the server's next request. On
+/// Linux an inotify watch on the directory says whether anything changed (one non-blocking read
+/// per call); the manifest is `stat`ed only then, and at least once a second whatever the watch
+/// says (a file system that does not report changes, such as a network one). Elsewhere, when
+/// the watch cannot be set up or breaks, or when the manifest is a symbolic link (its target
+/// may change where the watch does not look), every call `stat`s the manifest.
 ///
 /// A change that cannot be loaded (a corrupt manifest, a missing key file) leaves the last good
 /// ring serving. The failure is reported once, with its reason, until it changes or a reload
@@ -71,11 +75,22 @@ public final class KeyRingProvider: KeyRingSource {
     /// Longest wait between two reload attempts.
     public static let maximumBackoff: Duration = .seconds(60)
 
+    /// Longest time the watch alone vouches for the manifest.
+    static let watchTrustedFor: Duration = .seconds(1)
+
     private struct State {
         var stamp: FileStamp?
         var ring: KeyRing
         /// Set while the manifest on disk cannot be loaded.
         var failure: Failure?
+        /// Looks at which the watch reported a change, so far.
+        var changesSeen = 0
+        /// Set when the watch reported a change that no `stat` has followed yet.
+        var mustCheck = false
+        /// Set once the watch stops reporting: every call `stat`s.
+        var watchBroken = false
+        /// When the manifest is next `stat`ed even if the watch saw nothing.
+        var nextCheck: ContinuousClock.Instant
     }
 
     private struct Failure {
@@ -88,6 +103,7 @@ public final class KeyRingProvider: KeyRingSource {
     private let report: @Sendable (String) -> Void
     private let now: @Sendable () -> ContinuousClock.Instant
     private let state: Mutex<State>
+    private let changes: DirectoryChanges?
 
     /// Loads the ring from `directory`.
     /// - Parameters:
@@ -104,7 +120,8 @@ public final class KeyRingProvider: KeyRingSource {
         self.report = reportReloadFailure ?? { Logger(label: "portcullis.keys").error("\($0)") }
         self.now = clock
         let stamp = directory.manifestStamp()
-        self.state = Mutex(State(stamp: stamp, ring: try directory.load(), failure: nil))
+        self.state = Mutex(State(stamp: stamp, ring: try directory.load(), failure: nil, nextCheck: clock() + Self.watchTrustedFor))
+        self.changes = SecureFile.isRegularFile(directory.manifestPath) ? DirectoryChanges.watch(directory.path) : nil
     }
 
     /// Nothing to do: `current` already sees every change to the manifest.
@@ -112,17 +129,24 @@ public final class KeyRingProvider: KeyRingSource {
 
     /// The current ring; if the manifest changed and cannot be loaded, the last good ring.
     public func current() -> KeyRing {
-        let (cachedStamp, cached, retryAt) = state.withLock { ($0.stamp, $0.ring, $0.failure?.retryAt) }
+        if let changes, let unchanged = unchangedRing(watchedBy: changes) { return unchanged }
+        let (cachedStamp, cached, retryAt, seen) = state.withLock { ($0.stamp, $0.ring, $0.failure?.retryAt, $0.changesSeen) }
         if let retryAt, now() < retryAt { return cached }
         let stamp = directory.manifestStamp()
         guard stamp != cachedStamp else {
-            // Back where the good ring came from (the bad change was undone): nothing left to retry.
-            if retryAt != nil { state.withLock { $0.failure = nil } }
+            state.withLock { state in
+                // Back where the good ring came from (the bad change was undone): nothing left to retry.
+                if retryAt != nil { state.failure = nil }
+                settle(&state, changesSeenBeforeStat: seen)
+            }
             return cached
         }
         do {
             let fresh = try directory.load()
-            state.withLock { $0 = State(stamp: stamp, ring: fresh, failure: nil) }
+            state.withLock { state in
+                (state.stamp, state.ring, state.failure) = (stamp, fresh, nil)
+                settle(&state, changesSeenBeforeStat: seen)
+            }
             return fresh
         } catch {
             // PortcullisError's description hides an internal failure's text (it is what clients see); the operator needs it.
@@ -138,5 +162,27 @@ public final class KeyRingProvider: KeyRingSource {
             }
             return cached
         }
+    }
+
+    /// The ring without a `stat`, when the watch saw nothing and no check is due; nil when the
+    /// manifest must be looked at. The watch is read under the lock, so a change one call read
+    /// leaves `mustCheck` set for every other call until a `stat` made after it settles it.
+    private func unchangedRing(watchedBy changes: DirectoryChanges) -> KeyRing? {
+        state.withLock { state in
+            switch changes.look() {
+            case .unchanged: break
+            case .changed: (state.changesSeen, state.mustCheck) = (state.changesSeen + 1, true)
+            case .broken: state.watchBroken = true
+            }
+            guard !state.mustCheck, !state.watchBroken, state.failure == nil, now() < state.nextCheck else { return nil }
+            return state.ring
+        }
+    }
+
+    /// After a `stat` (and load) that began when the watch had reported `changesSeenBeforeStat`
+    /// changes: the ring is current unless the watch reported another since.
+    private func settle(_ state: inout State, changesSeenBeforeStat seen: Int) {
+        if state.changesSeen == seen { state.mustCheck = false }
+        state.nextCheck = now() + Self.watchTrustedFor
     }
 }

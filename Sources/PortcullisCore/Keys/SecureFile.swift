@@ -45,6 +45,12 @@ enum SecureFile {
         return FileStamp(seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec), size: Int(info.st_size), inode: UInt64(info.st_ino))
     }
 
+    /// True when `path` is a regular file itself (not a symbolic link to one).
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+    }
+
     /// Creates a directory (and parents) with mode 0700 when missing.
     static func ensureDirectory(_ path: String) throws {
         guard !FileManager.default.fileExists(atPath: path) else { return }
