@@ -39,6 +39,11 @@ public enum Base64URL {
 
     /// `decode` of the text's UTF-8 bytes.
     public static func decode(bytes input: some Collection<UInt8>) -> [UInt8]? {
+        decode(bytes: ArraySlice(input))
+    }
+
+    /// `decode` of bytes in an array (the generic one, not specialised across modules, cost twice as much).
+    public static func decode(bytes input: ArraySlice<UInt8>) -> [UInt8]? {
         guard input.count % 4 != 1 else { return nil }
         return Base64Alphabet.decode(input, reverse: reverse, requireZeroTail: true)
     }
@@ -56,10 +61,11 @@ public enum Base64 {
     /// last one or two characters, and every other character is in the alphabet. Bits after the
     /// last whole byte are ignored, as Foundation's `Data(base64Encoded:)` ignores them (it also
     /// accepts `====` and `YW=j`, which this refuses).
-    public static func decode(padded input: some BidirectionalCollection<UInt8>) -> [UInt8]? {
+    public static func decode(padded input: ArraySlice<UInt8>) -> [UInt8]? {
         guard input.count % 4 == 0 else { return nil }
-        let padding = input.reversed().prefix(2).prefix { $0 == UInt8(ascii: "=") }.count
-        return Base64Alphabet.decode(input.dropLast(padding), reverse: reverse, requireZeroTail: false)
+        var end = input.endIndex
+        while end > input.startIndex, input.endIndex - end < 2, input[end - 1] == UInt8(ascii: "=") { end -= 1 }
+        return Base64Alphabet.decode(input[..<end], reverse: reverse, requireZeroTail: false)
     }
 }
 
@@ -67,7 +73,7 @@ public enum Base64 {
 enum Base64Alphabet {
     /// The bytes of `input` under `reverse` (-1: not in the alphabet); nil for a character outside
     /// it, and with `requireZeroTail` for non-zero bits after the last whole byte.
-    static func decode(_ input: some Collection<UInt8>, reverse: [Int8], requireZeroTail: Bool) -> [UInt8]? {
+    static func decode(_ input: ArraySlice<UInt8>, reverse: [Int8], requireZeroTail: Bool) -> [UInt8]? {
         var output: [UInt8] = []
         output.reserveCapacity(input.count * 3 / 4)
         var accumulator: UInt32 = 0

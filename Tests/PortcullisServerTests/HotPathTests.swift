@@ -359,3 +359,27 @@ final class RawConnection: @unchecked Sendable {
         return RawResponse(statusLine: head[0], headers: headers, body: body)
     }
 }
+
+@Suite struct IntrospectionAnswerTests {
+    /// Written in sorted key order, as `JSONEncoder` with sorted keys writes them, whether every
+    /// member is a known one (looked up in order) or not (sorted).
+    @Test func membersAreWrittenInSortedKeyOrder() throws {
+        #expect(HotAnswers.introspectionMemberOrder == HotAnswers.introspectionMemberOrder.sorted())
+        var members: [String: IntrospectionValue] = [
+            "active": .bool(true), "aud": .strings(["a", "b"]), "client_id": .string("app"), "exp": .int(20), "iat": .int(10),
+            "iss": .string("https://id.example"), "jti": .string("j"), "nbf": .int(10), "roles": .strings(["viewer"]),
+            "scope": .string("openid"), "sid": .string("s"), "sub": .string("u1"), "token_type": .string("Bearer"), "username": .string("alice"),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func written(_ members: [String: IntrospectionValue]?) -> String {
+            String(buffer: HotAnswers.introspectionAnswer(members).body)
+        }
+        #expect(written(members) == String(decoding: try encoder.encode(members), as: UTF8.self))
+        members["username"] = nil
+        members["zz_extra"] = .string("x")
+        members["aa_extra"] = .bool(false)
+        #expect(written(members) == String(decoding: try encoder.encode(members), as: UTF8.self), "unknown names: sorted")
+        #expect(written(nil) == #"{"active":false}"#)
+    }
+}

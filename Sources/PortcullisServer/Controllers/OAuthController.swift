@@ -24,7 +24,7 @@ package struct OAuthController: Sendable {
     /// Client credentials from an `Authorization` field or the form.
     static func credentials(authorization: String?, form: FormParameters) throws(OAuthError) -> ClientCredentials {
         if let header = authorization, let encoded = basicCredentials(header) {
-            guard let bytes = Base64.decode(padded: encoded), let text = String(validating: bytes, as: UTF8.self),
+            guard let bytes = Base64.decode(padded: ArraySlice(encoded)), let text = String(validating: bytes, as: UTF8.self),
                   let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")),
                   let id = FormParameters.decode(text[..<colon]), let secret = FormParameters.decode(text[text.utf8.index(after: colon)...]) else {
                 throw OAuthError(.invalidClient, "malformed Basic credentials")

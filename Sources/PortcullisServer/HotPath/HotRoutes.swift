@@ -298,10 +298,17 @@ struct HotAnswers: Sendable {
         }
     }
 
+    /// Every member `TokenIntrospection` answers with, sorted.
+    static let introspectionMemberOrder = ["active", "aud", "client_id", "exp", "iat", "iss", "jti", "nbf", "roles", "scope", "sid", "sub",
+                                           "token_type", "username"]
+
     /// The members in key order (the bytes `JSONEncoder` with sorted keys wrote), `no-store` and `Pragma: no-cache`.
     static func introspectionAnswer(_ members: [String: IntrospectionValue]?) -> PlainResponse {
         var writer = JSONObjectWriter()
-        for (name, value) in (members ?? ["active": .bool(false)]).sorted(by: { $0.key < $1.key }) {
+        let members = members ?? ["active": .bool(false)]
+        // The names introspection answers with, in order: looked up instead of sorted.
+        let known = Self.introspectionMemberOrder.compactMap { name in members[name].map { (key: name, value: $0) } }
+        for (name, value) in known.count == members.count ? known : members.sorted(by: { $0.key < $1.key }) {
             switch value {
             case .bool(let flag): writer.add(key: name, flag)
             case .string(let text): writer.add(key: name, text)
