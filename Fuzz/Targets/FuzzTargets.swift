@@ -13,10 +13,29 @@ public enum FuzzTargets {
     /// Fixed keys: one per algorithm, so verification runs its real code paths.
     static let keys: [SigningKey] = [JWSAlgorithm.es256, .edDSA, .rs256].map { try! SigningKey.generate($0) }
 
-    /// JWS compact parsing and verification, JWK import, base64url and base32 decoding.
+    /// JWS compact parsing and verification, JWK import, base64url and base32 decoding, and the
+    /// strict decoders of a JWS header and of access-token claims, checked against Foundation's:
+    /// what they accept, Foundation reads the same way (they are stricter, never more lenient).
     public static func jws(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         _ = try? JWS.parse(text)
+        if let header = try? JWSHeader(strictJSON: bytes) {
+            do {
+                let theirs = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+                precondition(theirs?["alg"] as? String == header.alg && theirs?["crit"] == nil, "header read differently")
+                precondition(theirs?["kid"] as? String == header.kid && theirs?["typ"] as? String == header.typ, "kid or typ read differently")
+            } catch {
+                precondition(isNumberRangeRefusal(error), "JSONSerialization refused an accepted header: \(error)")
+            }
+        }
+        if let claims = try? AccessTokenClaims(strictJSON: bytes) {
+            do {
+                let theirs = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(bytes))
+                precondition(theirs == claims, "claims read differently")
+            } catch {
+                precondition((try? JSONSerialization.jsonObject(with: Data(bytes))) == nil, "JSONDecoder refused accepted claims: \(error)")
+            }
+        }
         for key in keys {
             _ = try? JWS.verify(text) { _ in key }
         }
@@ -25,6 +44,12 @@ public enum FuzzTargets {
         }
         _ = Base64URL.decode(text)
         _ = Base32.decode(text)
+    }
+
+    /// Whether `JSONSerialization` refused only a number beyond a `Double` (`1e400`): RFC 8259 lets
+    /// a parser refuse those, and the strict reader accepts them where it reads no number.
+    static func isNumberRangeRefusal(_ error: any Error) -> Bool {
+        ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "").contains("is not representable")
     }
 
     /// Policy files: the first byte picks YAML or CSV; a policy that compiles answers a question
@@ -75,8 +100,7 @@ public enum FuzzTargets {
         }
         let theirs: Any
         do { theirs = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
-            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? ""
-            precondition(reason.contains("is not representable"), "JSONSerialization refused an accepted body: \(reason)")
+            precondition(isNumberRangeRefusal(error), "JSONSerialization refused an accepted body: \(error)")
             return
         }
         guard let theirs = theirs as? [String: Any] else { preconditionFailure("JSONSerialization read no object") }

@@ -46,7 +46,8 @@ public enum JWS {
         return signingInput + "." + Base64URL.encode(signature)
     }
 
-    /// Parses strictly: three base64url parts, a JSON header with a string `alg`, no `crit`.
+    /// Parses strictly: three base64url parts, a JSON header with a string `alg`, no `crit`
+    /// (`JWSHeader(strictJSON:)`).
     public static func parse(_ compact: String) throws -> Parsed {
         guard compact.utf8.count <= maximumLength else { throw CryptoError.malformed("token too long") }
         // On the UTF-8 bytes: splitting the String itself walks grapheme clusters.
@@ -60,20 +61,7 @@ public enum JWS {
               let signature = Base64URL.decode(bytes: bytes[(second + 1)...]) else {
             throw CryptoError.malformed("not base64url")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any],
-              let alg = object["alg"] as? String else {
-            throw CryptoError.malformed("header is not a JSON object with alg")
-        }
-        guard object["crit"] == nil else { throw CryptoError.malformed("unsupported crit header") }
-        // One parse: `kid` and `typ` are strings when present (null counts as absent).
-        func optionalString(_ name: String) throws -> String? {
-            switch object[name] {
-            case nil, is NSNull: return nil
-            case let value as String: return value
-            default: throw CryptoError.malformed("header members have wrong types")
-            }
-        }
-        let header = JWSHeader(alg: alg, kid: try optionalString("kid"), typ: try optionalString("typ"))
+        let header = try JWSHeader(strictJSON: headerBytes)
         let signingInput = Array(bytes[..<second])
         return Parsed(header: header, payload: payload, signingInput: signingInput, signature: signature)
     }

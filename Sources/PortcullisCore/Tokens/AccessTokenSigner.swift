@@ -53,12 +53,7 @@ public struct AccessTokenSigner: Sendable {
         guard parsed.header.typ?.lowercased() == Self.tokenType else {
             throw PortcullisError.invalidToken("not an access token")
         }
-        let claims: AccessTokenClaims
-        do {
-            claims = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(payload))
-        } catch {
-            throw PortcullisError.invalidToken("malformed claims")
-        }
+        let claims = try AccessTokenClaims(strictJSON: payload)
         guard claims.iss == issuer else { throw PortcullisError.invalidToken("wrong issuer") }
         guard claims.exp + Self.leeway > seconds else { throw PortcullisError.invalidToken("expired") }
         guard Self.isInTimeWindow(claims, now: seconds) else { throw PortcullisError.invalidToken("not yet valid") }

@@ -1,5 +1,6 @@
 package import NIOCore
 package import PortcullisCore
+import PortcullisCrypto
 
 extension StrictJSONObject {
     /// Reads the readable bytes of a request body in place (no copy).

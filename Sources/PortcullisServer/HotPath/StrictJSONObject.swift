@@ -1,3 +1,9 @@
+package import PortcullisCrypto
+
+/// Why a body was refused or a field of it cannot be used. Defined beside the reader in
+/// PortcullisCrypto, named here so that the server's code and tests need not import it.
+package typealias StrictJSONError = PortcullisCrypto.StrictJSONError
+
 /// The string fields of a request body that must be exactly one JSON object (RFC 8259), read
 /// without Foundation or Codable for the hot routes (`/v1/token/verify`, `/v1/authorize`).
 ///
@@ -22,43 +28,18 @@ package struct StrictJSONObject: Sendable {
     /// The server's body limit (`PortcullisRequestContext.bodyLimit`), the default size bound.
     package static let defaultMaximumBytes = 64 * 1024
     /// Levels of arrays and objects allowed, the body's object being level 1.
-    package static let maximumDepth = 8
+    package static let maximumDepth = StrictJSONReader.maximumDepth
     /// Members allowed in the body's object.
-    package static let maximumMembers = 64
+    package static let maximumMembers = StrictJSONReader.maximumMembers
 
     /// What a member that is not a string holds, for the error that names it.
-    package enum Kind: Sendable, Equatable {
-        /// A number.
-        case number
-        /// `true` or `false`.
-        case boolean
-        /// An array.
-        case array
-        /// An object.
-        case object
-
-        var withArticle: String {
-            switch self {
-            case .number: "a number"
-            case .boolean: "a boolean"
-            case .array: "an array"
-            case .object: "an object"
-            }
-        }
-    }
+    package typealias Kind = StrictJSONKind
 
     /// A top-level member's value, as far as anyone reads it.
-    enum Value: Sendable, Equatable {
-        case string(String)
-        case null
-        case other(Kind)
-    }
+    typealias Value = StrictJSONValue
 
     /// A top-level member, in body order.
-    struct Member: Sendable {
-        let key: String
-        let value: Value
-    }
+    typealias Member = (key: String, value: Value)
 
     /// At most `maximumMembers`; looked up linearly (bodies have two to five members).
     let members: [Member]
@@ -70,7 +51,12 @@ package struct StrictJSONObject: Sendable {
     package init(parsing bytes: UnsafeRawBufferPointer, maximumBytes: Int = defaultMaximumBytes) throws(StrictJSONError) {
         guard bytes.count <= maximumBytes else { throw .tooLarge(limit: maximumBytes) }
         var reader = StrictJSONReader(bytes)
-        members = try reader.readObject()
+        var members: [Member] = []
+        try reader.readObject { key, reader throws(StrictJSONError) in
+            if members.isEmpty { members.reserveCapacity(4) }
+            members.append((key, try reader.readValue()))
+        }
+        self.members = members
     }
 
     /// Reads a body held in any collection of bytes (contiguous ones are not copied).
@@ -111,9 +97,6 @@ package struct StrictJSONObject: Sendable {
         return nil
     }
 
-    /// Byte equality: JSON names are sequences of code points, and `String ==` would also equate
-    /// canonically equivalent ones (`é` and `e` + U+0301).
-    static func sameBytes(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
-    }
+    /// Byte equality of member names (`StrictJSONReader.sameBytes`).
+    static func sameBytes(_ a: String, _ b: String) -> Bool { StrictJSONReader.sameBytes(a, b) }
 }

@@ -1,75 +1,105 @@
-/// The byte-level reader behind `StrictJSONObject`: one pass over borrowed bytes, recursion bounded
-/// by `StrictJSONObject.maximumDepth`, and no allocation but the kept strings (plus one scratch
-/// buffer when a string has escapes).
-struct StrictJSONReader {
-    private let bytes: UnsafeRawBufferPointer
-    private var offset = 0
+/// A strict, byte-level JSON reader (RFC 8259) of one object, without Foundation or Codable: the
+/// grammar behind the server's request bodies (`StrictJSONObject`), the JWS protected header
+/// (`JWSHeader(strictJSON:)`) and access-token claims.
+///
+/// Strict where `JSONDecoder` is lenient: only UTF-8 (no byte order mark, no UTF-16), one object
+/// and nothing after it, duplicate member names refused (compared after decoding escapes, byte for
+/// byte), lone surrogate escapes and raw control characters refused, numbers and literals exactly
+/// as the grammar has them. Depth and member count are bounded, so the work is linear in the input.
+///
+/// One pass over borrowed bytes, recursion bounded by `maximumDepth`, and no allocation but the
+/// member names, the kept strings (plus one scratch buffer when a string has escapes). The caller reads
+/// each top-level member's value with one of the value readers (`StrictJSONReader+Values.swift`):
+///
+/// ```swift
+/// var reader = StrictJSONReader(bytes)
+/// var members: [(String, StrictJSONValue)] = []
+/// try reader.readObject { key, reader throws(StrictJSONError) in members.append((key, try reader.readValue())) }
+/// ```
+package struct StrictJSONReader {
+    /// Levels of arrays and objects allowed, the outer object being level 1.
+    package static let maximumDepth = 8
+    /// Members allowed in the outer object.
+    package static let maximumMembers = 64
+
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
     /// Decoded bytes of a string with escapes; reused from string to string.
     private var scratch: [UInt8] = []
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    /// A reader of `bytes`, which must outlive it.
+    package init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
     // ASCII bytes of the grammar.
-    private static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-    private static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
-    private static let openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]")
+    static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+    static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
+    static let openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]")
     private static let comma = UInt8(ascii: ","), colon = UInt8(ascii: ":")
-    private static let minus = UInt8(ascii: "-"), plus = UInt8(ascii: "+"), dot = UInt8(ascii: ".")
-    private static let zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9")
+    static let minus = UInt8(ascii: "-"), plus = UInt8(ascii: "+"), dot = UInt8(ascii: ".")
+    static let zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9")
 
-    /// The whole body: whitespace, one object, whitespace, end.
-    mutating func readObject() throws(StrictJSONError) -> [StrictJSONObject.Member] {
+    /// Reads the whole input: whitespace, one object, whitespace, end. For each member of the
+    /// object, in order, `readMember` gets its decoded name and this reader at its value, and must
+    /// read that value with exactly one of the value readers (`readValue()`, `skipValue()`,
+    /// `readInt64()`, `readStrings(acceptingOne:)`). At most `maximumMembers` members, no two
+    /// with the same name.
+    ///
+    /// Not generic over what `readMember` keeps: a generic call from another module runs
+    /// unspecialized, and cost the claims decoder a third of its time.
+    package mutating func readObject(_ readMember: (String, inout StrictJSONReader) throws(StrictJSONError) -> Void) throws(StrictJSONError) {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { throw .malformed(.byteOrderMark, offset: 0) }
         skipWhitespace()
         guard offset < bytes.count, bytes[offset] == Self.openBrace else { throw .notAnObject }
-        let members = try readMembers()
+        try readMembers(readMember)
         skipWhitespace()
         guard offset == bytes.count else { throw .malformed(.trailingBytes, offset: offset) }
-        return members
     }
 
-    /// The top-level object's members, at `{`; strings decoded, other values validated and skipped.
-    private mutating func readMembers() throws(StrictJSONError) -> [StrictJSONObject.Member] {
+    /// The outer object's members, at `{`.
+    private mutating func readMembers(_ readMember: (String, inout StrictJSONReader) throws(StrictJSONError) -> Void) throws(StrictJSONError) {
         offset += 1
-        var members: [StrictJSONObject.Member] = []
         skipWhitespace()
         if try peek() == Self.closeBrace {
             offset += 1
-            return members
+            return
         }
-        members.reserveCapacity(4)
+        var keys: [String] = []
+        keys.reserveCapacity(4)
         while true {
             guard try peek() == Self.quote else { throw unexpected() }
             let key = try readString(decoding: true)
             try expectColon()
-            let value = try readMemberValue()
-            for member in members where StrictJSONObject.sameBytes(member.key, key) { throw .duplicateKey(key) }
-            guard members.count < StrictJSONObject.maximumMembers else { throw .tooManyMembers(limit: StrictJSONObject.maximumMembers) }
-            members.append(.init(key: key, value: value))
-            guard try endOfMember(closing: Self.closeBrace) else { return members }
+            let valueStart = offset
+            try readMember(key, &self)
+            // Reading nothing would let `{"a":}` through.
+            precondition(offset > valueStart, "readObject's readMember must read the member's value")
+            for seen in keys where Self.sameBytes(seen, key) { throw .duplicateKey(key) }
+            guard keys.count < Self.maximumMembers else { throw .tooManyMembers(limit: Self.maximumMembers) }
+            keys.append(key)
+            guard try endOfMember(closing: Self.closeBrace) else { return }
         }
     }
 
-    /// A top-level member's value: a decoded string, `null`, or the kind of anything else (validated).
-    private mutating func readMemberValue() throws(StrictJSONError) -> StrictJSONObject.Value {
-        if try peek() == Self.quote { return .string(try readString(decoding: true)) }
-        return try skipValue(depth: 1).map(StrictJSONObject.Value.other) ?? .null
+    /// Byte equality: JSON names are sequences of code points, and `String ==` would also equate
+    /// canonically equivalent ones (`é` and `e` + U+0301).
+    package static func sameBytes(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
     }
 
     /// Validates one value of any type at `offset` and moves past it; returns its kind, nil for a
     /// string or `null`. `depth` is the level of the container holding it; a nested array or object
     /// is one level deeper.
     @discardableResult
-    private mutating func skipValue(depth: Int) throws(StrictJSONError) -> StrictJSONObject.Kind? {
+    mutating func skipValue(depth: Int) throws(StrictJSONError) -> StrictJSONKind? {
         switch try peek() {
         case Self.quote:
             _ = try readString(decoding: false)
             return nil
         case Self.openBrace, Self.openBracket:
             let closing = bytes[offset] == Self.openBrace ? Self.closeBrace : Self.closeBracket
-            guard depth < StrictJSONObject.maximumDepth else { throw .tooDeep(limit: StrictJSONObject.maximumDepth) }
+            guard depth < Self.maximumDepth else { throw .tooDeep(limit: Self.maximumDepth) }
             offset += 1
             skipWhitespace()
             if try peek() == closing {
@@ -104,7 +134,7 @@ struct StrictJSONReader {
 
     /// After a member or element: true at `,` (moved past it and whitespace), false at `closing`
     /// (moved past it).
-    private mutating func endOfMember(closing: UInt8) throws(StrictJSONError) -> Bool {
+    mutating func endOfMember(closing: UInt8) throws(StrictJSONError) -> Bool {
         skipWhitespace()
         switch try peek() {
         case Self.comma:
@@ -134,7 +164,7 @@ struct StrictJSONReader {
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, refused with the number's offset.
-    private mutating func skipNumber() throws(StrictJSONError) {
+    mutating func skipNumber() throws(StrictJSONError) {
         let start = offset
         if bytes[offset] == Self.minus { offset += 1 }
         guard offset < bytes.count, isDigit(bytes[offset]) else { throw .malformed(.invalidNumber, offset: start) }
@@ -157,7 +187,7 @@ struct StrictJSONReader {
         }
     }
 
-    private func isDigit(_ byte: UInt8) -> Bool { byte &- Self.zero < 10 }
+    func isDigit(_ byte: UInt8) -> Bool { byte &- Self.zero < 10 }
 
     private mutating func skipDigits() {
         while offset < bytes.count, isDigit(bytes[offset]) { offset += 1 }
@@ -165,7 +195,7 @@ struct StrictJSONReader {
 
     /// A string at its opening quote; moves past the closing one. Returns the decoded text when
     /// `decoding`, else only validates it (and returns "").
-    private mutating func readString(decoding: Bool) throws(StrictJSONError) -> String {
+    mutating func readString(decoding: Bool) throws(StrictJSONError) -> String {
         offset += 1
         var runStart = offset
         var escaped = false
@@ -313,17 +343,17 @@ struct StrictJSONReader {
     }
 
     /// The byte at `offset`.
-    private func peek() throws(StrictJSONError) -> UInt8 {
+    func peek() throws(StrictJSONError) -> UInt8 {
         guard offset < bytes.count else { throw .malformed(.unexpectedEnd, offset: offset) }
         return bytes[offset]
     }
 
     /// The error for the byte at `offset`: unexpected, or the end.
-    private func unexpected() -> StrictJSONError {
+    func unexpected() -> StrictJSONError {
         .malformed(offset < bytes.count ? .unexpectedByte : .unexpectedEnd, offset: offset)
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while offset < bytes.count {
             switch bytes[offset] {
             case 0x20, 0x0A, 0x0D, 0x09: offset += 1

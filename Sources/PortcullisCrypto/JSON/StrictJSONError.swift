@@ -1,7 +1,9 @@
-/// Why a request body was refused by `StrictJSONObject`, or why a field of it cannot be used.
+/// Why bytes were refused by `StrictJSONReader`, or why a field of a `StrictJSONObject` (the
+/// server's request bodies) cannot be used.
 ///
-/// `description` is the `error_description` of the 400 answer: short, and never more than a
-/// bounded echo of the body (offsets, the caller's own field names, a duplicate key cut to 64 bytes).
+/// `description` is the server's `error_description` of the 400 answer (docs/API.md), hence "the
+/// body": short, and never more than a bounded echo of the body (offsets, the caller's own field
+/// names, a duplicate key cut to 64 bytes). Token and header decoding map these to their own errors.
 package enum StrictJSONError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The bytes are not JSON (RFC 8259); `offset` counts bytes from the start of the body.
     case malformed(Problem, offset: Int)
@@ -18,7 +20,7 @@ package enum StrictJSONError: Error, Equatable, Sendable, CustomStringConvertibl
     /// A required field is absent or `null`.
     case missing(String)
     /// A field the caller reads as a string holds another kind of value.
-    case notAString(String, found: StrictJSONObject.Kind)
+    case notAString(String, found: StrictJSONKind)
 
     /// The ways bytes fail to be JSON.
     package enum Problem: Sendable, Equatable {
