@@ -55,7 +55,11 @@ TEST_POSTGRES_DIR := .build-postgres
 test: test-deps
 	PORTCULLIS_TEST_POSTGRES_DIR=$(TEST_POSTGRES_DIR) scripts/with-test-postgres.sh $(MAKE) --no-print-directory swift-test interop compose-check
 
+# Every server the tests build watches its keys directory with one inotify instance; the kernel's
+# default of 128 per user runs out when the suites run in parallel, so raise it when we may.
 swift-test:
+	@[ "$$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 1024)" -ge 1024 ] || \
+	  sysctl -q -w fs.inotify.max_user_instances=1024 2>/dev/null || echo "note: cannot raise fs.inotify.max_user_instances"
 	$(SWIFT) test $(SWIFT_BUILD_FLAGS)
 
 $(PYTHON): Tests/interop/requirements.txt
