@@ -30,15 +30,7 @@ extension JWSHeader {
             throw .malformed("header is not a JSON object with alg")
         }
         guard !hasCrit else { throw .malformed("unsupported crit header") }
-        self.init(alg: algorithm, kid: try Self.optionalString(kid), typ: try Self.optionalString(typ))
-    }
-
-    /// A member that is a string when present: nil when absent or `null`.
-    private static func optionalString(_ value: StrictJSONValue?) throws(CryptoError) -> String? {
-        switch value {
-        case nil, .null?: nil
-        case .string(let text)?: text
-        case .other?: throw .malformed("header members have wrong types")
-        }
+        let wrongType = { (_: StrictJSONKind) in CryptoError.malformed("header members have wrong types") }
+        self.init(alg: algorithm, kid: try (kid ?? .null).optionalString(else: wrongType), typ: try (typ ?? .null).optionalString(else: wrongType))
     }
 }

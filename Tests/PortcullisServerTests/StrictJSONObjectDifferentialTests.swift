@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisCrypto
 @testable import PortcullisServer
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
             let object = try #require(try? StrictJSONObject(parsing: body.bytes), "refused a valid body: \(body.text)")
             #expect(object.members.count == body.expected.count, "\(body.text)")
             for (key, value) in body.expected {
-                #expect(object.members.first { StrictJSONObject.sameBytes($0.key, key) }?.value == value, "\(key) in \(body.text)")
+                #expect(object.members.first { StrictJSONReader.sameBytes($0.key, key) }?.value == value, "\(key) in \(body.text)")
             }
             #expect(Self.serialization(of: body.bytes, agreesWith: object), "\(body.text)")
 
@@ -79,7 +80,7 @@ import Testing
         return object.members.allSatisfy { member in
             guard let value = theirs[member.key] else { return false }
             switch member.value {
-            case .string(let text): return (value as? String).map { StrictJSONObject.sameBytes($0, text) } ?? false
+            case .string(let text): return (value as? String).map { StrictJSONReader.sameBytes($0, text) } ?? false
             case .null: return value is NSNull
             case .other: return !(value is String) && !(value is NSNull)
             }

@@ -85,8 +85,9 @@ public final class KeyRingProvider: KeyRingSource {
         var failure: Failure?
         /// Looks at which the watch reported a change, so far.
         var changesSeen = 0
-        /// Set when the watch reported a change that no `stat` has followed yet.
-        var mustCheck = false
+        /// Of those, the ones a `stat` made after them has settled; fewer than `changesSeen`
+        /// while a reported change waits for its `stat`.
+        var changesSettled = 0
         /// Set once the watch stops reporting: every call `stat`s.
         var watchBroken = false
         /// When the manifest is next `stat`ed even if the watch saw nothing.
@@ -166,15 +167,19 @@ public final class KeyRingProvider: KeyRingSource {
 
     /// The ring without a `stat`, when the watch saw nothing and no check is due; nil when the
     /// manifest must be looked at. The watch is read under the lock, so a change one call read
-    /// leaves `mustCheck` set for every other call until a `stat` made after it settles it.
+    /// leaves every other call `stat`ing until a `stat` made after it settles it.
     private func unchangedRing(watchedBy changes: DirectoryChanges) -> KeyRing? {
         state.withLock { state in
+            // A broken watch is not read again: every call `stat`s from then on.
+            guard !state.watchBroken else { return nil }
             switch changes.look() {
             case .unchanged: break
-            case .changed: (state.changesSeen, state.mustCheck) = (state.changesSeen + 1, true)
+            case .changed: state.changesSeen += 1
             case .broken: state.watchBroken = true
             }
-            guard !state.mustCheck, !state.watchBroken, state.failure == nil, now() < state.nextCheck else { return nil }
+            guard state.changesSettled == state.changesSeen, !state.watchBroken, state.failure == nil, now() < state.nextCheck else {
+                return nil
+            }
             return state.ring
         }
     }
@@ -182,7 +187,7 @@ public final class KeyRingProvider: KeyRingSource {
     /// After a `stat` (and load) that began when the watch had reported `changesSeenBeforeStat`
     /// changes: the ring is current unless the watch reported another since.
     private func settle(_ state: inout State, changesSeenBeforeStat seen: Int) {
-        if state.changesSeen == seen { state.mustCheck = false }
+        state.changesSettled = max(state.changesSettled, seen)
         state.nextCheck = now() + Self.watchTrustedFor
     }
 }

@@ -47,21 +47,10 @@ extension AccessTokenClaims {
             throw malformed
         }
         func optional(_ value: StrictJSONValue) throws(PortcullisError) -> String? {
-            switch value {
-            case .string(let text): text
-            case .null: nil
-            case .other: throw malformed
-            }
+            try value.optionalString { _ in malformed }
         }
         self.init(iss: iss, sub: sub, aud: Audience(aud), exp: exp, iat: iat, nbf: nbf, jti: jti,
                   username: try optional(username), roles: roles, scope: scope, sid: try optional(sid),
                   clientID: try optional(clientID))
-    }
-}
-
-extension StrictJSONValue {
-    /// The string, nil for `null` or any other value.
-    fileprivate var string: String? {
-        if case .string(let text) = self { text } else { nil }
     }
 }

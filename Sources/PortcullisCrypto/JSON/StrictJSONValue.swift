@@ -29,3 +29,21 @@ package enum StrictJSONValue: Sendable, Equatable {
     /// A number, boolean, array or object.
     case other(StrictJSONKind)
 }
+
+extension StrictJSONValue {
+    /// The string, nil for `null` or any other value.
+    package var string: String? {
+        if case .string(let text) = self { text } else { nil }
+    }
+
+    /// A member that must be a string when present: its text, nil for `null` (which counts as
+    /// absent), and `failure`'s error, given the kind found, for anything else.
+    @inlinable
+    package func optionalString<Failure: Error>(else failure: (StrictJSONKind) -> Failure) throws(Failure) -> String? {
+        switch self {
+        case .string(let text): text
+        case .null: nil
+        case .other(let kind): throw failure(kind)
+        }
+    }
+}

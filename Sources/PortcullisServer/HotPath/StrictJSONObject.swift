@@ -71,12 +71,7 @@ package struct StrictJSONObject: Sendable {
     /// The string member `key`: nil when it is absent or `null`.
     /// - Throws: `notAString` when the member holds a number, boolean, array or object.
     package func string(_ key: String) throws(StrictJSONError) -> String? {
-        guard let value = value(of: key) else { return nil }
-        switch value {
-        case .string(let text): return text
-        case .null: return nil
-        case .other(let kind): throw .notAString(key, found: kind)
-        }
+        try value(of: key)?.optionalString { StrictJSONError.notAString(key, found: $0) } ?? nil
     }
 
     /// The string member `key`.
@@ -93,10 +88,7 @@ package struct StrictJSONObject: Sendable {
     package func contains(_ key: String) -> Bool { value(of: key) != nil }
 
     private func value(of key: String) -> Value? {
-        for member in members where Self.sameBytes(member.key, key) { return member.value }
+        for member in members where StrictJSONReader.sameBytes(member.key, key) { return member.value }
         return nil
     }
-
-    /// Byte equality of member names (`StrictJSONReader.sameBytes`).
-    static func sameBytes(_ a: String, _ b: String) -> Bool { StrictJSONReader.sameBytes(a, b) }
 }
