@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PortcullisCore
 @testable import PortcullisServer
 import Testing
@@ -15,6 +16,35 @@ import Testing
             let expected = text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
             #expect(FormParameters.decode(Substring(text)) == expected, "\(text)")
         }
+    }
+
+    /// The byte-wise splitter against a plain `split` over the string, on generated forms with
+    /// empty pairs, missing or extra `=`, repeated names and escapes; a body read from a buffer
+    /// agrees with the same text.
+    @Test func splittingAgreesWithAPlainSplit() {
+        func reference(_ text: String) -> [String: String]? {
+            var values: [String: String] = [:]
+            for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard let name = parts[0].replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
+                      let value = parts.count > 1 ? parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding : "" else { return nil }
+                if FormParameters.repeatable.contains(name) { continue }
+                guard values[name] == nil else { return nil }
+                if !value.isEmpty { values[name] = value }
+            }
+            return values
+        }
+        let pieces = ["a", "b", "token", "=", "==", "&", "&&", "%41", "%zz", "+", "%C3%A9", "é", "x=y", "resource=r"]
+        var generator = SeededGenerator(state: 11)
+        for _ in 0..<5_000 {
+            let text = (0..<Int.random(in: 0...8, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let parsed = try? FormParameters(parsing: text)
+            #expect(parsed?.values == reference(text), "\(text)")
+            let fromBody = try? FormParameters(body: ByteBuffer(string: text), contentType: "application/x-www-form-urlencoded")
+            #expect(fromBody?.values == parsed?.values, "\(text)")
+        }
+        let notUTF8 = ByteBuffer(bytes: Array("token=a".utf8) + [0xFF])
+        #expect(throws: OAuthError.self) { try FormParameters(body: notUTF8, contentType: "application/x-www-form-urlencoded") }
     }
 
     @Test func formsSplitOnTheirSeparatorsOnly() throws {

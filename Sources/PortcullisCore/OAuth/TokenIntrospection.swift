@@ -27,14 +27,14 @@ public struct TokenIntrospection: Sendable {
     }
 
     /// RFC 7662 member set for a live token, or nil (`active:false`). Refresh tokens only for their own client.
-    public func introspect(client: OAuthClient, token: String) async throws -> [String: IntrospectionValue]? {
+    public func introspect(client: OAuthClient, token: String) async throws -> IntrospectionMembers? {
         if case .answered(let answer) = try introspectImmediately(client: client, token: token) { return answer }
         if let claims = try await auth.introspect(token) { return Self.members(claims) }
         if let family = try await auth.store.liveFamily(ofRefreshTokenHash: AuthService.hash(token), at: auth.clock()),
            family.clientID == client.id, let user = try await auth.store.user(id: family.userID), !user.disabled {
-            return ["active": .bool(true), "token_type": .string("refresh_token"), "scope": .string(family.scope),
-                    "client_id": .string(client.id), "sub": .string(user.id), "username": .string(user.username),
-                    "iss": .string(auth.configuration.issuer)]
+            return IntrospectionMembers(["active": .bool(true), "token_type": .string("refresh_token"), "scope": .string(family.scope),
+                                         "client_id": .string(client.id), "sub": .string(user.id), "username": .string(user.username),
+                                         "iss": .string(auth.configuration.issuer)])
         }
         return nil
     }
@@ -43,25 +43,34 @@ public struct TokenIntrospection: Sendable {
     /// token that may be a refresh token (those are looked up by hash), and when the store cannot
     /// answer liveness without waiting. An access token is a JWS and has dots; a refresh token
     /// (base64url) never does, so a JWS-shaped string that is not a live access token is inactive.
-    public func introspectImmediately(client: OAuthClient, token: String) throws -> Immediate<[String: IntrospectionValue]?> {
+    public func introspectImmediately(client: OAuthClient, token: String) throws -> Immediate<IntrospectionMembers?> {
         guard !token.isEmpty, token.utf8.count <= JWS.maximumLength else { return .answered(nil) }
         guard let verdict = try auth.verifyImmediately(token, audience: nil) else { return .mustWait }
         if case .active(let claims) = verdict { return .answered(Self.members(claims)) }
         return token.utf8.contains(UInt8(ascii: ".")) ? .answered(nil) : .mustWait
     }
 
-    /// The RFC 7662 members of a live access token.
-    static func members(_ claims: AccessTokenClaims) -> [String: IntrospectionValue] {
-        var answer: [String: IntrospectionValue] = [
-            "active": .bool(true), "token_type": .string("Bearer"), "scope": .string(claims.scope), "sub": .string(claims.sub),
-            "aud": claims.aud.values.count == 1 ? .string(claims.aud.values[0]) : .strings(claims.aud.values),
-            "iss": .string(claims.iss), "exp": .int(claims.exp), "iat": .int(claims.iat),
-            "nbf": .int(claims.nbf), "jti": .string(claims.jti), "roles": .strings(claims.roles),
-        ]
-        if let clientID = claims.clientID { answer["client_id"] = .string(clientID) }
-        if let username = claims.username { answer["username"] = .string(username) }
-        if let sid = claims.sid { answer["sid"] = .string(sid) }
-        return answer
+    /// The RFC 7662 members of a live access token, built in name order (no dictionary, no sort:
+    /// this runs at every introspection).
+    static func members(_ claims: AccessTokenClaims) -> IntrospectionMembers {
+        var members: [IntrospectionMembers.Member] = []
+        members.reserveCapacity(14)
+        func add(_ name: String, _ value: IntrospectionValue) { members.append(.init(name: name, value: value)) }
+        add("active", .bool(true))
+        add("aud", claims.aud.values.count == 1 ? .string(claims.aud.values[0]) : .strings(claims.aud.values))
+        if let clientID = claims.clientID { add("client_id", .string(clientID)) }
+        add("exp", .int(claims.exp))
+        add("iat", .int(claims.iat))
+        add("iss", .string(claims.iss))
+        add("jti", .string(claims.jti))
+        add("nbf", .int(claims.nbf))
+        add("roles", .strings(claims.roles))
+        add("scope", .string(claims.scope))
+        if let sid = claims.sid { add("sid", .string(sid)) }
+        add("sub", .string(claims.sub))
+        add("token_type", .string("Bearer"))
+        if let username = claims.username { add("username", .string(username)) }
+        return IntrospectionMembers(sortedByName: members)
     }
 
     /// OIDC userinfo for a live user access token carrying `openid`.
@@ -83,6 +92,41 @@ public struct TokenIntrospection: Sendable {
             answer["email_verified"] = .bool(false)
         }
         return answer
+    }
+}
+
+/// An RFC 7662 answer's members, in name order (the order a sorted-keys encoder writes them).
+public struct IntrospectionMembers: Sendable, Equatable {
+    /// One member.
+    public struct Member: Sendable, Equatable {
+        /// The member's name.
+        public let name: String
+        /// Its value.
+        public let value: IntrospectionValue
+
+        /// The member `name` with `value`.
+        public init(name: String, value: IntrospectionValue) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// The members, sorted by name (byte order of their UTF-8, as `JSONEncoder` sorts keys).
+    public let sorted: [Member]
+
+    /// The members of `dictionary`, sorted.
+    public init(_ dictionary: [String: IntrospectionValue]) {
+        sorted = dictionary.sorted { $0.key < $1.key }.map { Member(name: $0.key, value: $0.value) }
+    }
+
+    /// Members already in name order.
+    init(sortedByName members: [Member]) {
+        sorted = members
+    }
+
+    /// The value of the member `name`, if present.
+    public subscript(name: String) -> IntrospectionValue? {
+        sorted.first { $0.name == name }?.value
     }
 }
 

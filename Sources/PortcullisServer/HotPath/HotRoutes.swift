@@ -298,22 +298,15 @@ struct HotAnswers: Sendable {
         }
     }
 
-    /// Every member `TokenIntrospection` answers with, sorted.
-    static let introspectionMemberOrder = ["active", "aud", "client_id", "exp", "iat", "iss", "jti", "nbf", "roles", "scope", "sid", "sub",
-                                           "token_type", "username"]
-
-    /// The members in key order (the bytes `JSONEncoder` with sorted keys wrote), `no-store` and `Pragma: no-cache`.
-    static func introspectionAnswer(_ members: [String: IntrospectionValue]?) -> PlainResponse {
+    /// The members in name order (the bytes `JSONEncoder` with sorted keys writes), `no-store` and `Pragma: no-cache`.
+    static func introspectionAnswer(_ members: IntrospectionMembers?) -> PlainResponse {
         var writer = JSONObjectWriter()
-        let members = members ?? ["active": .bool(false)]
-        // The names introspection answers with, in order: looked up instead of sorted.
-        let known = Self.introspectionMemberOrder.compactMap { name in members[name].map { (key: name, value: $0) } }
-        for (name, value) in known.count == members.count ? known : members.sorted(by: { $0.key < $1.key }) {
-            switch value {
-            case .bool(let flag): writer.add(key: name, flag)
-            case .string(let text): writer.add(key: name, text)
-            case .int(let number): writer.add(key: name, number)
-            case .strings(let list): writer.add(key: name, list)
+        for member in members?.sorted ?? [.init(name: "active", value: .bool(false))] {
+            switch member.value {
+            case .bool(let flag): writer.add(key: member.name, flag)
+            case .string(let text): writer.add(key: member.name, text)
+            case .int(let number): writer.add(key: member.name, number)
+            case .strings(let list): writer.add(key: member.name, list)
             }
         }
         return PlainResponse(contentType: "application/json", headers: [("Cache-Control", "no-store"), ("Pragma", "no-cache")],
