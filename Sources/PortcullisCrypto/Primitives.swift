@@ -94,9 +94,11 @@ public enum HMAC {
 /// Lowercase hexadecimal text of bytes (Foundation's `String(format: "%02x")` per byte cost
 /// microseconds each; a SHA-256 digest is 32 of them, on every client authentication).
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
+    @usableFromInline static let digits = Array("0123456789abcdef".utf8)
 
-    /// `bytes` as lowercase hex, two characters per byte.
+    /// `bytes` as lowercase hex, two characters per byte. Inlinable, so callers in other modules
+    /// get a version specialised to their collection (the generic one cost 2 % of an introspection).
+    @inlinable
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
         String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
             var index = 0

@@ -94,6 +94,33 @@ import Testing
         #expect(IPAddress("1:2:3:4:5:6:7::")?.description == "1:2:3:4:5:6:7:0")
     }
 
+    /// The byte-wise dotted-quad parser against a plain split over 20,000 generated strings of
+    /// digits and dots (leading zeros, values past 255, empty and extra parts), and the throttle
+    /// key of each address that parses against the key's general rule.
+    @Test func dottedQuadsParseAsAPlainSplitReadsThem() {
+        func reference(_ text: String) -> [UInt8]? {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 4 else { return nil }
+            var bytes: [UInt8] = []
+            for part in parts {
+                guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), part == "0" || part.first != "0",
+                      let value = UInt8(part) else { return nil }
+                bytes.append(value)
+            }
+            return bytes
+        }
+        let pieces = ["0", "1", "9", "00", "01", "25", "255", "256", "300", "1000", ".", ".", "..", "x", "-1"]
+        var random = SeededRandom(state: 3)
+        for _ in 0..<20_000 {
+            let text = (0..<Int.random(in: 0...8, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let parsed = IPAddress(text)
+            #expect((parsed?.isIPv4 == true ? parsed?.bytes : nil) == reference(text), "\(text)")
+            if let parsed {
+                #expect(AddressThrottle.key(for: text) == parsed.unmapped.description, "\(text)")
+            }
+        }
+    }
+
     @Test func refusesWhatIsNotExactlyAnAddress() {
         for bad in ["", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.256", "1.2.3.4 ", " 1.2.3.4", "a.b.c.d", "1:2:3:4:5:6:7:8:9", "1::2::3",
                     ":1::", "1:::2", "12345::", "g::1", "::1.2.3", "1.2.3.4::", "[::1]", "1.2.3.4:80", "unknown", "١.٢.٣.٤"] {

@@ -84,7 +84,10 @@ public struct AddressThrottle: Sendable {
     /// addresses would give one attacker 2^64 budgets); an IPv4-mapped IPv6 address as the IPv4
     /// address it carries. Anything else (`unknown`) is counted as it is.
     public static func key(for address: String) -> String {
-        guard let parsed = IPAddress(address)?.unmapped else { return address }
-        return parsed.isIPv4 ? parsed.description : "\(parsed.prefix(64))/64"
+        guard let parsed = IPAddress(address) else { return address }
+        // A dotted quad parses only when spelled as its description spells it.
+        if parsed.isIPv4 { return address }
+        let unmapped = parsed.unmapped
+        return unmapped.isIPv4 ? unmapped.description : "\(unmapped.prefix(64))/64"
     }
 }
