@@ -96,7 +96,12 @@ final class DataVersion: @unchecked Sendable {
     }
 
     /// The value now; it differs from the last one whenever another connection committed since.
+    /// Inside a `StoreReadScope`, the scope's one reading.
     func current() throws -> Int64 {
+        try StoreReadScope.reading(of: self) { try readNow() }
+    }
+
+    private func readNow() throws -> Int64 {
         try lock.withLock { _ in
             defer { sqlite3_reset(statement) }
             guard sqlite3_step(statement) == SQLITE_ROW else {

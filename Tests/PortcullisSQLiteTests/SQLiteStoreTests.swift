@@ -180,6 +180,39 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         #expect(try await server.client(id: "app") == nil, "the waiting lookup agrees")
     }
 
+    /// One request's lookups (a `StoreReadScope`) share one reading of the change counter: a
+    /// change committed before the request is seen by it, one committed during it is seen by the
+    /// next request.
+    @Test func oneRequestsLookupsShareOneReadingAndTheNextRequestSeesLaterChanges() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-memory-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("test.db").path
+        let server = try SQLiteStore(path: path)
+        let cli = try SQLiteStore(path: path)
+        for id in ["app", "other"] {
+            try await server.createClient(OAuthClient(
+                id: id, name: id, secretHash: "h1", redirectURIs: ["https://app.example/cb"], postLogoutRedirectURIs: [], scopes: ["openid"],
+                grantTypes: [.authorizationCode], idTokenAlgorithm: .es256, firstParty: false, createdAt: now))
+        }
+        func lookup(_ id: String) throws -> OAuthClient? {
+            guard case .answered(let client) = try server.clientImmediately(id: id) else {
+                Issue.record("SQLite always answers at once")
+                return nil
+            }
+            return client
+        }
+        #expect(try StoreReadScope.run { try lookup("app") } != nil)
+        #expect(try await cli.deleteClient(id: "app"))
+        // A plain connection of its own, written synchronously in the middle of a request.
+        let cliQueue = try DatabaseQueue(path: path)
+        try StoreReadScope.run {
+            #expect(try lookup("app") == nil, "deleted before this request: gone")
+            #expect(try lookup("other") != nil)
+            try cliQueue.write { db in try db.execute(sql: "DELETE FROM oauth_clients WHERE id = ?", arguments: ["other"]) }
+            #expect(try lookup("other") != nil, "deleted during this request: its lookups keep the reading it began with")
+        }
+        #expect(try StoreReadScope.run { try lookup("other") } == nil, "the next request sees it")
+    }
+
     @Test func anAddressLockedByAnotherConnectionIsLockedAtTheNextCheck() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-memory-\(UUID().uuidString)")
         let path = directory.appendingPathComponent("test.db").path

@@ -52,14 +52,15 @@ package struct HotRoute: Sendable {
     /// The answer, waiting when it must.
     let eventual: @Sendable (RouteInput) async -> PlainResponse
 
-    /// The answer on the calling thread, or nil when only `answer` can give it.
+    /// The answer on the calling thread, or nil when only `answer` can give it. Its store
+    /// lookups share one reading of whether the database changed (`StoreReadScope`).
     package func answerImmediately(_ input: RouteInput) -> PlainResponse? {
-        immediate(input)
+        StoreReadScope.run { immediate(input) }
     }
 
     /// The answer.
     package func answer(_ input: RouteInput) async -> PlainResponse {
-        if let response = immediate(input) { return response }
+        if let response = answerImmediately(input) { return response }
         return await eventual(input)
     }
 }

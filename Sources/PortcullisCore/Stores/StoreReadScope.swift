@@ -1,0 +1,35 @@
+/// One request's immediate store lookups answered from one reading of "has the database
+/// changed since" (SQLite's `PRAGMA data_version`), instead of one reading per lookup.
+///
+/// An introspection asks three in-memory answers (the address's lockout, the client, the
+/// token's liveness), and each asked the database whether it had changed. Inside `run`, the
+/// first lookup reads that and the others reuse its value, so the request's lookups are all as
+/// fresh as its first one — which began after the request arrived, so a change committed
+/// before the request (a revocation, a deleted client, a locked address) is still seen by it.
+/// A store without such a counter ignores the scope.
+///
+/// A scope belongs to the thread (or task) that runs `run` and lives only during `body`; it is
+/// never shared, which is what its `@unchecked Sendable` promises.
+public final class StoreReadScope: @unchecked Sendable {
+    @TaskLocal static var current: StoreReadScope?
+
+    private var readings: [(source: ObjectIdentifier, value: Int64)] = []
+
+    private init() {}
+
+    /// Runs `body` (synchronous, on this thread) with one change reading per source.
+    public static func run<T>(_ body: () throws -> T) rethrows -> T {
+        try $current.withValue(StoreReadScope()) { try body() }
+    }
+
+    /// The change counter of `source`: read once per scope (by `read`), or read now when no
+    /// scope is running.
+    public static func reading(of source: AnyObject, _ read: () throws -> Int64) rethrows -> Int64 {
+        guard let scope = current else { return try read() }
+        let id = ObjectIdentifier(source)
+        if let known = scope.readings.first(where: { $0.source == id }) { return known.value }
+        let value = try read()
+        scope.readings.append((id, value))
+        return value
+    }
+}
