@@ -111,7 +111,7 @@ public struct IntrospectionMembers: Sendable, Equatable {
         }
     }
 
-    /// The members, sorted by name (byte order of their UTF-8, as `JSONEncoder` sorts keys).
+    /// The members, sorted by name (for the ASCII names an answer has, the order `JSONEncoder` sorts keys in).
     public let sorted: [Member]
 
     /// The members of `dictionary`, sorted.
@@ -122,11 +122,6 @@ public struct IntrospectionMembers: Sendable, Equatable {
     /// Members already in name order.
     init(sortedByName members: [Member]) {
         sorted = members
-    }
-
-    /// The value of the member `name`, if present.
-    public subscript(name: String) -> IntrospectionValue? {
-        sorted.first { $0.name == name }?.value
     }
 }
 
