@@ -2,7 +2,7 @@ import PortcullisCore
 import Testing
 
 @Suite struct StoreReadScopeTests {
-    final class Source {}
+    final class Source: Sendable {}
 
     /// Inside a scope each source is read once and its value reused; outside, every call reads;
     /// a second scope reads again.
@@ -22,5 +22,28 @@ import Testing
             #expect(StoreReadScope.reading(of: second, read) == 4)
         }
         #expect(StoreReadScope.run { StoreReadScope.reading(of: first, read) } == 5, "the next scope reads again")
+    }
+
+    /// A task started inside a scope inherits it, but once the scope's request is over the task
+    /// reads afresh instead of keeping the request's reading.
+    @Test func aTaskStartedInAScopeReadsAfreshOnceTheScopeEnded() async {
+        let source = Source()
+        let counter = Counter()
+        let late = StoreReadScope.run {
+            _ = StoreReadScope.reading(of: source) { counter.next() }
+            return Task {
+                try? await Task.sleep(for: .milliseconds(20))
+                return StoreReadScope.reading(of: source) { counter.next() }
+            }
+        }
+        #expect(await late.value == 2)
+    }
+
+    final class Counter: @unchecked Sendable {
+        private var value: Int64 = 0
+        func next() -> Int64 {
+            value += 1
+            return value
+        }
     }
 }

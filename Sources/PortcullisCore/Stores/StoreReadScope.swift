@@ -8,24 +8,30 @@
 /// before the request (a revocation, a deleted client, a locked address) is still seen by it.
 /// A store without such a counter ignores the scope.
 ///
-/// A scope belongs to the thread (or task) that runs `run` and lives only during `body`; it is
-/// never shared, which is what its `@unchecked Sendable` promises.
+/// A scope belongs to the thread that runs `run` and holds readings only during `body`; a task
+/// started inside `body` inherits it but reads afresh once `run` has returned. It is never used
+/// by two threads at once, which is what its `@unchecked Sendable` promises.
 public final class StoreReadScope: @unchecked Sendable {
     @TaskLocal static var current: StoreReadScope?
 
     private var readings: [(source: ObjectIdentifier, value: Int64)] = []
+    /// Set when `run` returns: a task started inside `body` inherits the scope, and must not
+    /// keep its reading after the request.
+    private var ended = false
 
     private init() {}
 
     /// Runs `body` (synchronous, on this thread) with one change reading per source.
     public static func run<T>(_ body: () throws -> T) rethrows -> T {
-        try $current.withValue(StoreReadScope()) { try body() }
+        let scope = StoreReadScope()
+        defer { scope.ended = true }
+        return try $current.withValue(scope) { try body() }
     }
 
     /// The change counter of `source`: read once per scope (by `read`), or read now when no
     /// scope is running.
     public static func reading(of source: AnyObject, _ read: () throws -> Int64) rethrows -> Int64 {
-        guard let scope = current else { return try read() }
+        guard let scope = current, !scope.ended else { return try read() }
         let id = ObjectIdentifier(source)
         if let known = scope.readings.first(where: { $0.source == id }) { return known.value }
         let value = try read()
