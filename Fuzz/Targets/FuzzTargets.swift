@@ -76,6 +76,18 @@ public enum FuzzTargets {
             _ = PageFlow.canonicalQuery(form)
             _ = try? OAuthController.tokenRequest(form)
         }
+        // A form body is parsed from its bytes: the same parameters as the text when the bytes
+        // are UTF-8, refused when they are not.
+        let body = bytes.withUnsafeBufferPointer { try? FormParameters(parsing: $0) }
+        if String(validating: bytes, as: UTF8.self) != nil {
+            precondition(body?.values == (try? FormParameters(parsing: text))?.values, "form body and text disagree")
+        } else {
+            precondition(body == nil, "a form body that is not UTF-8 was accepted")
+        }
+        // A dotted quad's throttle key is the address as given only when that is its one spelling.
+        if let address = IPAddress(text), address.isIPv4 {
+            precondition(AddressThrottle.key(for: text) == address.description, "a dotted quad's key is not its one spelling")
+        }
         let decoder = JSONDecoder()
         let data = Data(bytes)
         _ = try? decoder.decode(AuthController.LoginRequest.self, from: data)

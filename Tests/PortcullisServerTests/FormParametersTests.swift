@@ -45,6 +45,10 @@ import Testing
         }
         let notUTF8 = ByteBuffer(bytes: Array("token=a".utf8) + [0xFF])
         #expect(throws: OAuthError.self) { try FormParameters(body: notUTF8, contentType: "application/x-www-form-urlencoded") }
+        let completedByAnEscape = ByteBuffer(bytes: Array("token=".utf8) + [0xC3] + Array("%A9".utf8))
+        #expect(throws: OAuthError.self, "a raw byte that is not UTF-8 is refused even where an escape completes it") {
+            try FormParameters(body: completedByAnEscape, contentType: "application/x-www-form-urlencoded")
+        }
     }
 
     @Test func formsSplitOnTheirSeparatorsOnly() throws {

@@ -13,7 +13,7 @@ package struct FormParameters: Sendable {
     /// No parameters.
     static let empty = FormParameters(values: [:], repeated: [:])
 
-    let values: [String: String]
+    package let values: [String: String]
     /// The values of each repeatable parameter, in order.
     let repeated: [String: [String]]
 
@@ -30,7 +30,7 @@ package struct FormParameters: Sendable {
 
     /// Parses the bytes of a form. Byte-wise over contiguous memory: splitting a `String`'s UTF-8
     /// view through the generic `split` cost a twentieth of an introspection.
-    init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(OAuthError) {
+    package init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(OAuthError) {
         var values: [String: String] = [:]
         var repeated: [String: [String]] = [:]
         var start = 0
@@ -79,6 +79,9 @@ package struct FormParameters: Sendable {
         guard text.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
             return String(validating: text, as: UTF8.self)
         }
+        // Raw bytes that are not UTF-8 stay refused even where an escape would complete them
+        // (a body is read as bytes; a query string is a String and always passes).
+        guard String(validating: text, as: UTF8.self) != nil else { return nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
         var iterator = text.makeIterator()
