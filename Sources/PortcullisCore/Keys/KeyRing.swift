@@ -175,11 +175,11 @@ public final class KeyRingProvider: KeyRingSource {
             switch changes.look() {
             case .unchanged: break
             case .changed: state.changesSeen += 1
-            case .broken: state.watchBroken = true
-            }
-            guard state.changesSettled == state.changesSeen, !state.watchBroken, state.failure == nil, now() < state.nextCheck else {
+            case .broken:
+                state.watchBroken = true
                 return nil
             }
+            guard state.changesSettled == state.changesSeen, state.failure == nil, now() < state.nextCheck else { return nil }
             return state.ring
         }
     }

@@ -71,7 +71,8 @@ package struct StrictJSONObject: Sendable {
     /// The string member `key`: nil when it is absent or `null`.
     /// - Throws: `notAString` when the member holds a number, boolean, array or object.
     package func string(_ key: String) throws(StrictJSONError) -> String? {
-        try value(of: key)?.optionalString { StrictJSONError.notAString(key, found: $0) } ?? nil
+        guard let value = value(of: key) else { return nil }
+        return try value.optionalString { StrictJSONError.notAString(key, found: $0) }
     }
 
     /// The string member `key`.

@@ -79,9 +79,10 @@ package struct FormParameters: Sendable {
         guard text.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
             return String(validating: text, as: UTF8.self)
         }
-        // Raw bytes that are not UTF-8 stay refused even where an escape would complete them
-        // (a body is read as bytes; a query string is a String and always passes).
-        guard String(validating: text, as: UTF8.self) != nil else { return nil }
+        // Raw bytes that are not UTF-8 stay refused even where an escape would complete them (a
+        // body is read as bytes). Only raw bytes past ASCII can be invalid, so only then is the
+        // part validated on its own; a query string is a String and always passes.
+        if text.contains(where: { $0 >= 0x80 }), String(validating: text, as: UTF8.self) == nil { return nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
         var iterator = text.makeIterator()
