@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -148,8 +149,8 @@ def process_tree(pid: int) -> list[int]:
 def wrk(url: str, script: str, connections: int = 64, seconds: float | None = None, threads: int = 1,
         env: dict | None = None, cpus: str | None = None, server_pid: int | list[int] | None = None) -> dict:
     """Runs wrk with `--latency` and a script from bench/wrk; returns rps, p50/p90/p99 ms, errors,
-    and with `server_pid` (one process, or several whose CPU adds up) the server's CPU
-    microseconds per request."""
+    wrk's own CPU microseconds per request (it shares the machine's cores with the server), and
+    with `server_pid` (one process, or several whose CPU adds up) the server's."""
     seconds = seconds or SECONDS
     command = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
                "--timeout", "10s", "-s", str(WRK_SCRIPTS / script), url]
@@ -157,8 +158,14 @@ def wrk(url: str, script: str, connections: int = 64, seconds: float | None = No
         command = ["taskset", "-c", cpus, *command]
     pids = [server_pid] if isinstance(server_pid, int) else list(server_pid or [])
     before = sum(cpu_seconds(pid) for pid in pids)
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(command, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=seconds + 60)
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     figures = parse_wrk(result.returncode, result.stdout, result.stderr)
+    if figures["requests"]:
+        # wrk is the only child reaped meanwhile, so the children's CPU grew by its CPU alone.
+        client_seconds = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime)
+        figures["client_cpu_us_per_request"] = client_seconds / figures["requests"] * 1e6
     if pids and figures["requests"]:
         figures["server_cpu_us_per_request"] = (sum(cpu_seconds(pid) for pid in pids) - before) / figures["requests"] * 1e6
     return figures
