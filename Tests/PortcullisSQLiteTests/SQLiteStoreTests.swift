@@ -213,6 +213,45 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         #expect(try StoreReadScope.run { try lookup("other") } == nil, "the next request sees it")
     }
 
+    @Test func theDataVersionReadsTheWALIndexAndCountsEveryCommitOfAnotherConnection() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-version-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("test.db").path
+        _ = try SQLiteStore(path: path)  // the file, in WAL mode
+        let version = try DataVersion(path: path)
+        #expect(version.readsSharedMemory, "a WAL file's version is read from its shared memory")
+        let other = try DatabaseQueue(path: path)
+        try other.write { db in try db.execute(sql: "CREATE TABLE counted (n INTEGER)") }
+        var last = try version.current()
+        #expect(try version.current() == last, "no commit, no change")
+        for n in 0..<60 {
+            if n % 20 == 19 {
+                // A checkpoint that empties the WAL: the next commit starts it over (new salts).
+                try other.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            }
+            try other.write { db in try db.execute(sql: "INSERT INTO counted VALUES (?)", arguments: [n]) }
+            let now = try version.current()
+            #expect(now != last, "commit \(n) is seen")
+            #expect(try version.current() == now, "and counted once")
+            last = now
+        }
+        _ = try? other.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM counted") }
+        #expect(try version.current() == last, "reads change nothing")
+    }
+
+    @Test func withoutWALTheDataVersionAsksThePragma() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-version-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("rollback.db").path
+        let other = try DatabaseQueue(path: path)
+        try other.write { db in try db.execute(sql: "CREATE TABLE counted (n INTEGER)") }
+        let version = try DataVersion(path: path)
+        #expect(!version.readsSharedMemory)
+        #expect(!FileManager.default.fileExists(atPath: path + "-shm"), "no shared memory made for a file without WAL")
+        let before = try version.current()
+        try other.write { db in try db.execute(sql: "INSERT INTO counted VALUES (1)") }
+        #expect(try version.current() != before)
+    }
+
     @Test func anAddressLockedByAnotherConnectionIsLockedAtTheNextCheck() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-memory-\(UUID().uuidString)")
         let path = directory.appendingPathComponent("test.db").path

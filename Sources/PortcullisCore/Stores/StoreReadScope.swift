@@ -1,5 +1,6 @@
 /// One request's immediate store lookups answered from one reading of "has the database
-/// changed since" (SQLite's `PRAGMA data_version`), instead of one reading per lookup.
+/// changed since" (SQLite's WAL-index header, or `PRAGMA data_version`), instead of one reading
+/// per lookup.
 ///
 /// An introspection asks three in-memory answers (the address's lockout, the client, the
 /// token's liveness), and each asked the database whether it had changed. Inside `run`, the
