@@ -49,9 +49,23 @@ public struct PolicyRule: Sendable, Equatable {
     public let file: String
     /// 1-based line.
     public let line: Int
-
     /// `FILE:LINE`.
-    public var location: String { "\(file):\(line)" }
+    public let location: String
+    /// The explanation of a decision this rule decides (a deny rule decides only denials, an allow
+    /// rule only allowances), made once here rather than per decision.
+    let decisionReason: String
+
+    /// A rule of `role`, written at `file`:`line`.
+    public init(role: String, resource: String, action: String, effect: PolicyEffect, file: String, line: Int) {
+        self.role = role
+        self.resource = resource
+        self.action = action
+        self.effect = effect
+        self.file = file
+        self.line = line
+        location = "\(file):\(line)"
+        decisionReason = "\(effect == .allow ? "allowed" : "denied") by \(location) (\(role) \(effect.rawValue) \(resource):\(action))"
+    }
 }
 
 /// An answer with its explanation.
@@ -75,8 +89,7 @@ public struct PolicyDecision: Sendable, Equatable {
 
     /// E.g. `allowed by documents.yaml:7 (editor allow documents/*:write)` or `no rule matched`.
     public var reason: String {
-        guard let rule = decidingRule else { return "no rule matched" }
-        return "\(allowed ? "allowed" : "denied") by \(rule.location) (\(rule.role) \(rule.effect.rawValue) \(rule.resource):\(rule.action))"
+        decidingRule?.decisionReason ?? "no rule matched"
     }
 
     /// Same answer, same deciding rule, same roles.
