@@ -162,8 +162,12 @@ def wrk(url: str, script: str, connections: int = 64, seconds: float | None = No
     result = subprocess.run(command, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=seconds + 60)
     client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     figures = parse_wrk(result.returncode, result.stdout, result.stderr)
+    if figures.get("wrapped"):
+        # A distinct-token run that started its list over sent repeats, which the cache answers.
+        raise RuntimeError(f"{script}: the token list ran out and started over; the run did not send distinct tokens")
     if figures["requests"]:
-        # wrk is the only child reaped meanwhile, so the children's CPU grew by its CPU alone.
+        # wrk is the only child reaped meanwhile, so the children's CPU grew by its CPU alone
+        # (reading its script's inputs included).
         client_seconds = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime)
         figures["client_cpu_us_per_request"] = client_seconds / figures["requests"] * 1e6
     if pids and figures["requests"]:

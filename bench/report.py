@@ -116,8 +116,8 @@ def budget_lines(f: dict, b: dict, cores: int) -> list[str]:
         return []
     lines = ["### The throughput targets as CPU per request (same run)", "",
              f"At a target rate the {cores} cores give each request {cores} s ÷ rate of CPU, server and wrk together. "
-             "wrk's share is its CPU per request measured in this run at the rate reached (it costs more per request "
-             "when answers come slowly, as each one then wakes it). What the server cannot skip is the signature check "
+             "wrk's share is its CPU per request measured in this run at the rate reached (reading its token list "
+             "included; it costs more per request when answers come slowly, as each one then wakes it). What the server cannot skip is the signature check "
              "(`openssl speed`, one core) and the HTTP work of its cheapest answer (`/healthz`), which every request does. "
              "“Left” is what remains for the rest of the request (parsing, the token checks, the answer, the log line); "
              "“spent” is what the server spends on it now.", "",

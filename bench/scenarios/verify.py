@@ -25,8 +25,12 @@ def prepare(algorithm: str, token_count: int) -> tuple[lib.Server, str]:
 
 
 def run_one(server: lib.Server, tokens: str, mode: str, offset: int = 0, connections: int = CONNECTIONS,
-            delay_ms: int = 0, seconds: float | None = None) -> dict:
+            delay_ms: int = 0, seconds: float | None = None, rate_bound: float | None = None) -> dict:
+    """One wrk run; a distinct-token run given `rate_bound` (req/s it cannot exceed) reads only the
+    tokens it can send (`lib.wrk` fails a run that ran out of them)."""
     env = {"BENCH_TOKENS": tokens, "BENCH_MODE": mode, "BENCH_OFFSET": str(offset), "BENCH_DELAY_MS": str(delay_ms)}
+    if mode == "distinct" and rate_bound:
+        env["BENCH_LIMIT"] = str(int(rate_bound * (seconds or lib.SECONDS)) + connections)
     return lib.wrk(server.url, "verify.lua", connections=connections, seconds=seconds, env=env, server_pid=server.pid)
 
 
@@ -43,7 +47,7 @@ def run(context: dict) -> dict:
             count += int(sum(min(c * 1000 / SWEEP_DELAY_MS, probe) for c in SWEEP_CONNECTIONS) * SWEEP_SECONDS)
         tokens = str(lib.write_lines(server.directory / "tokens.txt", server.mint(server.login("bench")["access_token"], count + 10_000)))
         try:
-            distinct = run_one(server, tokens, "distinct")
+            distinct = run_one(server, tokens, "distinct", rate_bound=probe)
             offset = distinct["requests"] + CONNECTIONS
             mix = run_one(server, tokens, "mix")
             # The framework's own ceiling: the cheapest route of the same server, same connections.
@@ -56,7 +60,8 @@ def run(context: dict) -> dict:
                 for connections in SWEEP_CONNECTIONS:
                     if "distinct" in modes:
                         point = run_one(server, tokens, "distinct", offset=offset, connections=connections,
-                                        delay_ms=SWEEP_DELAY_MS, seconds=SWEEP_SECONDS)
+                                        delay_ms=SWEEP_DELAY_MS, seconds=SWEEP_SECONDS,
+                                        rate_bound=min(connections * 1000 / SWEEP_DELAY_MS, probe))
                         offset += point["requests"] + connections
                         points["distinct"].append({"connections": connections, **point})
                     if "mix" in modes:

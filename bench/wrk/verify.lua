@@ -4,6 +4,9 @@
 -- BENCH_MODE=distinct sends each token once, in order (a repeat is counted);
 -- BENCH_MODE=mix sends a random one of the first BENCH_MIX tokens (default 1000).
 -- BENCH_OFFSET skips that many lines first, so consecutive runs use disjoint tokens.
+-- BENCH_LIMIT (distinct mode) reads at most that many tokens: as many as the run can send. wrk
+-- shares the machine's cores with the server, and its per-request cost grows with the strings it
+-- holds (LuaJIT's collector walks them all), so it should hold no more than it needs.
 -- BENCH_DELAY_MS pauses between a connection's requests, to offer a fixed load.
 -- Every answer must say "active":true; others are counted as unexpected.
 local mode = os.getenv("BENCH_MODE") or "distinct"
@@ -30,11 +33,13 @@ repeats = 0
 function init(args)
   local thread_count = tonumber(os.getenv("BENCH_THREADS") or "1")
   local offset = tonumber(os.getenv("BENCH_OFFSET") or "0")
+  local limit = tonumber(os.getenv("BENCH_LIMIT") or "0")
+  if mode == "mix" then limit = mix end
   local line_number = 0
   for line in io.lines(os.getenv("BENCH_TOKENS")) do
     if line_number >= offset then
       local position = line_number - offset
-      if mode == "mix" and position >= mix then break end
+      if limit > 0 and position >= limit then break end
       if position % thread_count == (id or 0) then table.insert(tokens, line) end
     end
     line_number = line_number + 1
