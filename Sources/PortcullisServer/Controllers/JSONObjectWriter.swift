@@ -13,20 +13,21 @@ struct JSONObjectWriter {
         buffer.writeInteger(UInt8(ascii: "{"))
     }
 
+    // Each key is three writes (`,"`, the name, `":`): every write to a ByteBuffer checks its
+    // capacity and uniqueness, and byte-sized ones were a third of an introspection's answer.
     private mutating func key(_ name: StaticString) {
-        if !empty { buffer.writeInteger(UInt8(ascii: ",")) }
+        buffer.writeStaticString(empty ? "\"" : ",\"")
         empty = false
-        buffer.writeInteger(UInt8(ascii: "\""))
         buffer.writeStaticString(name)
         buffer.writeStaticString("\":")
     }
 
     /// A key known only at run time (escaped like any string).
     private mutating func key(_ name: String) {
-        if !empty { buffer.writeInteger(UInt8(ascii: ",")) }
+        buffer.writeStaticString(empty ? "\"" : ",\"")
         empty = false
-        buffer.writeJSONString(name)
-        buffer.writeInteger(UInt8(ascii: ":"))
+        buffer.writeJSONStringContents(name)
+        buffer.writeStaticString("\":")
     }
 
     mutating func add(_ name: StaticString, _ value: Bool) {

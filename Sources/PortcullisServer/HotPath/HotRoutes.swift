@@ -301,7 +301,7 @@ struct HotAnswers: Sendable {
 
     /// The members in name order (the bytes `JSONEncoder` with sorted keys writes), `no-store` and `Pragma: no-cache`.
     static func introspectionAnswer(_ members: IntrospectionMembers?) -> PlainResponse {
-        var writer = JSONObjectWriter()
+        var writer = JSONObjectWriter(capacity: 1024)  // an access token's members, roles and all, without growing
         for member in members?.sorted ?? [.init(name: "active", value: .bool(false))] {
             switch member.value {
             case .bool(let flag): writer.add(key: member.name, flag)

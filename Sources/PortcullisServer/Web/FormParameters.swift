@@ -35,11 +35,11 @@ package struct FormParameters: Sendable {
         var repeated: [String: [String]] = [:]
         var start = 0
         while start <= bytes.count {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
+            let end = Self.firstIndex(of: UInt8(ascii: "&"), in: bytes, from: start) ?? bytes.count
             defer { start = end + 1 }
             guard end > start else { continue }
             let pair = UnsafeBufferPointer(rebasing: bytes[start..<end])
-            let equals = pair.firstIndex(of: UInt8(ascii: "="))
+            let equals = Self.firstIndex(of: UInt8(ascii: "="), in: pair)
             guard let name = Self.decode(UnsafeBufferPointer(rebasing: pair[..<(equals ?? pair.count)])),
                   let value = equals.map({ Self.decode(UnsafeBufferPointer(rebasing: pair[($0 + 1)...])) }) ?? "" else {
                 throw OAuthError(.invalidRequest, "malformed form encoding")
@@ -76,7 +76,7 @@ package struct FormParameters: Sendable {
     /// after `+` is replaced, in one pass over the bytes (that pair cost ~60 µs on a token). Bytes
     /// with neither escape (a token, an id) become the string directly.
     static func decode(_ text: UnsafeBufferPointer<UInt8>) -> String? {
-        guard text.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
+        guard firstIndex(of: UInt8(ascii: "+"), in: text) != nil || firstIndex(of: UInt8(ascii: "%"), in: text) != nil else {
             return String(validating: text, as: UTF8.self)
         }
         // Raw bytes that are not UTF-8 stay refused even where an escape would complete them (a
@@ -98,6 +98,15 @@ package struct FormParameters: Sendable {
             }
         }
         return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// The first `byte` in `bytes` at or after `start`, found by `memchr`, which scans a token
+    /// many bytes at a time (a byte loop over each of a token's three scans cost a third of a
+    /// microsecond).
+    static func firstIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress,
+              let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 
     /// The parameters of a request's query string.
