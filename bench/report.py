@@ -126,7 +126,7 @@ def budget_lines(f: dict, b: dict, cores: int) -> list[str]:
         budget = cores * 1e6 / rate
         left = budget - measured["client_cpu_us_per_request"] - floor
         lines.append(f"| {label} | {fmt(rate)} req/s | {budget:.0f} µs | {measured['client_cpu_us_per_request']:.0f} µs | {floor_text} "
-                     f"| {left:.0f} µs | {measured['server_cpu_us_per_request'] - floor:.0f} µs |")
+                     f"| {round(left)} µs | {round(measured['server_cpu_us_per_request'] - floor)} µs |")
     return lines + [""]
 
 
