@@ -162,9 +162,6 @@ def wrk(url: str, script: str, connections: int = 64, seconds: float | None = No
     result = subprocess.run(command, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=seconds + 60)
     client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     figures = parse_wrk(result.returncode, result.stdout, result.stderr)
-    if figures.get("wrapped"):
-        # A distinct-token run that started its list over sent repeats, which the cache answers.
-        raise RuntimeError(f"{script}: the token list ran out and started over; the run did not send distinct tokens")
     if figures["requests"]:
         # wrk is the only child reaped meanwhile, so the children's CPU grew by its CPU alone
         # (reading its script's inputs included).
@@ -176,7 +173,8 @@ def wrk(url: str, script: str, connections: int = 64, seconds: float | None = No
 
 
 def parse_wrk(returncode: int, output: str, errors: str = "") -> dict:
-    """The figures of one wrk run's `--latency` output."""
+    """The figures of one wrk run's `--latency` output; a failed run, or a distinct-token run that
+    ran out of tokens, raises."""
     if returncode != 0 or "Requests/sec" not in output:
         raise RuntimeError(f"wrk failed: {errors} {output}")
     figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
@@ -192,6 +190,9 @@ def parse_wrk(returncode: int, output: str, errors: str = "") -> dict:
     wrapped = re.search(r"token list wrapped: (\d+)", output)
     if wrapped:
         figures["wrapped"] = int(wrapped.group(1))
+        if figures["wrapped"]:
+            # A distinct-token run that started its list over sent repeats, which the cache answers.
+            raise RuntimeError("the token list ran out and started over: the run did not send distinct tokens")
     return figures
 
 

@@ -56,7 +56,7 @@ public struct PolicyRule: Sendable, Equatable {
     let decisionReason: String
 
     /// A rule of `role`, written at `file`:`line`.
-    public init(role: String, resource: String, action: String, effect: PolicyEffect, file: String, line: Int) {
+    init(role: String, resource: String, action: String, effect: PolicyEffect, file: String, line: Int) {
         self.role = role
         self.resource = resource
         self.action = action

@@ -55,6 +55,31 @@ def test_a_failed_wrk_run_is_an_error_not_a_zero():
     raise AssertionError("a failed run must raise")
 
 
+def test_a_distinct_token_run_that_ran_out_of_tokens_is_an_error_not_a_rate():
+    try:
+        lib.parse_wrk(0, WRK_OUTPUT.replace("token list wrapped: 0", "token list wrapped: 1"))
+    except RuntimeError:
+        return
+    raise AssertionError("repeated tokens are cache hits: the run must raise")
+
+
+def test_the_budget_of_each_target_is_its_cores_time_less_the_client_and_the_floor():
+    cpu = lambda server, client: {"server_cpu_us_per_request": server, "client_cpu_us_per_request": client}
+    figures = {"verify": {"ES256": {"distinct": cpu(170.0, 40.0), "healthz": cpu(20.0, 9.0)}},
+               "authorize": {"authorize": cpu(35.0, 10.0)}}
+    baselines = {"openssl_verify_per_s": {"ES256": 40000.0}, "openssl_verify_per_s_1core": {"ES256": 20000.0},
+                 "nginx": {"rps": 100000.0}}
+    rows = [line for line in report.budget_lines(figures, baselines, 2) if line.startswith("| verify") or line.startswith("| authorize")]
+    # ES256 at 0.5 x 40,000/s: 2 cores / 20,000 = 100 us; wrk 40, signature 1e6/20,000 = 50, /healthz 20: 10 short; 170 - 70 spent.
+    assert rows[0] == ("| verify ES256, distinct, at 0.5× `openssl speed -multi 2` | 20,000 req/s | 100 µs | 40 µs "
+                       "| signature check 50 µs + `/healthz` 20 µs | -10 µs | 100 µs |")
+    # authorize at 0.4 x 100,000/s: 2 cores / 40,000 = 50 us; wrk 10, /healthz 20: 20 left; 35 - 20 spent.
+    assert rows[1] == "| authorize, at 0.4× nginx | 40,000 req/s | 50 µs | 10 µs | `/healthz` 20 µs | 20 µs | 15 µs |"
+    del figures["verify"]["ES256"]["distinct"]["client_cpu_us_per_request"]
+    del figures["authorize"]["authorize"]["client_cpu_us_per_request"]
+    assert report.budget_lines(figures, baselines, 2) == [], "a run without the client's CPU (older results) has no budget"
+
+
 def results(**figures):
     return {"date": "d", "machine": {"commit": "c"}, "figures": figures}
 

@@ -27,7 +27,7 @@ def prepare(algorithm: str, token_count: int) -> tuple[lib.Server, str]:
 def run_one(server: lib.Server, tokens: str, mode: str, offset: int = 0, connections: int = CONNECTIONS,
             delay_ms: int = 0, seconds: float | None = None, rate_bound: float | None = None) -> dict:
     """One wrk run; a distinct-token run given `rate_bound` (req/s it cannot exceed) reads only the
-    tokens it can send (`lib.wrk` fails a run that ran out of them)."""
+    tokens it can send (`lib.parse_wrk` fails a run that ran out of them)."""
     env = {"BENCH_TOKENS": tokens, "BENCH_MODE": mode, "BENCH_OFFSET": str(offset), "BENCH_DELAY_MS": str(delay_ms)}
     if mode == "distinct" and rate_bound:
         env["BENCH_LIMIT"] = str(int(rate_bound * (seconds or lib.SECONDS)) + connections)

@@ -1,7 +1,7 @@
 -- POST /v1/token/verify with tokens read from BENCH_TOKENS (one per line).
 -- BENCH_PATH=/oauth2/introspect with BENCH_FORM=1 and BENCH_AUTHORIZATION (a client's Basic
 -- credentials) sends the same tokens to RFC 7662 introspection instead, form-encoded.
--- BENCH_MODE=distinct sends each token once, in order (a repeat is counted);
+-- BENCH_MODE=distinct sends each token once, in order (running out is counted, and fails the run);
 -- BENCH_MODE=mix sends a random one of the first BENCH_MIX tokens (default 1000).
 -- BENCH_OFFSET skips that many lines first, so consecutive runs use disjoint tokens.
 -- BENCH_LIMIT (distinct mode) reads at most that many tokens: as many as the run can send. wrk
