@@ -2,8 +2,19 @@ import GRDBSQLite
 import PortcullisCore
 import Synchronization
 
-/// The token check's answers while the file does not change.
-typealias LivenessMemory = ReadMemory<LivenessQuestion, [String]?>
+/// The token check's answers about what tokens were granted under (session, user, client, and
+/// the user's roles) while the file does not change; the jti is `RevokedTokenMemory`'s.
+typealias LivenessMemory = ReadMemory<GrantQuestion, [String]?>
+
+/// The part of a `LivenessQuestion` that every token of one session shares: is the session live,
+/// the user enabled, the client still there, and which roles has the user.
+struct GrantQuestion: Hashable, Sendable {
+    let sessionID: String?
+    let subject: String
+    let clientID: String?
+    let requireUser: Bool
+    let rolesOfUserID: String?
+}
 
 /// OAuth clients by id while the file does not change: the read at every client authentication
 /// (token, introspection, revocation) was a fifth of an introspection's CPU (GRDB's Codable row

@@ -252,6 +252,36 @@ enum Migrations {
                 CREATE INDEX webauthn_challenges_expires ON webauthn_challenges(expires_at);
                 """)
         }
+        migrator.registerMigration("v10-revocation-log") { db in
+            // Issue 17: the token check keeps the revoked ids in memory (`RevokedTokenMemory`)
+            // and reads only what changed. Triggers give every id written to
+            // `revoked_access_tokens`, by any process, a number higher than any in the log, and
+            // count every removal. A number can be used again only after the highest row was
+            // removed, and a moved count makes a memory read the whole log again, so "numbered
+            // after the last one read" misses nothing.
+            try db.execute(sql: """
+                CREATE TABLE revoked_access_token_log (
+                    seq INTEGER PRIMARY KEY,
+                    jti TEXT NOT NULL
+                );
+                CREATE INDEX revoked_access_token_log_jti ON revoked_access_token_log(jti);
+                INSERT INTO revoked_access_token_log (jti) SELECT jti FROM revoked_access_tokens ORDER BY revoked_at;
+                CREATE TABLE revoked_access_token_removals (count INTEGER NOT NULL);
+                INSERT INTO revoked_access_token_removals (count) VALUES (0);
+                CREATE TRIGGER revoked_access_tokens_inserted AFTER INSERT ON revoked_access_tokens BEGIN
+                    INSERT INTO revoked_access_token_log (jti) VALUES (NEW.jti);
+                END;
+                CREATE TRIGGER revoked_access_tokens_updated AFTER UPDATE OF jti ON revoked_access_tokens BEGIN
+                    DELETE FROM revoked_access_token_log WHERE jti = OLD.jti;
+                    UPDATE revoked_access_token_removals SET count = count + 1;
+                    INSERT INTO revoked_access_token_log (jti) VALUES (NEW.jti);
+                END;
+                CREATE TRIGGER revoked_access_tokens_deleted AFTER DELETE ON revoked_access_tokens BEGIN
+                    DELETE FROM revoked_access_token_log WHERE jti = OLD.jti;
+                    UPDATE revoked_access_token_removals SET count = count + 1;
+                END;
+                """)
+        }
         return migrator
     }
 }

@@ -130,38 +130,58 @@ extension SQLiteStore {
                                                  requireUser: requireUser, rolesOfUserID: rolesOfUserID))
     }
 
-    /// From memory while the file is unchanged (`LivenessMemory`), else read.
+    /// From memory while the file is unchanged: the jti against the revoked ids
+    /// (`RevokedTokenMemory`), the rest by what the token was granted under (`LivenessMemory`),
+    /// which every token of one session shares.
     private func readRolesIfAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool,
                                             rolesOfUserID: String?) throws -> [String]? {
-        let question = LivenessQuestion(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser,
-                                        rolesOfUserID: rolesOfUserID)
-        return try livenessMemory.answer(question) {
-            try readRolesIfAccessTokenLive(question)
+        guard try !revokedTokenMemory.isRevoked(jti, read: readRevocations) else { return nil }
+        let grant = GrantQuestion(sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser,
+                                  rolesOfUserID: rolesOfUserID)
+        return try livenessMemory.answer(grant) {
+            try readRolesIfGrantLive(grant)
         }
     }
 
-    private func readRolesIfAccessTokenLive(_ question: LivenessQuestion) throws -> [String]? {
-        let (jti, sessionID, subject, clientID, requireUser, rolesOfUserID) =
-            (question.jti, question.sessionID, question.subject, question.clientID, question.requireUser, question.rolesOfUserID)
-        return try hotReaders.read { db in
-            guard try Self.isAccessTokenLive(jti: jti, sessionID: sessionID, subject: subject, clientID: clientID, requireUser: requireUser, db: db) else {
-                return nil
+    /// The removals count and the log's ids numbered after `sequence`, in one statement (one snapshot).
+    private func readRevocations(after sequence: Int64) throws -> RevokedTokenMemory.LogRead {
+        try hotReaders.read { db in
+            let statement = try db.cachedStatement(sql: """
+                SELECT NULL, NULL, count FROM revoked_access_token_removals
+                UNION ALL
+                SELECT seq, jti, NULL FROM revoked_access_token_log WHERE seq > ?
+                """)
+            var removals: Int64 = 0
+            var revocations: [(sequence: Int64, jti: String)] = []
+            let rows = try Row.fetchCursor(statement, arguments: [sequence])
+            while let row = try rows.next() {
+                if let jti: String = row[1] {
+                    revocations.append((row[0], jti))
+                } else {
+                    removals = row[2]
+                }
             }
-            guard let rolesOfUserID else { return [] }
+            return RevokedTokenMemory.LogRead(removals: removals, revocations: revocations)
+        }
+    }
+
+    private func readRolesIfGrantLive(_ grant: GrantQuestion) throws -> [String]? {
+        try hotReaders.read { db in
+            guard try Self.isGrantLive(grant, db: db) else { return nil }
+            guard let rolesOfUserID = grant.rolesOfUserID else { return [] }
             return try Self.roles(ofUserID: rolesOfUserID, db: db)
         }
     }
 
-    /// One cached statement: the token's jti is not revoked, its session (if any) is live and the
-    /// subject's, its client (if any) still exists, and (if required) the user exists and is enabled.
-    static func isAccessTokenLive(jti: String, sessionID: String?, subject: String, clientID: String?, requireUser: Bool, db: Database) throws -> Bool {
+    /// One cached statement: the session (if any) is live and the subject's, the client (if any)
+    /// still exists, and (if required) the user exists and is enabled.
+    static func isGrantLive(_ grant: GrantQuestion, db: Database) throws -> Bool {
         let statement = try db.cachedStatement(sql: """
-            SELECT NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1)
-               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM token_families WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL))
-               AND (?4 = 0 OR EXISTS (SELECT 1 FROM users WHERE id = ?3 AND disabled = 0))
-               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM oauth_clients WHERE id = ?5))
+            SELECT (?1 IS NULL OR EXISTS (SELECT 1 FROM token_families WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL))
+               AND (?3 = 0 OR EXISTS (SELECT 1 FROM users WHERE id = ?2 AND disabled = 0))
+               AND (?4 IS NULL OR EXISTS (SELECT 1 FROM oauth_clients WHERE id = ?4))
             """)
-        return try Bool.fetchOne(statement, arguments: [jti, sessionID, subject, requireUser, clientID]) ?? false
+        return try Bool.fetchOne(statement, arguments: [grant.sessionID, grant.subject, grant.requireUser, grant.clientID]) ?? false
     }
 
     static func insert(_ record: RefreshTokenRecord, familyID: String, db: Database) throws {

@@ -12,6 +12,8 @@ public final class SQLiteStore: PortcullisStore {
     let hotReaders: HotReaders
     /// The token check's answers while the file does not change (see `LivenessMemory`).
     let livenessMemory: LivenessMemory
+    /// Revoked access tokens' ids, current with the file (see `RevokedTokenMemory`).
+    let revokedTokenMemory: RevokedTokenMemory
     /// Clients by id while the file does not change (see `ReadMemory`).
     let clientMemory: ClientMemory
     /// Addresses' lockouts while the file does not change.
@@ -38,6 +40,7 @@ public final class SQLiteStore: PortcullisStore {
         hotReaders = try HotReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
         let dataVersion = try DataVersion(path: path)
         livenessMemory = LivenessMemory(watching: dataVersion)
+        revokedTokenMemory = RevokedTokenMemory(watching: dataVersion)
         clientMemory = ClientMemory(watching: dataVersion, capacity: 1_000)
         addressLockMemory = AddressLockMemory(watching: dataVersion)
     }

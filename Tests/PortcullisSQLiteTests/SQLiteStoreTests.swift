@@ -273,3 +273,117 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         #expect(try await server.addressLockedUntil(key: "198.51.100.7") == until, "the waiting check agrees")
     }
 }
+
+/// `RevokedTokenMemory`: every revocation committed anywhere is in the set the next check asks.
+@Suite struct RevokedTokenMemoryTests {
+    let now = Date(timeIntervalSince1970: 1_700_000_000)
+
+    /// The server and the CLI on one file; `check` asks the server about `jti` of a session-less token.
+    func serverAndCLI() async throws -> (server: SQLiteStore, cli: SQLiteStore, check: (String) throws -> Bool) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-revoked-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("test.db").path
+        let server = try SQLiteStore(path: path)
+        let cli = try SQLiteStore(path: path)
+        let user = makeUser()
+        try await server.createUser(user)
+        let check = { (jti: String) throws -> Bool in
+            guard case .answered(let roles) = try server.rolesIfAccessTokenLiveImmediately(
+                jti: jti, sessionID: nil, subject: user.id, clientID: nil, requireUser: true, rolesOfUserID: nil) else {
+                Issue.record("SQLite always answers at once")
+                return false
+            }
+            return roles != nil
+        }
+        return (server, cli, check)
+    }
+
+    @Test func distinctTokensOfOneUserShareOneGrantAnswerAndEachJTIIsCheckedAgainstTheRevokedSet() async throws {
+        let (server, cli, isLive) = try await serverAndCLI()
+        try await cli.revokeAccessToken(jti: "gone", expiresAt: now.addingTimeInterval(900), at: now)
+        for n in 0..<50 { #expect(try isLive("t\(n)")) }
+        #expect(try !isLive("gone"))
+        #expect(server.livenessMemory.count == 1, "fifty tokens, one grant")
+        #expect(server.revokedTokenMemory.count == 1)
+    }
+
+    /// The sweep removes the highest-numbered revocation, so the next one gets its number again:
+    /// only the removals count tells a memory that had read that number to read the log again.
+    @Test func aRevocationAfterTheSweepRemovedTheLastOneIsStillSeen() async throws {
+        let (server, cli, isLive) = try await serverAndCLI()
+        let past = Date().addingTimeInterval(-7_200)
+        try await cli.revokeAccessToken(jti: "old", expiresAt: past, at: past)
+        #expect(try isLive("new"), "the memory has read revocation number 1")
+        _ = try await cli.removeExpired(ExpiryCutoff(expiredBefore: Date(), tokenlessFamiliesStartedBefore: past, keepDecisions: 0))
+        let logged = try await cli.databaseWriter.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM revoked_access_token_log") }
+        #expect(logged == 0, "the sweep took the log's row with it")
+        try await cli.revokeAccessToken(jti: "new", expiresAt: Date().addingTimeInterval(900), at: Date())
+        #expect(try !isLive("new"), "revoked by another connection after the sweep")
+        _ = server
+    }
+
+    @Test func aFileMigratedWithRevocationsAlreadyInItKeepsThemRevoked() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-revoked-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("test.db").path
+        let user = makeUser()
+        do {
+            // A file as v9 left it: revocations, no log.
+            let older = try SQLiteStore(path: path)
+            try await older.createUser(user)
+            try await older.databaseWriter.write { db in
+                try db.execute(sql: """
+                    DROP TRIGGER revoked_access_tokens_inserted;
+                    DROP TRIGGER revoked_access_tokens_updated;
+                    DROP TRIGGER revoked_access_tokens_deleted;
+                    DROP TABLE revoked_access_token_log;
+                    DROP TABLE revoked_access_token_removals;
+                    DELETE FROM grdb_migrations WHERE identifier = 'v10-revocation-log';
+                    INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) VALUES ('before', 1e10, 1);
+                    """)
+            }
+        }
+        let migrated = try SQLiteStore(path: path)
+        func isLive(_ jti: String) throws -> Bool {
+            guard case .answered(let roles) = try migrated.rolesIfAccessTokenLiveImmediately(
+                jti: jti, sessionID: nil, subject: user.id, clientID: nil, requireUser: true, rolesOfUserID: nil) else { return false }
+            return roles != nil
+        }
+        #expect(try !isLive("before"))
+        #expect(try isLive("other"))
+        try await migrated.revokeAccessToken(jti: "after", expiresAt: now.addingTimeInterval(1e9), at: now)
+        #expect(try !isLive("after"), "the migration's trigger logs new revocations")
+    }
+
+    @Test func eachChangeReadsOnlyNewRevocationsAndARemovalReadsTheWholeLogAgain() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-revoked-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("test.db").path
+        let store = try SQLiteStore(path: path)
+        let memory = RevokedTokenMemory(watching: try DataVersion(path: path))
+        // The log as the reads see it, and which numbers were asked for.
+        var log: [(sequence: Int64, jti: String)] = [(1, "a"), (2, "b")]
+        var removals: Int64 = 0
+        var asked: [Int64] = []
+        func isRevoked(_ jti: String) throws -> Bool {
+            try memory.isRevoked(jti) { after in
+                asked.append(after)
+                return RevokedTokenMemory.LogRead(removals: removals, revocations: log.filter { $0.sequence > after })
+            }
+        }
+        func commit() async throws {
+            try await store.databaseWriter.write { db in try db.execute(sql: "CREATE TABLE IF NOT EXISTS t (n); INSERT INTO t VALUES (1)") }
+        }
+        #expect(try isRevoked("a") && isRevoked("b") && !isRevoked("c"))
+        #expect(asked == [0], "read once while the file did not change")
+        log.append((3, "c"))
+        #expect(try !isRevoked("c"), "no commit seen, no read")
+        try await commit()
+        #expect(try isRevoked("c"))
+        #expect(asked == [0, 2], "only what is numbered after the last read")
+        log.removeFirst()
+        removals += 1
+        try await commit()
+        #expect(try !isRevoked("a"), "removed")
+        #expect(try isRevoked("b") && isRevoked("c"))
+        #expect(memory.count == 2)
+        #expect(asked == [0, 2, 3, 0], "a moved removals count reads the whole log")
+    }
+}

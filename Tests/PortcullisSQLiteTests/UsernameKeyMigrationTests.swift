@@ -7,7 +7,8 @@ import Testing
 /// `v7-username-key` on a database written by a version before it (migrations up to v6, users
 /// compared with ASCII-only COLLATE NOCASE).
 @Suite struct UsernameKeyMigrationTests {
-    /// A database file that looks migrated to v6, holding only the users table with `usernames`.
+    /// A database file that looks migrated to v6, holding only the users table with `usernames`
+    /// and the (empty) table of revoked access tokens, which a later migration adds triggers to.
     func makeV6Database(usernames: [String]) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-v6-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -29,6 +30,7 @@ import Testing
                     updated_at REAL NOT NULL
                 )
                 """)
+            try db.execute(sql: "CREATE TABLE revoked_access_tokens (jti TEXT PRIMARY KEY NOT NULL, expires_at REAL NOT NULL, revoked_at REAL NOT NULL)")
             for (index, name) in usernames.enumerated() {
                 try db.execute(sql: "INSERT INTO users (id, username, password_hash, created_at, updated_at) VALUES (?, ?, 'h', ?, ?)",
                                arguments: ["id-\(index)", name, Double(index), Double(index)])
