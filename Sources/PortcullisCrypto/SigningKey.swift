@@ -9,6 +9,12 @@ public final class SigningKey: @unchecked Sendable {
     /// True when the private half is present (the key can sign).
     public let hasPrivateKey: Bool
     let pkey: OpaquePointer
+    /// A context set up once to verify with this key (nil if that failed: each check then sets
+    /// up its own). A check copies it (`EVP_MD_CTX_copy_ex`, about 0.15 µs) instead of
+    /// `EVP_DigestVerifyInit` on a new one (about 2.4 µs, mostly finding the algorithm's
+    /// implementation). It is never changed after `init`, and copying only reads it, so checks
+    /// on several threads may copy it at once.
+    private let verifyTemplate: OpaquePointer?
 
     init(pkey: OpaquePointer, hasPrivateKey: Bool) throws {
         self.pkey = pkey
@@ -19,10 +25,23 @@ public final class SigningKey: @unchecked Sendable {
             EVP_PKEY_free(pkey)
             throw error
         }
+        verifyTemplate = Self.verifyContext(pkey: pkey, digest: Self.digest(for: algorithm))
     }
 
     deinit {
+        EVP_MD_CTX_free(verifyTemplate)
         EVP_PKEY_free(pkey)
+    }
+
+    /// A new context initialised to verify with `pkey`, or nil.
+    private static func verifyContext(pkey: OpaquePointer, digest: OpaquePointer?) -> OpaquePointer? {
+        guard let context = EVP_MD_CTX_new() else { return nil }
+        guard EVP_DigestVerifyInit(context, nil, digest, nil, pkey) == 1 else {
+            OpenSSLError.clear()
+            EVP_MD_CTX_free(context)
+            return nil
+        }
+        return context
     }
 
     /// A new random key for `algorithm` (RSA of `rsaBits`, at least 2048).
@@ -112,18 +131,26 @@ public final class SigningKey: @unchecked Sendable {
         } else if algorithm == .edDSA, bytes.count != 64 {
             return false
         }
-        guard !bytes.isEmpty, let context = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestVerifyInit(context, nil, digest, nil, pkey) == 1 else {
-            OpenSSLError.clear()
-            return false
+        guard !bytes.isEmpty else { return false }
+        let copied: OpaquePointer? = verifyTemplate.flatMap { template in
+            guard let context = EVP_MD_CTX_new() else { return nil }
+            guard EVP_MD_CTX_copy_ex(context, template) == 1 else {
+                OpenSSLError.clear()
+                EVP_MD_CTX_free(context)
+                return nil
+            }
+            return context
         }
+        guard let context = copied ?? Self.verifyContext(pkey: pkey, digest: digest) else { return false }
+        defer { EVP_MD_CTX_free(context) }
         let valid = EVP_DigestVerify(context, bytes, bytes.count, input, input.count) == 1
         if !valid { OpenSSLError.clear() }
         return valid
     }
 
-    private var digest: OpaquePointer? {
+    private var digest: OpaquePointer? { Self.digest(for: algorithm) }
+
+    private static func digest(for algorithm: JWSAlgorithm) -> OpaquePointer? {
         algorithm == .edDSA ? nil : HashAlgorithm.sha256.evp
     }
 

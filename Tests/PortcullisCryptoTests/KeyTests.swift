@@ -23,6 +23,33 @@ import Testing
         #expect(try SigningKey.generate(algorithm).verify(signature: signature, message: message) == false)
     }
 
+    /// Every check copies one context the key set up once: checks running at once on many
+    /// threads, good and bad interleaved, each get their own answer, and a failed check leaves
+    /// nothing behind for the next.
+    @Test(arguments: JWSAlgorithm.allCases)
+    func checksAtOnceOnManyThreadsEachGetTheirOwnAnswer(algorithm: JWSAlgorithm) async throws {
+        let key = try SigningKey.generate(algorithm)
+        let verifier = try SigningKey(pem: try key.publicKeyPEM())
+        let messages = (0..<16).map { Array("message \($0)".utf8) }
+        let signatures = try messages.map { try key.sign($0) }
+        let wrong = try await withThrowingTaskGroup(of: Int.self) { group in
+            for thread in 0..<8 {
+                group.addTask {
+                    var wrong = 0
+                    for round in 0..<(algorithm == .rs256 ? 10 : 60) {
+                        let index = (thread + round) % messages.count
+                        // Odd rounds check a signature against the next message: never valid.
+                        let message = round % 2 == 0 ? messages[index] : messages[(index + 1) % messages.count]
+                        if verifier.verify(signature: signatures[index], message: message) != (round % 2 == 0) { wrong += 1 }
+                    }
+                    return wrong
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(wrong == 0)
+    }
+
     @Test func publicJWKCarriesKidAlgAndUseButNoPrivateMembers() throws {
         for algorithm in JWSAlgorithm.allCases {
             let jwk = try SigningKey.generate(algorithm).publicJWK(kid: "kid-1")
