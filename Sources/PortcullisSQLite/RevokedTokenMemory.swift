@@ -15,15 +15,11 @@ import Synchronization
 /// it asks. One lookup updates at a time; the others of that moment wait for it, then use it.
 final class RevokedTokenMemory: Sendable {
     /// What one read of the log found.
-    struct LogRead: Equatable {
+    struct LogRead {
         /// How many revocations have been removed so far.
         let removals: Int64
         /// Ids with their numbers: those numbered after the number asked for.
         let revocations: [(sequence: Int64, jti: String)]
-
-        static func == (a: LogRead, b: LogRead) -> Bool {
-            a.removals == b.removals && a.revocations.elementsEqual(b.revocations) { $0 == $1 }
-        }
     }
 
     private struct State {

@@ -213,8 +213,13 @@ import Testing
             let body = #"{"username":"alice","password":"correct horse"}"#
             let slow = try RawConnection(port: port)
             try await slow.send("POST /v1/login HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body.prefix(10))")
-            try await Task.sleep(for: .milliseconds(300))
-            let refused = try await RawConnection(port: port).exchange("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0]
+            // Until the router has taken the slot (a fixed pause lost that race on a loaded machine).
+            var refused = try await RawConnection(port: port).exchange("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0]
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !refused.statusLine.hasPrefix("HTTP/1.1 503"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                refused = try await RawConnection(port: port).exchange("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0]
+            }
             #expect(refused.statusLine.hasPrefix("HTTP/1.1 503"), "\(refused.statusLine)")
             #expect(refused.headers.contains { $0.name == "Retry-After" && $0.value == "1" })
             // The slow request ends; the slot is free again.
