@@ -42,6 +42,9 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPostponed = false
     /// False once the handler is out of the pipeline (its context is then unusable).
     private var inPipeline = true
+    /// The connection's peer address as text, made at its first hot request (a connection's peer
+    /// never changes; formatting it cost a `remoteAddress` lock and an `inet_ntop` per request).
+    private var peer: String??
 
     init(routes: HotRoutes, shared: HotPathComponents) {
         self.routes = routes
@@ -141,7 +144,9 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func answer(_ context: ChannelHandlerContext, route: HotRoute, head: HTTPRequestHead, body: ByteBuffer, started: ContinuousClock.Instant) {
-        let client = shared.clientAddress(peer: context.channel.remoteAddress?.ipAddress, headers: head.headers)
+        let peer = self.peer ?? context.channel.remoteAddress?.ipAddress
+        self.peer = .some(peer)
+        let client = shared.clientAddress(peer: peer, headers: head.headers)
         guard shared.inFlight.enter() else {
             respond(context, route: route, head: head, InFlightRequests.unavailable(InFlightRequests.atCapacity), started: started, client: client)
             return
