@@ -69,7 +69,9 @@ final class CountingMetrics: MetricsFactory, Sendable {
 
         let skips = Mutex(0)
         let task = Task { await janitor.run(onSkipped: { skips.withLock { $0 += 1 } }, onFailure: { _ in Issue.record("no failure expected") }) }
-        let deadline = ContinuousClock.now + .seconds(20)
+        // A guard against a hang only, as in `runSweepsRepeatedlyUntilCancelled`: 20 s was too short
+        // once, on a slow host while the whole suite ran (one round in 20 s).
+        let deadline = ContinuousClock.now + .seconds(120)
         while skips.withLock({ $0 }) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         await task.value

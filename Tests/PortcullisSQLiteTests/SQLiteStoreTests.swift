@@ -7,8 +7,12 @@ import Testing
 
 /// A fresh database file in a temporary directory.
 func makeStore() throws -> SQLiteStore {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-sqlite-\(UUID().uuidString)")
-    return try SQLiteStore(path: directory.appendingPathComponent("test.db").path)
+    try SQLiteStore(path: newDatabasePath("portcullis-sqlite"))
+}
+
+/// The path of a database file not made yet, in a new temporary directory named `prefix-<uuid>`.
+func newDatabasePath(_ prefix: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").appendingPathComponent("test.db").path
 }
 
 func makeUser(_ name: String = "alice", at date: Date = Date(timeIntervalSince1970: 1_700_000_000)) -> User {
@@ -280,8 +284,7 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
 
     /// The server and the CLI on one file; `check` asks the server about `jti` of a session-less token.
     func serverAndCLI() async throws -> (server: SQLiteStore, cli: SQLiteStore, check: (String) throws -> Bool) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-revoked-\(UUID().uuidString)")
-        let path = directory.appendingPathComponent("test.db").path
+        let path = newDatabasePath("portcullis-revoked")
         let server = try SQLiteStore(path: path)
         let cli = try SQLiteStore(path: path)
         let user = makeUser()
@@ -322,8 +325,7 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
     }
 
     @Test func aFileMigratedWithRevocationsAlreadyInItKeepsThemRevoked() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-revoked-\(UUID().uuidString)")
-        let path = directory.appendingPathComponent("test.db").path
+        let path = newDatabasePath("portcullis-revoked")
         let user = makeUser()
         do {
             // A file as v9 left it: revocations, no log.
@@ -354,8 +356,7 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
     }
 
     @Test func eachChangeReadsOnlyNewRevocationsAndARemovalReadsTheWholeLogAgain() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-revoked-\(UUID().uuidString)")
-        let path = directory.appendingPathComponent("test.db").path
+        let path = newDatabasePath("portcullis-revoked")
         let store = try SQLiteStore(path: path)
         let memory = RevokedTokenMemory(watching: try DataVersion(path: path))
         // The log as the reads see it, and which numbers were asked for.
