@@ -10,9 +10,9 @@ import Synchronization
 /// to date, a lookup first reads, in one statement, that count and the ids numbered after the
 /// last one it read; if the count moved, it reads the whole log instead, so the set holds
 /// exactly the table's ids. (A number is used again only after the highest row was removed,
-/// and that moves the count.) The read
-/// begins after the version was read, so a revocation committed before the request is in the set
-/// it asks. One lookup updates at a time; the others of that moment wait for it, then use it.
+/// and that moves the count.) The read begins after the version was read, so a revocation
+/// committed before the request is in the set it asks. One lookup updates at a time; the others
+/// of that moment wait for it, then use it.
 final class RevokedTokenMemory: Sendable {
     /// What one read of the log found.
     struct LogRead {
