@@ -265,7 +265,7 @@ enum Migrations {
                     jti TEXT NOT NULL
                 );
                 CREATE INDEX revoked_access_token_log_jti ON revoked_access_token_log(jti);
-                INSERT INTO revoked_access_token_log (jti) SELECT jti FROM revoked_access_tokens ORDER BY revoked_at;
+                INSERT INTO revoked_access_token_log (jti) SELECT jti FROM revoked_access_tokens;
                 CREATE TABLE revoked_access_token_removals (count INTEGER NOT NULL);
                 INSERT INTO revoked_access_token_removals (count) VALUES (0);
                 CREATE TRIGGER revoked_access_tokens_inserted AFTER INSERT ON revoked_access_tokens BEGIN

@@ -324,6 +324,19 @@ func record(_ hash: String, family: String = "", at date: Date, ttl: TimeInterva
         _ = server
     }
 
+    /// No code renames a revoked id, but the set must hold exactly the table's ids whatever SQL
+    /// changed it (an operator's included): a renamed id is a removal and a revocation.
+    @Test func anIDRenamedInTheTableIsRevokedUnderItsNewNameOnly() async throws {
+        let (_, cli, isLive) = try await serverAndCLI()
+        try await cli.revokeAccessToken(jti: "before", expiresAt: now.addingTimeInterval(900), at: now)
+        #expect(try !isLive("before"))
+        try await cli.databaseWriter.write { db in
+            try db.execute(sql: "UPDATE revoked_access_tokens SET jti = 'after' WHERE jti = 'before'")
+        }
+        #expect(try isLive("before"))
+        #expect(try !isLive("after"))
+    }
+
     @Test func aFileMigratedWithRevocationsAlreadyInItKeepsThemRevoked() async throws {
         let path = newDatabasePath("portcullis-revoked")
         let user = makeUser()
