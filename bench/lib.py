@@ -149,23 +149,32 @@ def process_tree(pid: int) -> list[int]:
 def wrk(url: str, script: str, connections: int = 64, seconds: float | None = None, threads: int = 1,
         env: dict | None = None, cpus: str | None = None, server_pid: int | list[int] | None = None) -> dict:
     """Runs wrk with `--latency` and a script from bench/wrk; returns rps, p50/p90/p99 ms, errors,
-    wrk's own CPU microseconds per request (it shares the machine's cores with the server), and
-    with `server_pid` (one process, or several whose CPU adds up) the server's."""
+    wrk's own CPU microseconds per request while its clock ran (it shares the machine's cores with
+    the server), and with `server_pid` (one process, or several whose CPU adds up) the server's."""
     seconds = seconds or SECONDS
-    command = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
+    # stdbuf: wrk's first line reaches us when printed, not when wrk exits.
+    command = ["stdbuf", "-oL", "wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
                "--timeout", "10s", "-s", str(WRK_SCRIPTS / script), url]
     if cpus:
         command = ["taskset", "-c", cpus, *command]
     pids = [server_pid] if isinstance(server_pid, int) else list(server_pid or [])
-    before = sum(cpu_seconds(pid) for pid in pids)
     client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = subprocess.run(command, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=seconds + 60)
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # wrk prints "Running …" once its script's init has run (reading and building a token list
+    # can take a second) and its clock has started: both processes' CPU is counted from there.
+    first_line = process.stdout.readline()
+    client_setup = cpu_seconds(process.pid) if first_line.startswith("Running") else 0.0
+    before = sum(cpu_seconds(pid) for pid in pids)
+    try:
+        output, errors = process.communicate(timeout=seconds + 60)
+    finally:
+        process.kill()
+        process.wait()
     client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    figures = parse_wrk(result.returncode, result.stdout, result.stderr)
+    figures = parse_wrk(process.returncode, first_line + output, errors)
     if figures["requests"]:
-        # wrk is the only child reaped meanwhile, so the children's CPU grew by its CPU alone
-        # (reading its script's inputs included).
-        client_seconds = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime)
+        # wrk is the only child reaped meanwhile, so the children's CPU grew by its CPU alone.
+        client_seconds = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime) - client_setup
         figures["client_cpu_us_per_request"] = client_seconds / figures["requests"] * 1e6
     if pids and figures["requests"]:
         figures["server_cpu_us_per_request"] = (sum(cpu_seconds(pid) for pid in pids) - before) / figures["requests"] * 1e6
