@@ -14,8 +14,9 @@ TEST_PACKAGES  := $(BUILD_PACKAGES) zbar-tools librsvg2-bin chromium chromium-dr
 # recommends: with them apt also pulls the Docker engine (docker.io, containerd, runc…), which
 # nothing here runs; without, it is docker-compose and 15 small python3-* packages.
 TEST_PACKAGES_NO_RECOMMENDS := docker-compose
-# make bench: the load generator, the baselines (OpenSSL, argon2 CLI, nginx) and the peer (glewlwyd).
-BENCH_PACKAGES := $(BUILD_PACKAGES) wrk nginx argon2 openssl glewlwyd
+# make bench: the load generator, the baselines (OpenSSL, argon2 CLI, nginx), the peer (glewlwyd)
+# and a C compiler for the host's memory-latency probe (bench/probes).
+BENCH_PACKAGES := $(BUILD_PACKAGES) wrk nginx argon2 openssl glewlwyd gcc
 VENV         := .venv-interop
 PYTHON       := $(VENV)/bin/python
 BIN          := .build/debug/portcullis
@@ -116,6 +117,7 @@ bench-build: bench-deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) -c release --product token-mint
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) -c release --product policy-bench
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) -c release --product nio-healthz
+	gcc -O2 -Wall -Wextra -o .build/release/memory-latency bench/probes/memory_latency.c
 
 bench: bench-build
 	$(BENCH_VENV)/bin/python -m bench.run

@@ -14,8 +14,8 @@ PLOT = lib.BENCH / "verify-latency.png"
 MARKDOWN = lib.ROOT / "BENCHMARKS.md"
 
 # The rules (targets, regressions, exit status) live in checks.py; re-exported for the callers of report.
-from .checks import (MEMORY_THRESHOLD, RATIO_THRESHOLD, RAW_THRESHOLD, WATCHED, lookup, missed,  # noqa: E402,F401
-                     regressions, targets, threshold_of, verdict)
+from .checks import (HOST_THRESHOLD, MEMORY_THRESHOLD, RATIO_THRESHOLD, RAW_THRESHOLD, WATCHED, host_degraded,  # noqa: E402,F401
+                     host_slowdown, lookup, missed, regressions, targets, threshold_of, verdict)
 
 
 def previous_results(current: dict | None = None) -> dict | None:
@@ -153,6 +153,11 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
         "## Summary",
         "",
     ]
+    slowdown = host_slowdown(results, previous)
+    if host_degraded(slowdown):
+        lines += [f"**This run's host was degraded:** memory latency over {int(slowdown[1]) // 1024} MiB was {slowdown[0]:.1f}× the "
+                  f"reference run's (the check is {HOST_THRESHOLD:g}×). A neighbour held the shared caches, which slows Portcullis "
+                  "more than its baselines, so the ratios below understate the code; this run is not a reference.", ""]
     missed_now = [target for target in t.values() if target.met is False]
     unmeasured = [target for target in t.values() if target.met is None]
     if missed_now:
@@ -225,6 +230,14 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
                 peer = "not measured" if "error" in g else f"{label}: {fmt(g[endpoint]['rps'])} req/s (p99 {g[endpoint]['p99_ms']} ms)"
                 lines.append(f"| {title} (req/s) | {fmt(mine[endpoint]['rps'])} (p99 {mine[endpoint]['p99_ms']} ms) | {peer} | "
                              f"{'–' if 'error' in g else ratio(mine[endpoint]['rps'], g[endpoint]['rps'])} | | |")
+    probe = b.get("memory_latency_ns") or {}
+    if probe:
+        reference = ((previous or {}).get("figures") or {}).get("baselines", {}).get("memory_latency_ns") or {}
+        lines.append("| memory latency, one dependent load (`bench/probes`; the host's state) | "
+                     + ", ".join(f"{fmt(ns, ' ns', 1)} over {int(kib) // 1024} MiB" for kib, ns in probe.items()) + " | "
+                     + (("reference run: " + ", ".join(f"{fmt(ns, ' ns', 1)}" for ns in reference.values())
+                         + f" | worst {slowdown[0]:.2f}× | ≤ {HOST_THRESHOLD:g}× | {'**degraded**' if host_degraded(slowdown) else 'quiet'} |")
+                        if slowdown else "no reference | | | |"))
     if "memory" in f:
         mem = f["memory"]
         lines.append(f"| start-up to /readyz | {fmt(mem['startup_ms'])} ms | | | | |")
@@ -436,7 +449,12 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
               "`make bench` exits 1 on a regression, or when a load's answers were wrong (more than 1 % not the expected answer), "
               "after writing its results (`BENCH_WARN_ONLY=1`: reported, exit 0). A missed target is printed as `TARGET MISSED` "
               "and listed at the top of the summary, and exits 0 — the targets are goals of work in progress — unless "
-              "`BENCH_REQUIRE_TARGETS=1` (`--require-targets`).", ""]
+              "`BENCH_REQUIRE_TARGETS=1` (`--require-targets`).", "",
+              "The baselines begin with the host's memory latency (`bench/probes/memory_latency.c`: one dependent load at a time "
+              "over 1, 4 and 16 MiB). On a shared host a neighbour can take most of the L3 cache; that slows Portcullis's "
+              "memory-bound work two to three times while `openssl speed` and nginx lose far less, so the ratios stop cancelling "
+              f"the machine out. A run whose latency is more than {HOST_THRESHOLD:g}× the reference run's at any size exits 1 too, "
+              "and says so above: it is not to be committed as the next reference.", ""]
     if previous is None:
         lines += ["No earlier committed results: this run is the first reference.", ""]
     elif not flagged:

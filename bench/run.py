@@ -8,7 +8,8 @@ bench/results-partial.json alone, so the committed reference and report stay who
 
 The last committed bench/results.json is the reference (bench/checks.py has the rule): a ratio to
 a same-run baseline more than 20 % worse, a raw figure more than 40 % worse, or a load answered
-wrongly exits 1 (after writing the results) unless --warn-only or BENCH_WARN_ONLY=1. A missed
+wrongly exits 1 (after writing the results) unless --warn-only or BENCH_WARN_ONLY=1; so does a
+host whose memory latency is more than 1.5× the reference run's (a neighbour holding the caches). A missed
 target is printed and exits 0 unless --require-targets or BENCH_REQUIRE_TARGETS=1.
 """
 from __future__ import annotations
@@ -107,7 +108,8 @@ def main() -> int:
         "figures": lib.round_figures(context),
     }
     flagged = report.write(results, partial=chosen is not None)
-    status, lines = report.verdict(flagged, warn_only=arguments.warn_only, missed_targets=report.missed(results["figures"]),
+    slowdown = report.host_slowdown(results, report.previous_results(results))
+    status, lines = report.verdict(flagged, warn_only=arguments.warn_only, missed_targets=report.missed(results["figures"]), slowdown=slowdown,
                                    require_targets=arguments.require_targets)
     for line in lines:
         print(line, flush=True)
