@@ -14,9 +14,8 @@ TEST_PACKAGES  := $(BUILD_PACKAGES) zbar-tools librsvg2-bin chromium chromium-dr
 # recommends: with them apt also pulls the Docker engine (docker.io, containerd, runc…), which
 # nothing here runs; without, it is docker-compose and 15 small python3-* packages.
 TEST_PACKAGES_NO_RECOMMENDS := docker-compose
-# make bench: the load generator, the baselines (OpenSSL, argon2 CLI, nginx), the peer (glewlwyd)
-# and a C compiler for the host's memory-latency probe (bench/probes).
-BENCH_PACKAGES := $(BUILD_PACKAGES) wrk nginx argon2 openssl glewlwyd gcc
+# make bench: the load generator, the baselines (OpenSSL, argon2 CLI, nginx) and the peer (glewlwyd).
+BENCH_PACKAGES := $(BUILD_PACKAGES) wrk nginx argon2 openssl glewlwyd
 VENV         := .venv-interop
 PYTHON       := $(VENV)/bin/python
 BIN          := .build/debug/portcullis
@@ -100,8 +99,8 @@ fuzz: deps
 # Every benchmark of BENCHMARKS.md in one run (release build, 10 to 15 minutes): writes
 # BENCHMARKS.md, bench/results.json and bench/verify-latency.png, and fails (exit 1, after writing
 # them) on a regression against the last committed bench/results.json — a ratio to a same-run
-# baseline more than 20 % worse, a raw figure more than 40 % (bench/checks.py) — or on wrong
-# answers; BENCH_WARN_ONLY=1 only reports it. Missed targets are listed and fail the run only with
+# baseline more than 20 % worse, a raw figure more than 40 % (bench/checks.py) — on wrong answers,
+# or on a degraded host (the argon2 CLI 1.3x slower than in that run); BENCH_WARN_ONLY=1 only reports it. Missed targets are listed and fail the run only with
 # BENCH_REQUIRE_TARGETS=1. BENCH_SECONDS sets each load's length.
 BENCH_VENV := .venv-bench
 $(BENCH_VENV)/bin/python: bench/requirements.txt
@@ -117,7 +116,6 @@ bench-build: bench-deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) -c release --product token-mint
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) -c release --product policy-bench
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) -c release --product nio-healthz
-	gcc -O2 -Wall -Wextra -o .build/release/memory-latency bench/probes/memory_latency.c
 
 bench: bench-build
 	$(BENCH_VENV)/bin/python -m bench.run

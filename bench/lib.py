@@ -30,7 +30,6 @@ PORTCULLIS = RELEASE / "portcullis"
 TOKEN_MINT = RELEASE / "token-mint"
 POLICY_BENCH = RELEASE / "policy-bench"
 NIO_HEALTHZ = RELEASE / "nio-healthz"
-MEMORY_LATENCY = RELEASE / "memory-latency"
 WRK_SCRIPTS = BENCH / "wrk"
 PASSWORD = "bench password 0123456789"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))

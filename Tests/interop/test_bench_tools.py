@@ -158,41 +158,42 @@ def test_a_missed_target_is_listed_and_fails_the_run_only_when_targets_are_requi
     assert status == 1 and "FAILED" in lines[-1]
 
 
-def with_probe(latencies: dict | None) -> dict:
-    return results(baselines={"memory_latency_ns": latencies} if latencies is not None else {})
+def with_argon2(milliseconds: float | None) -> dict:
+    return results(baselines={"argon2_cli_ms": milliseconds} if milliseconds is not None else {})
 
 
-def test_a_host_whose_memory_latency_grew_past_its_threshold_fails_the_run_without_a_regression():
-    reference = with_probe({"1024": 15.0, "4096": 20.0, "16384": 40.0})
-    # The worst working set decides: 4 MiB took 1.55× as long, though 1 and 16 MiB barely moved.
-    slowdown = report.host_slowdown(with_probe({"1024": 15.5, "4096": 31.0, "16384": 44.0}), reference)
-    assert slowdown == (1.55, "4096") and report.host_degraded(slowdown)
+def test_a_host_on_which_the_argon2_cli_slowed_past_its_threshold_fails_the_run_without_a_regression():
+    reference = with_argon2(32.0)
+    slowdown = report.host_slowdown(with_argon2(56.0), reference)
+    assert slowdown == 1.75 and report.host_degraded(slowdown)
     status, lines = report.verdict([], slowdown=slowdown)
-    assert status == 1 and lines[0].startswith("HOST DEGRADED: memory latency over 4 MiB was 1.6× the reference run's")
+    assert status == 1 and lines[0].startswith("HOST DEGRADED: the argon2 CLI's hash took 1.75× as long as in the reference run")
     assert not any(line.startswith("bench: OK") for line in lines)
     status, lines = report.verdict([], slowdown=slowdown, warn_only=True)
     assert status == 0 and "warn only" in lines[0]
-    # Exactly at the threshold, a faster host, or no probe in either run: not degraded.
-    assert not report.host_degraded(report.host_slowdown(with_probe({"1024": 15.0, "4096": 30.0, "16384": 40.0}), reference))
-    assert not report.host_degraded(report.host_slowdown(with_probe({"1024": 5.0, "4096": 5.0, "16384": 5.0}), reference))
-    assert report.host_slowdown(with_probe({"4096": 90.0}), with_probe(None)) is None
-    assert report.host_slowdown(with_probe(None), reference) is None
-    assert report.host_slowdown(with_probe({"4096": 90.0}), None) is None
+    # The spread of normal days (31 to 36.5 ms), exactly at the threshold, a faster host, or no
+    # figure in either run: not degraded, and the verdict is the usual one.
+    for now in (36.5, 41.6, 20.0):
+        assert not report.host_degraded(report.host_slowdown(with_argon2(now), reference))
+    assert report.verdict([], slowdown=report.host_slowdown(with_argon2(41.6), reference)) == report.verdict([])
+    assert report.host_slowdown(with_argon2(56.0), with_argon2(None)) is None
+    assert report.host_slowdown(with_argon2(None), reference) is None
+    assert report.host_slowdown(with_argon2(56.0), None) is None
 
 
 def test_a_degraded_host_is_said_at_the_top_of_benchmarks_md():
     committed = json.loads(report.RESULTS.read_text())
     previous = json.loads(json.dumps(committed))
     previous["date"] = "earlier"
-    previous["figures"]["baselines"]["memory_latency_ns"] = {"1024": 15.0, "4096": 20.0, "16384": 40.0}
-    committed["figures"]["baselines"]["memory_latency_ns"] = {"1024": 15.0, "4096": 20.0, "16384": 130.0}
+    previous["figures"]["baselines"]["argon2_cli_ms"] = 32.0
+    committed["figures"]["baselines"]["argon2_cli_ms"] = 56.0
     text = report.markdown(committed, [], previous, False)
     summary = text.split("## Summary", 1)[1]
-    assert summary.lstrip().startswith("**This run's host was degraded:** memory latency over 16 MiB was 3.2×")
-    assert "| worst 3.25× | ≤ 1.5× | **degraded** |" in text
-    committed["figures"]["baselines"]["memory_latency_ns"]["16384"] = 41.0
+    assert summary.lstrip().startswith("**This run's host was degraded:** the `argon2` CLI's hash took 1.75× as long")
+    assert "In this run: 56.0 ms, 1.75× the reference run's (**degraded**)." in text
+    committed["figures"]["baselines"]["argon2_cli_ms"] = 33.0
     text = report.markdown(committed, [], previous, False)
-    assert "host was degraded" not in text and "| worst 1.02× | ≤ 1.5× | quiet |" in text
+    assert "host was degraded" not in text and "In this run: 33.0 ms, 1.03× the reference run's (quiet)." in text
 
 
 def test_the_committed_results_render_without_the_figures_added_since():
@@ -234,10 +235,10 @@ def test_bench_run_exits_non_zero_when_a_figure_regressed(monkeypatch, capsys):
 def test_bench_run_exits_non_zero_on_a_degraded_host(monkeypatch, capsys):
     monkeypatch.delenv("BENCH_WARN_ONLY", raising=False)
     from bench import run
-    monkeypatch.setattr(run.report, "host_slowdown", lambda *_: (2.0, "16384"))
+    monkeypatch.setattr(run.report, "host_slowdown", lambda *_: 2.0)
     assert run_main(monkeypatch, []) == 1
     assert "HOST DEGRADED" in capsys.readouterr().out
-    monkeypatch.setattr(run.report, "host_slowdown", lambda *_: (1.2, "16384"))
+    monkeypatch.setattr(run.report, "host_slowdown", lambda *_: 1.2)
     assert run_main(monkeypatch, []) == 0
 
 

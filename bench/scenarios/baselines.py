@@ -1,5 +1,5 @@
-"""Baselines measured in the same run: the host's memory latency (bench/probes), OpenSSL verify rates,
-the Argon2 CLI bound, the nginx ceiling and the lean-NIO ceiling (Benchmarks/nio-healthz)."""
+"""Baselines measured in the same run: OpenSSL verify rates, the Argon2 CLI bound, the nginx ceiling and
+the lean-NIO ceiling (Benchmarks/nio-healthz)."""
 from __future__ import annotations
 
 import re
@@ -12,18 +12,6 @@ from pathlib import Path
 from .. import lib
 
 ARGON2_DEFAULT = {"memory_kib": 19456, "iterations": 2, "parallelism": 1}
-# The probe's working sets: within a core's L2, and 4 and 16 MiB of the 32 MiB L3 a neighbour shares.
-MEMORY_LATENCY_KIB = (1024, 4096, 16384)
-
-
-def memory_latency() -> dict:
-    """Nanoseconds per dependent load over each working set of MEMORY_LATENCY_KIB, by KiB; empty
-    when the probe is not built."""
-    if not lib.MEMORY_LATENCY.exists():
-        return {}
-    output = subprocess.run([str(lib.MEMORY_LATENCY), *map(str, MEMORY_LATENCY_KIB)], capture_output=True, check=True,
-                            text=True, timeout=120).stdout
-    return {kib: float(ns) for kib, ns in (line.split() for line in output.splitlines())}
 
 
 def argon2_cli_seconds(runs: int = 12) -> float:
@@ -102,8 +90,6 @@ def ceiling(baseline: Baseline, path: str = "") -> dict:
 
 def run(context: dict) -> dict:
     figures = {
-        # First, before any server has run: the host's state, which checks.host_slowdown reads.
-        "memory_latency_ns": memory_latency(),
         "openssl_verify_per_s": {alg: lib.openssl_verify_rate(alg, 2) for alg in ("ES256", "EdDSA")},
         "openssl_verify_per_s_1core": {alg: lib.openssl_verify_rate(alg, 1) for alg in ("ES256", "EdDSA")},
     }
