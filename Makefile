@@ -116,6 +116,7 @@ bench-build: bench-deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) -c release --product token-mint
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) -c release --product policy-bench
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) -c release --product nio-healthz
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) -c release --product nio-verify
 
 bench: bench-build
 	$(BENCH_VENV)/bin/python -m bench.run

@@ -106,6 +106,18 @@ let package = Package(
             path: "Benchmarks/nio-healthz",
             swiftSettings: swiftSettings
         ),
+        // The lean token-check ceiling of bench/scenarios/verify.py: swift-nio and the signature check alone.
+        .executableTarget(
+            name: "nio-verify",
+            dependencies: [
+                "PortcullisCore", "PortcullisCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/nio-verify",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PortcullisCore",
             dependencies: [

@@ -30,6 +30,7 @@ PORTCULLIS = RELEASE / "portcullis"
 TOKEN_MINT = RELEASE / "token-mint"
 POLICY_BENCH = RELEASE / "policy-bench"
 NIO_HEALTHZ = RELEASE / "nio-healthz"
+NIO_VERIFY = RELEASE / "nio-verify"
 WRK_SCRIPTS = BENCH / "wrk"
 PASSWORD = "bench password 0123456789"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))

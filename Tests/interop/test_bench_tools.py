@@ -206,6 +206,14 @@ def test_the_committed_results_render_without_the_figures_added_since():
     committed["figures"]["baselines"]["nio_healthz"] = {"rps": 60000.0, "p99_ms": 3.0, "server_cpu_us_per_request": 16.0}
     text = report.markdown(committed, [], None, False)
     assert "SwiftNIO alone (`Benchmarks/nio-healthz`): 60,000 req/s" in text
+    # The lean token-check ceiling came later still: not measured, then its ratios and its CPU.
+    assert "| verify EdDSA, distinct, against the lean ceiling | 7,723 | SwiftNIO and the signature check alone " \
+           "(`Benchmarks/nio-verify`): not measured in this run | – |" in text
+    committed["figures"]["verify"]["EdDSA"]["ceiling"] = {"rps": 9385.0, "server_cpu_us_per_request": 170.0,
+                                                          "client_cpu_us_per_request": 30.0}
+    text = report.markdown(committed, [], None, False)
+    assert "`Benchmarks/nio-verify`): 9,385 req/s, itself 0.50× `openssl speed` | 0.82× |" in text
+    assert "EdDSA 170 µs of server CPU and 30 µs of wrk per request at 9,385 req/s." in text
 
 
 def run_main(monkeypatch, flagged, *arguments, env=None, missed=()):

@@ -81,6 +81,21 @@ class NIOHealthz(Baseline):
         return [str(lib.NIO_HEALTHZ), str(self.port)]
 
 
+class NIOVerify(Baseline):
+    """Benchmarks/nio-verify: NIO's HTTP/1.1 pipeline and a handler that parses the body's token and
+    checks its signature, with the key ring of the Portcullis server in `directory`: the work no
+    token server can skip, without anything else."""
+
+    name = "nio-verify"
+
+    def __init__(self, keys: Path):
+        super().__init__()
+        self.keys = keys
+
+    def command(self) -> list[str]:
+        return [str(lib.NIO_VERIFY), str(self.keys), str(self.port)]
+
+
 def ceiling(baseline: Baseline, path: str = "") -> dict:
     """A GET of `path` with the same wrk settings as the Portcullis loads it bounds (64
     connections, one wrk thread), with the server's CPU per request over all its processes."""
