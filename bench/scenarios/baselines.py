@@ -83,8 +83,8 @@ class NIOHealthz(Baseline):
 
 class NIOVerify(Baseline):
     """Benchmarks/nio-verify: NIO's HTTP/1.1 pipeline and a handler that parses the body's token and
-    checks its signature, with the key ring of the Portcullis server in `directory`: the work no
-    token server can skip, without anything else."""
+    checks its signature with the key ring in `keys` (a Portcullis server's Keys directory): the
+    work no token server can skip, without anything else."""
 
     name = "nio-verify"
 
