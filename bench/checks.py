@@ -123,6 +123,7 @@ def host_slowdown(current: dict, previous: dict | None) -> float | None:
 
 
 def host_degraded(slowdown: float | None) -> bool:
+    """True when `slowdown` (see host_slowdown) is past HOST_THRESHOLD."""
     return slowdown is not None and round(slowdown, 9) > HOST_THRESHOLD
 
 

@@ -10,19 +10,12 @@
 // revocation, no log line, no metrics: the work no token server can skip. The key ring is read
 // once at start; connections stay open (wrk keeps them alive). Bench tooling only: it is a
 // baseline, not part of the server.
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PortcullisCore
 import PortcullisCrypto
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Checks the token of each request's body and answers whether its signature holds.
 final class VerifyHandler: ChannelInboundHandler {
@@ -80,8 +73,7 @@ final class VerifyHandler: ChannelInboundHandler {
 let arguments = CommandLine.arguments
 guard (3...4).contains(arguments.count), let port = Int(arguments[2]), (0...65535).contains(port),
       let ring = try? KeyRingProvider(directory: KeyDirectory(path: arguments[1])).current() else {
-    let usage = "usage: nio-verify KEYS_DIR PORT [HOST] (KEYS_DIR: a Portcullis key directory)\n"
-    _ = usage.withCString { write(2, $0, strlen($0)) }
+    FileHandle.standardError.write(Data("usage: nio-verify KEYS_DIR PORT [HOST] (KEYS_DIR: a Portcullis key directory)\n".utf8))
     exit(2)
 }
 let host = arguments.count == 4 ? arguments[3] : "127.0.0.1"
@@ -98,6 +90,6 @@ let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
     }
 
 let channel = try bootstrap.bind(host: host, port: port).wait()
-let banner = "nio-verify listening on \(host):\(channel.localAddress?.port ?? port) with \(keys.count) keys\n"
-_ = banner.withCString { write(1, $0, strlen($0)) }
+// Unbuffered: the bench reads it through a pipe.
+FileHandle.standardOutput.write(Data("nio-verify listening on \(host):\(channel.localAddress?.port ?? port) with \(keys.count) keys\n".utf8))
 try channel.closeFuture.wait()

@@ -10,10 +10,10 @@ public final class SigningKey: @unchecked Sendable {
     public let hasPrivateKey: Bool
     let pkey: OpaquePointer
     /// A context set up once to verify with this key (nil if that failed, and then every check
-    /// fails: setting one up per check would fail the same way). A check copies it (`EVP_MD_CTX_copy_ex`, about 0.15 µs) instead of
-    /// `EVP_DigestVerifyInit` on a new one (about 2.4 µs, mostly finding the algorithm's
-    /// implementation). It is never changed after `init`, and copying only reads it, so checks
-    /// on several threads may copy it at once.
+    /// fails: setting one up per check would fail the same way). A check copies it
+    /// (`EVP_MD_CTX_copy_ex`, about 0.15 µs) instead of `EVP_DigestVerifyInit` on a new one
+    /// (about 2.4 µs, mostly finding the algorithm's implementation). It is never changed after
+    /// `init`, and copying only reads it, so checks on several threads may copy it at once.
     private let verifyTemplate: OpaquePointer?
 
     init(pkey: OpaquePointer, hasPrivateKey: Bool) throws {

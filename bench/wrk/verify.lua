@@ -28,7 +28,8 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local tokens = {}
+-- One ready request per token read.
+local requests = {}
 local next_index = 1
 unexpected = 0
 repeats = 0
@@ -56,7 +57,7 @@ function init(args)
       if position % thread_count == (id or 0) then
         -- A compact JWS is base64url and dots: nothing to escape in either encoding.
         local body = form and ("token=" .. line) or ('{"token":"' .. line .. '"}')
-        table.insert(tokens, head .. #body .. "\r\n\r\n" .. body)
+        table.insert(requests, head .. #body .. "\r\n\r\n" .. body)
       end
     end
     line_number = line_number + 1
@@ -65,10 +66,10 @@ function init(args)
 end
 
 function request()
-  if mode == "mix" then return tokens[math.random(#tokens)] end
-  local request = tokens[next_index]
+  if mode == "mix" then return requests[math.random(#requests)] end
+  local request = requests[next_index]
   next_index = next_index + 1
-  if next_index > #tokens then next_index = 1; repeats = repeats + 1 end
+  if next_index > #requests then next_index = 1; repeats = repeats + 1 end
   return request
 end
 
