@@ -498,11 +498,11 @@ def wrong_answers(figures: dict, path: str = "") -> list[str]:
     return found
 
 
-def write(results: dict, partial: bool = False) -> list[str]:
-    """Writes one run's results and returns its flagged lines (regressions, then wrong answers).
-    A partial run (`--only`) writes bench/results-partial.json alone: BENCHMARKS.md, the plot and
-    bench/results.json, the next run's reference, stay those of the last whole run."""
-    previous = previous_results(results)
+def write(results: dict, previous: dict | None, partial: bool = False) -> list[str]:
+    """Writes one run's results and returns its flagged lines (regressions against `previous`, the
+    reference run from previous_results, then wrong answers). A partial run (`--only`) writes
+    bench/results-partial.json alone: BENCHMARKS.md, the plot and bench/results.json, the next
+    run's reference, stay those of the last whole run."""
     flagged = regressions(results, previous)
     if partial:
         RESULTS_PARTIAL.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")

@@ -107,8 +107,9 @@ def main() -> int:
         "machine": machine(), "bench_seconds": lib.SECONDS, "duration_s": round(time.time() - began),
         "figures": lib.round_figures(context),
     }
-    flagged = report.write(results, partial=chosen is not None)
-    slowdown = report.host_slowdown(results, report.previous_results(results))
+    previous = report.previous_results(results)
+    flagged = report.write(results, previous=previous, partial=chosen is not None)
+    slowdown = report.host_slowdown(results, previous)
     status, lines = report.verdict(flagged, warn_only=arguments.warn_only, missed_targets=report.missed(results["figures"]), slowdown=slowdown,
                                    require_targets=arguments.require_targets)
     for line in lines:

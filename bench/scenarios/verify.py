@@ -28,12 +28,19 @@ def prepare(algorithm: str, token_count: int) -> tuple[lib.Server, str]:
 
 def run_one(server: lib.Server, tokens: str, mode: str, offset: int = 0, connections: int = CONNECTIONS,
             delay_ms: int = 0, seconds: float | None = None, rate_bound: float | None = None) -> dict:
-    """One wrk run; a distinct-token run given `rate_bound` (req/s it cannot exceed) reads only the
-    tokens it can send (`lib.parse_wrk` fails a run that ran out of them)."""
+    """One wrk run against Portcullis (see `load`)."""
+    return load(server.url, server.pid, tokens, mode, offset, connections, delay_ms, seconds, rate_bound)
+
+
+def load(url: str, pids: int | list[int], tokens: str, mode: str, offset: int = 0, connections: int = CONNECTIONS,
+         delay_ms: int = 0, seconds: float | None = None, rate_bound: float | None = None) -> dict:
+    """One wrk run of verify.lua at `url`, counting the CPU of `pids`; a distinct-token run given
+    `rate_bound` (req/s it cannot exceed) reads only the tokens it can send (`lib.parse_wrk` fails
+    a run that ran out of them)."""
     env = {"BENCH_TOKENS": tokens, "BENCH_MODE": mode, "BENCH_OFFSET": str(offset), "BENCH_DELAY_MS": str(delay_ms)}
     if mode == "distinct" and rate_bound:
         env["BENCH_LIMIT"] = str(int(rate_bound * (seconds or lib.SECONDS)) + connections)
-    return lib.wrk(server.url, "verify.lua", connections=connections, seconds=seconds, env=env, server_pid=server.pid)
+    return lib.wrk(url, "verify.lua", connections=connections, seconds=seconds, env=env, server_pid=pids)
 
 
 def lean_ceiling(server: lib.Server, tokens: str, offset: int, rate_bound: float) -> dict:
@@ -41,10 +48,8 @@ def lean_ceiling(server: lib.Server, tokens: str, offset: int, rate_bound: float
     holding `server`'s keys: what SwiftNIO and the signature check alone serve here."""
     if not lib.NIO_VERIFY.exists():
         return {"error": f"{lib.NIO_VERIFY.relative_to(lib.ROOT)} is not built (make bench-build)"}
-    env = {"BENCH_TOKENS": tokens, "BENCH_MODE": "distinct", "BENCH_OFFSET": str(offset), "BENCH_DELAY_MS": "0",
-           "BENCH_LIMIT": str(int(rate_bound * lib.SECONDS) + CONNECTIONS)}
     with NIOVerify(server.directory / "Keys") as ceiling:
-        return lib.wrk(ceiling.url, "verify.lua", connections=CONNECTIONS, env=env, server_pid=ceiling.pids)
+        return load(ceiling.url, ceiling.pids, tokens, "distinct", offset, rate_bound=rate_bound)
 
 
 def run(context: dict) -> dict:
