@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -160,19 +161,22 @@ def wrk(url: str, script: str, connections: int = 64, seconds: float | None = No
         command = ["taskset", "-c", cpus, *command]
     pids = [server_pid] if isinstance(server_pid, int) else list(server_pid or [])
     client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # wrk prints "Running …" once its script's init has run (reading and building a token list
-    # can take a second) and its clock has started: both processes' CPU is counted from there.
-    first_line = process.stdout.readline()
-    client_setup = cpu_seconds(process.pid) if first_line.startswith("Running") else 0.0
-    before = sum(cpu_seconds(pid) for pid in pids)
+    # One stream, read through one reader: the lines after the first may already sit in its buffer.
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    hung = threading.Timer(seconds + 60, process.kill)
+    hung.start()
     try:
-        output, errors = process.communicate(timeout=seconds + 60)
-    finally:
-        process.kill()
+        # wrk prints "Running …" once its script's init has run (reading and building a token
+        # list can take a second) and its clock has started: both processes' CPU counts from there.
+        first_line = process.stdout.readline()
+        client_setup = cpu_seconds(process.pid) if first_line.startswith("Running") else 0.0
+        before = sum(cpu_seconds(pid) for pid in pids)
+        output = first_line + process.stdout.read()
         process.wait()
+    finally:
+        hung.cancel()
     client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    figures = parse_wrk(process.returncode, first_line + output, errors)
+    figures = parse_wrk(process.returncode, output)
     if figures["requests"]:
         # wrk is the only child reaped meanwhile, so the children's CPU grew by its CPU alone.
         client_seconds = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime) - client_setup
