@@ -181,6 +181,8 @@ def wrk(url: str, script: str, connections: int = 64, seconds: float | None = No
         # wrk is the only child reaped meanwhile, so the children's CPU grew by its CPU alone.
         client_seconds = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime) - client_setup
         figures["client_cpu_us_per_request"] = client_seconds / figures["requests"] * 1e6
+        # How that CPU was counted: runs before this rule counted wrk's set-up too (report.py says which).
+        figures["client_cpu_from"] = "clock start" if client_setup else "launch"
     if pids and figures["requests"]:
         figures["server_cpu_us_per_request"] = (sum(cpu_seconds(pid) for pid in pids) - before) / figures["requests"] * 1e6
     return figures

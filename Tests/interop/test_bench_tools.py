@@ -60,6 +60,7 @@ print({chr(10).join(WRK_OUTPUT.splitlines()[1:])!r})
     assert figures["requests"] == 127561
     # The set-up alone would be 0.4 s / 127,561 requests = 3.1 us per request.
     assert figures["client_cpu_us_per_request"] < 1.0
+    assert figures["client_cpu_from"] == "clock start"
 
 
 def test_latency_units_convert_to_milliseconds():
@@ -224,8 +225,20 @@ def test_the_committed_results_render_without_the_figures_added_since():
     committed["figures"].get("oauth", {}).get("portcullis", {}).pop("introspect_mix", None)
     for algorithm in ("ES256", "EdDSA"):
         committed["figures"]["verify"][algorithm].pop("ceiling", None)
+    for algorithm in ("ES256", "EdDSA"):
+        for mode in ("distinct", "healthz"):
+            committed["figures"]["verify"][algorithm][mode].pop("client_cpu_from", None)
+    committed["figures"].get("authorize", {}).get("authorize", {}).pop("client_cpu_from", None)
     text = report.markdown(committed, [], None, False)
     assert "SwiftNIO alone, GET /healthz (`Benchmarks/nio-healthz`, a baseline: what Swift serves here) | not measured in this run" in text
+    # Neither a tool it did not run nor a way of counting wrk's CPU it did not use.
+    assert "Benchmarks/nio-verify" not in next(line for line in text.splitlines() if line.startswith("- Tools:"))
+    assert "wrk's share is its CPU per request measured in this run at the rate reached, from its launch, so with its set-up" in text
+    for algorithm in ("ES256", "EdDSA"):
+        for mode in ("distinct", "healthz"):
+            committed["figures"]["verify"][algorithm][mode]["client_cpu_from"] = "clock start"
+    committed["figures"]["authorize"]["authorize"]["client_cpu_from"] = "clock start"
+    assert "at the rate reached, from the moment its clock starts" in report.markdown(committed, [], None, False)
     committed["figures"]["baselines"]["nio_healthz"] = {"rps": 60000.0, "p99_ms": 3.0, "server_cpu_us_per_request": 16.0}
     text = report.markdown(committed, [], None, False)
     assert "SwiftNIO alone (`Benchmarks/nio-healthz`): 60,000 req/s" in text
@@ -238,6 +251,7 @@ def test_the_committed_results_render_without_the_figures_added_since():
     eddsa["distinct"]["rps"] = openssl * 0.41
     text = report.markdown(committed, [], None, False)
     assert f"`Benchmarks/nio-verify`): {report.fmt(openssl / 2)} req/s, itself 0.50× `openssl speed` | 0.82× |" in text
+    assert "Benchmarks/nio-verify" in next(line for line in text.splitlines() if line.startswith("- Tools:"))
     assert f"EdDSA 170 µs of server CPU and 30 µs of wrk per request at {report.fmt(openssl / 2)} req/s." in text
 
 
