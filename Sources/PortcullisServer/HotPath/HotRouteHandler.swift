@@ -46,13 +46,24 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// never changes; formatting it cost a `remoteAddress` lock and an `inet_ntop` per request).
     private var peer: String??
 
-    init(routes: HotRoutes, shared: HotPathComponents) {
+    /// The context of NIO's response encoder: the hot path's answers, encoded here, are written
+    /// from it (past the encoder, which takes only the router's response parts). Nil once removed.
+    private var wire: ChannelHandlerContext?
+    /// The connection's idle and graceful-close rule, which counts the hot path's responses too.
+    private let lifetime: ConnectionLifetimeHandler
+
+    /// A handler answering `routes`, writing below `wire` (the response encoder's context) and
+    /// counting its responses in `lifetime` (the handler in front of it).
+    init(routes: HotRoutes, shared: HotPathComponents, wire: ChannelHandlerContext, lifetime: ConnectionLifetimeHandler) {
         self.routes = routes
         self.shared = shared
+        self.wire = wire
+        self.lifetime = lifetime
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         inPipeline = false
+        wire = nil  // the pipeline holds the handlers, not the other way round
     }
 
     func read(context: ChannelHandlerContext) {
@@ -200,24 +211,12 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
                                started: started, client: client, requestID: id, logger: shared.logger)
     }
 
+    /// Writes the answer, already encoded, below NIO's response encoder (`wire`), and tells the
+    /// connection's lifetime rule that a response ended (which may close the connection).
     private func write(_ context: ChannelHandlerContext, _ response: PlainResponse, requestID: String) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(10 + response.headers.count)
-        headers.add(name: "Content-Type", value: response.contentType)
-        headers.add(name: "Content-Length", value: String(response.body.readableBytes))
-        var cacheControl = false
-        for header in response.headers {
-            headers.add(name: header.name, value: header.value)
-            if header.name == "Cache-Control" { cacheControl = true }
-        }
-        if !cacheControl { headers.add(name: "Cache-Control", value: SecurityHeaders.defaultCacheControl) }
-        for field in SecurityHeaders.fields { headers.add(name: field.name, value: field.value) }
-        headers.add(name: RequestIdentifier.header, value: requestID)
-        headers.add(name: "Date", value: HTTPDate.now())
-        headers.add(name: "Server", value: shared.serverName)
-        let status = HTTPResponseStatus(statusCode: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        guard let wire else { return }
+        let bytes = response.http1(requestID: requestID, date: HTTPDate.now(), server: shared.serverName, allocator: context.channel.allocator)
+        wire.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+        if lifetime.responseEnded() { context.close(promise: nil) }
     }
 }

@@ -8,8 +8,9 @@ import NIOHTTPTypesHTTP1
 
 /// Hummingbird's HTTP/1.1 child channel with the hot path in front: NIO's decoder and encoder,
 /// then `ConnectionLifetimeHandler` (idle timeout and graceful close for both paths), then
-/// `HotRouteHandler`, then Hummingbird's conversion to HTTP types and its async router. Built
-/// from public Hummingbird API (`HTTPServerBuilder`, `HTTPChannelHandler`).
+/// `HotRouteHandler` (which writes its answers, already encoded, below the encoder), then
+/// Hummingbird's conversion to HTTP types and its async router. Built from public Hummingbird
+/// API (`HTTPServerBuilder`, `HTTPChannelHandler`).
 struct PortcullisHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
@@ -28,8 +29,10 @@ struct PortcullisHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
-            try pipeline.addHandler(ConnectionLifetimeHandler(idleTimeout: configuration.idleTimeout))
-            try pipeline.addHandler(HotRouteHandler(routes: routes, shared: components))
+            let lifetime = ConnectionLifetimeHandler(idleTimeout: configuration.idleTimeout)
+            try pipeline.addHandler(lifetime)
+            let wire = try pipeline.context(handlerType: HTTPResponseEncoder.self)
+            try pipeline.addHandler(HotRouteHandler(routes: routes, shared: components, wire: wire, lifetime: lifetime))
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
@@ -108,14 +111,21 @@ final class ConnectionLifetimeHandler: ChannelDuplexHandler, RemovableChannelHan
             context.write(data, promise: promise)
             return
         }
-        inProgress -= 1
-        lastActive = .now()
-        if inProgress == 0 && closeWhenIdle {
+        if responseEnded() {
             context.writeAndFlush(data, promise: promise)
             context.close(promise: nil)
         } else {
             context.write(data, promise: promise)
         }
+    }
+
+    /// Counts a response that ended, the router's (its `.end` passing here) or the hot path's
+    /// (written below this handler, already encoded); true when the connection should now close,
+    /// once that response is flushed: a graceful shutdown waited for it.
+    func responseEnded() -> Bool {
+        inProgress -= 1
+        lastActive = .now()
+        return inProgress == 0 && closeWhenIdle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
