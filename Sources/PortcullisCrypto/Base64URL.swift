@@ -9,26 +9,39 @@ public enum Base64URL {
 
     /// Encodes bytes without padding.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let input = Array(bytes)
-        var output: [UInt8] = []
-        output.reserveCapacity((input.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= input.count {
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-            output += [alphabet[Int(chunk >> 18 & 63)], alphabet[Int(chunk >> 12 & 63)], alphabet[Int(chunk >> 6 & 63)], alphabet[Int(chunk & 63)]]
-            index += 3
+        if let encoded = bytes.withContiguousStorageIfAvailable({ encode($0) }) { return encoded }
+        return Array(bytes).withUnsafeBufferPointer { encode($0) }
+    }
+
+    /// Encodes bytes without padding, straight into the string's storage (15 characters or fewer,
+    /// 11 bytes or fewer, are stored in the string itself).
+    private static func encode(_ input: UnsafeBufferPointer<UInt8>) -> String {
+        let whole = input.count / 3
+        let rest = input.count % 3
+        let length = whole * 4 + (rest == 0 ? 0 : rest + 1)
+        return String(unsafeUninitializedCapacity: length) { output in
+            alphabet.withUnsafeBufferPointer { alphabet in
+                var written = 0
+                // The first `characters` 6-bit groups of a 24-bit chunk.
+                func put(_ chunk: UInt32, _ characters: Int) {
+                    var shift: UInt32 = 18
+                    for _ in 0..<characters {
+                        output[written] = alphabet[Int(chunk >> shift & 63)]
+                        written += 1
+                        shift &-= 6
+                    }
+                }
+                for index in stride(from: 0, to: whole * 3, by: 3) {
+                    put(UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2]), 4)
+                }
+                switch rest {
+                case 1: put(UInt32(input[whole * 3]) << 16, 2)
+                case 2: put(UInt32(input[whole * 3]) << 16 | UInt32(input[whole * 3 + 1]) << 8, 3)
+                default: break
+                }
+                return written
+            }
         }
-        switch input.count - index {
-        case 1:
-            let chunk = UInt32(input[index]) << 16
-            output += [alphabet[Int(chunk >> 18 & 63)], alphabet[Int(chunk >> 12 & 63)]]
-        case 2:
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
-            output += [alphabet[Int(chunk >> 18 & 63)], alphabet[Int(chunk >> 12 & 63)], alphabet[Int(chunk >> 6 & 63)]]
-        default:
-            break
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes strictly: nil for any character outside the alphabet, for padding, for an

@@ -24,6 +24,22 @@ import Testing
         }
     }
 
+    /// Base64url encoding is Foundation's base64 with `-` and `_` for `+` and `/`, padding dropped,
+    /// at every length and byte value, from contiguous bytes and from a sequence that has none.
+    @Test func base64URLEncodesAsFoundationDoesWithTheURLAlphabetAndNoPadding() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<64 {
+            for _ in 0..<20 {
+                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let expected = Data(bytes).base64EncodedString()
+                    .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+                #expect(Base64URL.encode(bytes) == expected)
+                #expect(Base64URL.encode(bytes.lazy.map { $0 }) == expected, "a sequence without contiguous storage")
+                #expect(Base64URL.decode(expected) == bytes)
+            }
+        }
+    }
+
     /// Malformed input is refused, including forms Foundation accepts (`====` as one zero byte,
     /// `=` inside the text).
     @Test func refusesMalformedPadding() {

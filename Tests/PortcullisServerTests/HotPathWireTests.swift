@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import PortcullisCrypto
 @testable import PortcullisServer
 import Testing
 
@@ -48,6 +49,17 @@ import Testing
         let ours = response.http1(requestID: "0123456789abcdef", date: date, server: "Portcullis", allocator: ByteBufferAllocator())
         let nio = try Self.encodedByNIO(response, requestID: "0123456789abcdef", date: date, server: "Portcullis")
         #expect(String(buffer: ours) == String(buffer: nio))
+    }
+
+    @Test func newRequestIdsAreShortAcceptableAndDistinct() {
+        let ids = (0..<1000).map { _ in RequestIdentifier.next() }
+        #expect(Set(ids).count == 1000)
+        #expect(ids.allSatisfy { $0.utf8.count == 15 && RequestIdentifier.acceptable($0.utf8) })
+        // One process's ids share the random prefix (5 bytes: the first 6 characters, and 4 bits of
+        // the 7th) and count up after it (other tests' servers in this process take ids meanwhile).
+        #expect(Set(ids.map { $0.prefix(6) }).count == 1)
+        let counters = ids.map { Base64URL.decode($0)!.suffix(6).reduce(0) { $0 << 8 | UInt64($1) } }
+        #expect(zip(counters, counters.dropFirst()).allSatisfy { $1 > $0 })
     }
 
     @Test func aHotAnswerCountsAsAnEndedResponseForIdleAndGracefulClose() throws {
