@@ -18,6 +18,21 @@ import Testing
         #expect(DirectoryChanges.watch(path) == nil, "no directory, no watch")
     }
 
+    /// Events queued past one read's buffer (20 files with 200-character names: about 5 KiB of
+    /// events against 1 KiB) are all read by one look.
+    @Test func oneLookReadsEveryQueuedEventWhateverTheirSize() throws {
+        let path = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let changes = try #require(DirectoryChanges.watch(path))
+        for index in 0..<20 {
+            let name = String(format: "%03d", index) + String(repeating: "n", count: 197)
+            FileManager.default.createFile(atPath: path + "/" + name, contents: Data("x".utf8))
+        }
+        #expect(changes.look() == .changed)
+        #expect(changes.look() == .unchanged, "nothing left queued")
+    }
+
     /// The clock never moves here, so the once-a-second `stat` never comes: after the keys
     /// directory is swapped for another (the watch now follows the old one), only noticing
     /// that the watch broke makes the provider see a rotation in the new directory.

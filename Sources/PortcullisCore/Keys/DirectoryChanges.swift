@@ -53,8 +53,9 @@ final class DirectoryChanges: Sendable {
     func look() -> Look {
         #if os(Linux)
         var found = Look.unchanged
-        // Room for several events with names (each is 16 bytes plus its padded name); on the stack.
-        return withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { buffer in
+        // Room for three events or more (each is 16 bytes plus its name, at most 256 padded); 1 KiB
+        // is what Swift always places on the stack (4 KiB cost a malloc per look).
+        return withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 8) { buffer in
             while true {
                 let count = read(descriptor, buffer.baseAddress, buffer.count)
                 if count < 0 && errno == EINTR { continue }
