@@ -13,31 +13,28 @@ import Testing
 
     /// Whatever Foundation encodes (every length, every byte value, `+` and `/`), both decode alike.
     @Test func decodesWhatFoundationEncodesAsFoundationDecodesIt() {
-        var generator = SystemRandomNumberGenerator()
-        for length in 0..<64 {
-            for _ in 0..<20 {
-                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                let encoded = Data(bytes).base64EncodedString()
-                #expect(Base64.decode(padded: ArraySlice(encoded.utf8)) == bytes, "\(encoded)")
-                #expect(Data(base64Encoded: encoded).map(Array.init) == bytes)
-            }
+        for bytes in Self.randomBytes() {
+            let encoded = Data(bytes).base64EncodedString()
+            #expect(Base64.decode(padded: ArraySlice(encoded.utf8)) == bytes, "\(encoded)")
+            #expect(Data(base64Encoded: encoded).map(Array.init) == bytes)
         }
     }
 
     /// Base64url encoding is Foundation's base64 with `-` and `_` for `+` and `/`, padding dropped,
     /// at every length and byte value, from contiguous bytes and from a sequence that has none.
     @Test func base64URLEncodesAsFoundationDoesWithTheURLAlphabetAndNoPadding() {
-        var generator = SystemRandomNumberGenerator()
-        for length in 0..<64 {
-            for _ in 0..<20 {
-                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                let expected = Data(bytes).base64EncodedString()
-                    .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-                #expect(Base64URL.encode(bytes) == expected)
-                #expect(Base64URL.encode(bytes.lazy.map { $0 }) == expected, "a sequence without contiguous storage")
-                #expect(Base64URL.decode(expected) == bytes)
-            }
+        for bytes in Self.randomBytes() {
+            let expected = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == expected)
+            #expect(Base64URL.encode(bytes.lazy.map { $0 }) == expected, "a sequence without contiguous storage")
+            #expect(Base64URL.decode(expected) == bytes)
         }
+    }
+
+    /// 20 random byte strings of each length from 0 to 63 (every remainder of 3, every byte value).
+    static func randomBytes() -> [[UInt8]] {
+        (0..<64).flatMap { length in (0..<20).map { _ in (0..<length).map { _ in UInt8.random(in: 0...255) } } }
     }
 
     /// Malformed input is refused, including forms Foundation accepts (`====` as one zero byte,
