@@ -169,7 +169,8 @@ def wrk(url: str, script: str, connections: int = 64, seconds: float | None = No
         # wrk prints "Running …" once its script's init has run (reading and building a token
         # list can take a second) and its clock has started: both processes' CPU counts from there.
         first_line = process.stdout.readline()
-        client_setup = cpu_seconds(process.pid) if first_line.startswith("Running") else 0.0
+        clock_started = first_line.startswith("Running")
+        client_setup = cpu_seconds(process.pid) if clock_started else 0.0
         before = sum(cpu_seconds(pid) for pid in pids)
         output = first_line + process.stdout.read()
         process.wait()
@@ -182,7 +183,7 @@ def wrk(url: str, script: str, connections: int = 64, seconds: float | None = No
         client_seconds = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime) - client_setup
         figures["client_cpu_us_per_request"] = client_seconds / figures["requests"] * 1e6
         # How that CPU was counted: runs before this rule counted wrk's set-up too (report.py says which).
-        figures["client_cpu_from"] = "clock start" if client_setup else "launch"
+        figures["client_cpu_from"] = "clock start" if clock_started else "launch"
     if pids and figures["requests"]:
         figures["server_cpu_us_per_request"] = (sum(cpu_seconds(pid) for pid in pids) - before) / figures["requests"] * 1e6
     return figures
