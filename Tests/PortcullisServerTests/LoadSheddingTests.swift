@@ -36,7 +36,9 @@ import Testing
         let router = Router(context: PortcullisRequestContext.self)
         router.add(middleware: LoadSheddingMiddleware(limit: 10, timeout: .milliseconds(300)))
         let finished = FinishedFlag()
+        let handlerStarted = StartInstant()
         router.get("/hang") { _, _ in
+            handlerStarted.set()
             try await Task.sleep(for: .seconds(60))
             finished.set()
             return "too late"
@@ -44,10 +46,12 @@ import Testing
         router.get("/quick") { _, _ in "quick" }
         let app = Application(router: router)
         try await app.test(.router) { client in
-            let started = ContinuousClock.now
             let response = try await client.execute(uri: "/hang", method: .get, headers: [:], body: nil)
             #expect(response.status == .serviceUnavailable)
-            // Generous: the whole suite runs in parallel on two cores, which can delay the watchdog's tick.
+            // Timed from the handler's start, and generous: the whole suite runs in parallel on two
+            // cores, and in its first half minute its other tests can hold both cooperative threads
+            // (a test started then has measured 31-41 s before its request was even served).
+            let started = try #require(handlerStarted.value)
             #expect(ContinuousClock.now - started < .seconds(30), "answered long before the 60 s handler would have finished")
             #expect(!finished.value, "the handler was cancelled, not left running")
             #expect(try await client.execute(uri: "/quick", method: .get, headers: [:], body: nil).status == .ok)
@@ -66,6 +70,13 @@ final class FinishedFlag: Sendable {
     private let flag = Mutex(false)
     var value: Bool { flag.withLock { $0 } }
     func set() { flag.withLock { $0 = true } }
+}
+
+/// When a handler started, once it has.
+final class StartInstant: Sendable {
+    private let instant = Mutex<ContinuousClock.Instant?>(nil)
+    var value: ContinuousClock.Instant? { instant.withLock { $0 } }
+    func set() { instant.withLock { $0 = .now } }
 }
 
 @Suite struct RequestDeadlinesTests {
