@@ -93,6 +93,13 @@ def lean_nio(b: dict) -> dict | None:
     return n if isinstance(n, dict) and "rps" in n else None
 
 
+def lean_verify(figures: dict) -> dict | None:
+    """One algorithm's lean token-check ceiling (Benchmarks/nio-verify), or None when this run has
+    none (not built, failed, or a run from before it)."""
+    c = figures.get("ceiling")
+    return c if isinstance(c, dict) and "rps" in c else None
+
+
 def budget_lines(f: dict, b: dict, cores: int) -> list[str]:
     """The throughput targets as CPU per request: what the machine's cores give each request at the
     target rate, what the load generator and the costs no server can skip take of it, and what the
@@ -134,8 +141,7 @@ def budget_lines(f: dict, b: dict, cores: int) -> list[str]:
         left = budget - measured["client_cpu_us_per_request"] - floor
         lines.append(f"| {label} | {fmt(rate)} req/s | {budget:.0f} µs | {measured['client_cpu_us_per_request']:.0f} µs | {floor_text} "
                      f"| {round(left)} µs | {round(measured['server_cpu_us_per_request'] - floor)} µs |")
-    lean = [(alg, v[alg]["ceiling"]) for alg in ("ES256", "EdDSA")
-            if "server_cpu_us_per_request" in (v.get(alg, {}).get("ceiling") or {})]
+    lean = [(alg, c) for alg in ("ES256", "EdDSA") if (c := lean_verify(v.get(alg, {})))]
     if lean:
         lines += ["", "The lean ceiling (`Benchmarks/nio-verify`: SwiftNIO, the token parsed, its signature checked, nothing "
                   "else) measures that floor under the same load: " + "; ".join(
@@ -163,8 +169,7 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}",
         f"- Tools: {m['openssl']}; {m['nginx']}; {m['wrk']}; glewlwyd {m['glewlwyd']}; Debian `argon2` CLI; "
         "SwiftNIO's HTTP/1.1 alone (`Benchmarks/nio-healthz`)"
-        + (", and with the token check alone (`Benchmarks/nio-verify`)" if any(
-            "rps" in v.get("ceiling", {}) for v in f.get("verify", {}).values()) else ""),
+        + (", and with the token check alone (`Benchmarks/nio-verify`)" if any(map(lean_verify, f.get("verify", {}).values())) else ""),
         "",
         "## Summary",
         "",
