@@ -48,9 +48,8 @@ import Testing
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/hang", method: .get, headers: [:], body: nil)
             #expect(response.status == .serviceUnavailable)
-            // Timed from the handler's start, and generous: the whole suite runs in parallel on two
-            // cores, and in its first half minute its other tests can hold both cooperative threads
-            // (a test started then has measured 31-41 s before its request was even served).
+            // Timed from the handler's start (how long the request waited for a thread is the
+            // suite's load, not this rule), and generous: the suite runs in parallel on two cores.
             let started = try #require(handlerStarted.value)
             #expect(ContinuousClock.now - started < .seconds(30), "answered long before the 60 s handler would have finished")
             #expect(!finished.value, "the handler was cancelled, not left running")

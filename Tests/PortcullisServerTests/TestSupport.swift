@@ -38,6 +38,26 @@ bindings:
   svc-billing: [viewer, authz-checker]
 """
 
+/// Keys directories prepared once per signing algorithm (`KeyDirectory.prepare`, as `serve` does)
+/// and copied into each harness's own: the suite opens over a hundred servers on two cores, and the
+/// RS256 ID-token key alone costs a third of a second to generate, work that held the cooperative
+/// threads for the suite's first half minute. Key creation itself is tested in PortcullisCoreTests.
+enum KeyTemplates {
+    private static let prepared = Mutex<[JWSAlgorithm: String]>([:])
+
+    /// Copies the template for `algorithm` (made at its first use) to `path`, which must not exist.
+    static func copy(_ algorithm: JWSAlgorithm, to path: String) throws {
+        let template = try prepared.withLock { prepared in
+            if let made = prepared[algorithm] { return made }
+            let made = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-keys-\(algorithm.rawValue)-\(UUID().uuidString)").path
+            try KeyDirectory(path: made).prepare(signingAlgorithm: algorithm)
+            prepared[algorithm] = made
+            return made
+        }
+        try FileManager.default.copyItem(atPath: template, toPath: path)
+    }
+}
+
 /// One server on a fresh database, keys and policies directory, opened the way `serve` opens it.
 struct Harness {
     let directory: String
@@ -69,6 +89,9 @@ struct Harness {
             try testPolicyYAML.write(toFile: configuration.policiesDirectory + "/test.yaml", atomically: true, encoding: .utf8)
         }
         configure(&configuration)
+        if configuration.keysDirectory == directory + "/Keys" {
+            try KeyTemplates.copy(configuration.signingAlgorithm, to: configuration.keysDirectory)
+        }
         try await self.init(configuration: configuration, directory: directory)
     }
 
