@@ -1,3 +1,4 @@
+import Foundation
 import PortcullisCore
 import Testing
 
@@ -37,6 +38,33 @@ import Testing
             }
         }
         #expect(await late.value == 2)
+    }
+
+    /// A scope is its thread's alone: a lookup on another thread while it runs reads afresh, and
+    /// a `run` nested in it shares its readings.
+    @Test func aScopeIsNotSeenFromAnotherThreadAndANestedRunSharesIt() {
+        let source = Source()
+        let counter = Counter()
+        StoreReadScope.run {
+            #expect(StoreReadScope.reading(of: source) { counter.next() } == 1)
+            let elsewhere = Readings()
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                elsewhere.values.append(StoreReadScope.reading(of: source) { counter.next() })
+                elsewhere.values.append(StoreReadScope.run { StoreReadScope.reading(of: source) { counter.next() } })
+                done.signal()
+            }.start()
+            done.wait()
+            #expect(elsewhere.values == [2, 3], "another thread reads for itself, in and out of its own scope")
+            #expect(StoreReadScope.run { StoreReadScope.reading(of: source) { counter.next() } } == 1, "nested: the outer reading")
+            #expect(StoreReadScope.reading(of: source) { counter.next() } == 1)
+        }
+        #expect(StoreReadScope.reading(of: source) { counter.next() } == 4, "after the scope: read again")
+    }
+
+    /// Written by one thread, read by another after a semaphore.
+    final class Readings: @unchecked Sendable {
+        var values: [Int64] = []
     }
 
     final class Counter: @unchecked Sendable {

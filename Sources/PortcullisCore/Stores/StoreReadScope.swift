@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One request's immediate store lookups answered from one reading of "has the database
 /// changed since" (SQLite's WAL-index header, or `PRAGMA data_version`), instead of one reading
 /// per lookup.
@@ -9,30 +15,62 @@
 /// before the request (a revocation, a deleted client, a locked address) is still seen by it.
 /// A store without such a counter ignores the scope.
 ///
-/// A scope belongs to the thread that runs `run` and holds readings only during `body`; a task
-/// started inside `body` inherits it but reads afresh once `run` has returned. It is never used
-/// by two threads at once, which is what its `@unchecked Sendable` promises.
+/// The scope belongs to the thread that runs `run` (one object per thread, reused from request
+/// to request) and holds readings only while `body` runs: `body` is synchronous, so nothing else
+/// runs on that thread meanwhile, and code running later on it, or on any other thread, reads
+/// afresh. A task-local did the same with three allocations and a push per request, on every
+/// hot answer. It is never used by two threads at once, which is what its `@unchecked Sendable`
+/// promises.
 public final class StoreReadScope: @unchecked Sendable {
-    @TaskLocal static var current: StoreReadScope?
-
     private var readings: [(source: ObjectIdentifier, value: Int64)] = []
-    /// Set when `run` returns: a task started inside `body` inherits the scope, and must not
-    /// keep its reading after the request.
-    private var ended = false
+    private var active = false
 
-    private init() {}
+    private init() {
+        readings.reserveCapacity(4)
+    }
 
-    /// Runs `body` (synchronous, on this thread) with one change reading per source.
-    public static func run<T>(_ body: () throws -> T) rethrows -> T {
+    /// The calling thread's scope, made at its first use and released when the thread exits.
+    private static let perThread: pthread_key_t = {
+        var key = pthread_key_t()
+        let created = pthread_key_create(&key) { scope in
+            #if canImport(Darwin)
+            Unmanaged<StoreReadScope>.fromOpaque(scope).release()
+            #else
+            if let scope { Unmanaged<StoreReadScope>.fromOpaque(scope).release() }
+            #endif
+        }
+        precondition(created == 0, "pthread_key_create failed: \(created)")
+        return key
+    }()
+
+    private static func ofThisThread() -> StoreReadScope {
+        if let existing = pthread_getspecific(perThread) {
+            return Unmanaged<StoreReadScope>.fromOpaque(existing).takeUnretainedValue()
+        }
         let scope = StoreReadScope()
-        defer { scope.ended = true }
-        return try $current.withValue(scope) { try body() }
+        pthread_setspecific(perThread, Unmanaged.passRetained(scope).toOpaque())
+        return scope
+    }
+
+    /// Runs `body` (synchronous, on this thread) with one change reading per source. Nested in
+    /// another `run` on the same thread, `body` shares the outer scope's readings.
+    public static func run<T>(_ body: () throws -> T) rethrows -> T {
+        let scope = ofThisThread()
+        guard !scope.active else { return try body() }
+        scope.active = true
+        defer {
+            scope.active = false
+            scope.readings.removeAll(keepingCapacity: true)
+        }
+        return try body()
     }
 
     /// The change counter of `source`: read once per scope (by `read`), or read now when no
-    /// scope is running.
+    /// scope is running on this thread.
     public static func reading(of source: AnyObject, _ read: () throws -> Int64) rethrows -> Int64 {
-        guard let scope = current, !scope.ended else { return try read() }
+        guard let existing = pthread_getspecific(perThread) else { return try read() }
+        let scope = Unmanaged<StoreReadScope>.fromOpaque(existing).takeUnretainedValue()
+        guard scope.active else { return try read() }
         let id = ObjectIdentifier(source)
         if let known = scope.readings.first(where: { $0.source == id }) { return known.value }
         let value = try read()
