@@ -39,13 +39,13 @@ public final class VerifiedTokenCache: Sendable {
     private struct Generations {
         var recent: [Digest: Entry] = [:]
         var older: [Digest: Entry] = [:]
-        var hits = 0
     }
 
     /// Most entries held at once.
     public let capacity: Int
     private let generationSize: Int
     private let state = Mutex(Generations())
+    private let hitCount = Atomic<Int>(0)
 
     /// A cache of at most `capacity` tokens (at least 2).
     public init(capacity: Int) {
@@ -60,18 +60,18 @@ public final class VerifiedTokenCache: Sendable {
 
     /// Lookups answered from the cache so far.
     public var hits: Int {
-        state.withLock { $0.hits }
+        hitCount.load(ordering: .relaxed)
     }
 
     /// The cached claims of the token with `digest` if still in their time window at `now`
     /// and signed by a key that `isKeyLive` still accepts.
     func claims(for digest: Digest, now: Int64, isKeyLive: (String) -> Bool) -> AccessTokenClaims? {
-        let found: Entry? = state.withLock { state in
-            if let entry = state.recent[digest] { return entry }
-            guard let entry = state.older.removeValue(forKey: digest) else { return nil }
-            Self.insert(entry, for: digest, into: &state, generationSize: generationSize)
-            return entry
+        let (found, dropped): (Entry?, [Digest: Entry]) = state.withLock { state in
+            if let entry = state.recent[digest] { return (entry, [:]) }
+            guard let entry = state.older.removeValue(forKey: digest) else { return (nil, [:]) }
+            return (entry, Self.insert(entry, for: digest, into: &state, generationSize: generationSize))
         }
+        withExtendedLifetime(dropped) {}
         guard let entry = found else { return nil }
         guard AccessTokenSigner.isInTimeWindow(entry.claims, now: now), isKeyLive(entry.kid) else {
             state.withLock { state in
@@ -80,22 +80,30 @@ public final class VerifiedTokenCache: Sendable {
             }
             return nil
         }
-        state.withLock { $0.hits += 1 }
+        hitCount.add(1, ordering: .relaxed)
         return entry.claims
     }
 
     /// Remembers a token that passed every check but revocation.
     func insert(_ claims: AccessTokenClaims, kid: String, for digest: Digest) {
-        state.withLock { state in
+        let dropped = state.withLock { state in
             Self.insert(Entry(claims: claims, kid: kid), for: digest, into: &state, generationSize: generationSize)
         }
+        withExtendedLifetime(dropped) {}
     }
 
-    private static func insert(_ entry: Entry, for digest: Digest, into state: inout Generations, generationSize: Int) {
+    /// Adds `entry` to the recent generation, first making it the older one when full. Returns
+    /// the generation that dropped out (empty when none), for the caller to free once the lock is
+    /// released: freeing thousands of entries (and unmapping their storage) under it held every
+    /// other token check on the lock, a kernel wait each under a distinct-token load.
+    private static func insert(_ entry: Entry, for digest: Digest, into state: inout Generations, generationSize: Int) -> [Digest: Entry] {
+        var dropped: [Digest: Entry] = [:]
         if state.recent.count >= generationSize {
+            swap(&dropped, &state.older)
             state.older = state.recent
             state.recent = Dictionary(minimumCapacity: generationSize)
         }
         state.recent[digest] = entry
+        return dropped
     }
 }
