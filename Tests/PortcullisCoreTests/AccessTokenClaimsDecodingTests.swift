@@ -40,6 +40,18 @@ import Testing
         }
     }
 
+    /// `aud` keeps its values in order without duplicates, one value or several (one skips the set).
+    @Test func anAudienceDropsRepeatedValuesAndKeepsItsOrder() throws {
+        let read = { (aud: String) throws in
+            try AccessTokenClaims(strictJSON: Array(#"{"iss":"i","sub":"s","aud":\#(aud),"exp":2,"iat":1,"nbf":1,"jti":"j","roles":[],"scope":""}"#.utf8)).aud.values
+        }
+        #expect(try read(#""a""#) == ["a"])
+        #expect(try read(#"["a"]"#) == ["a"])
+        #expect(try read(#"[]"#) == [])
+        #expect(try read(#"["b","a","b","c","a"]"#) == ["b", "a", "c"])
+        #expect(Audience(["x", "x"]).values == ["x"])
+    }
+
     @Test func refusesMalformedPayloads() {
         let valid = #""iss":"i","sub":"s","aud":"a","exp":2,"iat":1,"nbf":1,"jti":"j","roles":[],"scope":"""#
         let cases: [String] = [

@@ -6,6 +6,11 @@ public struct Audience: Codable, Sendable, Equatable {
 
     /// An audience of `values` (duplicates dropped, order kept).
     public init(_ values: [String]) {
+        // Nearly every token has one audience: no set to build for it (each token check decodes one).
+        guard values.count > 1 else {
+            self.values = values
+            return
+        }
         var seen = Set<String>()
         self.values = values.filter { seen.insert($0).inserted }
     }
