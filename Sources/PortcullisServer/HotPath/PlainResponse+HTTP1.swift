@@ -23,14 +23,24 @@ extension PlainResponse {
             buffer.writeField(header.name, header.value)
             if header.name == "Cache-Control" { cacheControl = true }
         }
-        if !cacheControl { buffer.writeField("Cache-Control", SecurityHeaders.defaultCacheControl) }
-        for field in SecurityHeaders.fields { buffer.writeField(field.name, field.value) }
+        if !cacheControl { buffer.writeBytes(Self.defaultCacheControlLine) }
+        buffer.writeBytes(Self.securityFieldLines)
         buffer.writeField(RequestIdentifier.header, requestID)
         buffer.writeField("Date", date)
         buffer.writeField("Server", server)
         buffer.writeStaticString("\r\n")
         buffer.writeImmutableBuffer(body)
         return buffer
+    }
+
+    // The lines every answer has, encoded once: four writes a field made up a third of an answer's encoding.
+    private static let defaultCacheControlLine = fieldLines([("Cache-Control", SecurityHeaders.defaultCacheControl)])
+    private static let securityFieldLines = fieldLines(SecurityHeaders.fields)
+
+    private static func fieldLines(_ fields: [(name: String, value: String)]) -> [UInt8] {
+        var buffer = ByteBuffer()
+        for field in fields { buffer.writeField(field.name, field.value) }
+        return Array(buffer.readableBytesView)
     }
 }
 
