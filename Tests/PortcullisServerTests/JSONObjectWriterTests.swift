@@ -24,6 +24,19 @@ import Testing
         #expect(object.count == 5)
     }
 
+    /// The bytes themselves, for plain values: each key copied in one write with its comma and
+    /// quotes, each string with nothing to escape with its quotes (an empty one too).
+    @Test func writesPlainMembersAsCompactJSON() {
+        var writer = JSONObjectWriter()
+        writer.add("a", "b")
+        writer.add("empty", "")
+        writer.add("roles", ["x", "", "y z"])
+        writer.add(key: "run-time \"key\"", "v")
+        writer.add("n", Int64(7))
+        writer.add("t", false)
+        #expect(String(buffer: writer.finish()) == #"{"a":"b","empty":"","roles":["x","","y z"],"run-time \"key\"":"v","n":7,"t":false}"#)
+    }
+
     @Test func anEmptyObjectIsTwoBraces() {
         #expect(String(buffer: JSONObjectWriter().finish()) == "{}")
     }
