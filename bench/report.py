@@ -50,6 +50,10 @@ def plot(figures: dict) -> bool:
         label = "every token distinct" if mix == "distinct" else "1,000-token mix (cache)"
         ax.plot([p["rps"] for p in points], [p["p99_ms"] for p in points], "o-", color=colour, label=f"{label}: p99")
         ax.plot([p["rps"] for p in points], [p["p50_ms"] for p in points], "s--", color=colour, alpha=0.6, label=f"{label}: p50")
+    if "ceiling" in sweep:
+        points = sweep["ceiling"]
+        ax.plot([p["rps"] for p in points], [p["p99_ms"] for p in points], "^-", color="tab:grey",
+                label="lean ceiling (nio-verify), every token distinct: p99")
     ax.axvline(openssl, color="tab:red", linestyle=":", label=f"openssl speed -multi 2 ES256 verify ({openssl:,.0f}/s)")
     ax.axvline(openssl / 2, color="tab:orange", linestyle=":", label="50 % of it (target rate)")
     ax.axhline(5, color="grey", linestyle="-.", linewidth=0.8, label="5 ms (p99 target)")
@@ -98,6 +102,17 @@ def lean_verify(figures: dict) -> dict | None:
     none (not built, failed, or a run from before it)."""
     c = figures.get("ceiling")
     return c if isinstance(c, dict) and "rps" in c else None
+
+
+def lean_sweep_p99(figures: dict) -> str:
+    """What the lean token-check ceiling's own sweep reached at the p99 target's rate: "X ms at Y
+    req/s", "the sweep never reached that rate", or "not measured in this run"."""
+    if "ceiling" not in figures.get("sweep", {}):
+        return "not measured in this run"
+    p99 = figures.get("ceiling_p99_ms_at_half_openssl")
+    if p99 is None:
+        return "the sweep never reached that rate"
+    return f"{p99:g} ms at {fmt(figures['ceiling_rps_of_that_point'])} req/s"
 
 
 def budget_lines(f: dict, b: dict, cores: int) -> list[str]:
@@ -219,6 +234,8 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
                         f"(`Benchmarks/nio-verify`): {fmt(c['rps'])} req/s, itself {ratio(c['rps'], rate)} `openssl speed` | "
                         f"{ratio(d['rps'], c['rps'])}") + " | | |")
         lines.append(f"| verify {alg} p99 at ≥ 50 % of the OpenSSL rate | {tp.measured} | | | {tp.goal} | {tp.cell} |")
+        lines.append(f"| verify {alg} p99 at ≥ 50 % of the OpenSSL rate, the lean ceiling (`Benchmarks/nio-verify`) under the same "
+                     f"sweep | {lean_sweep_p99(v[alg])} | | | | |")
         lines.append(f"| verify {alg}, 1,000-token mix (req/s) | {fmt(x['rps'])} (p50 {x['p50_ms']} ms, p99 {x['p99_ms']} ms) "
                      f"| openssl speed -multi 2: {fmt(rate)} verify/s | {ratio(x['rps'], rate)} | {tx.goal} | {tx.cell} |")
         lines.append(f"| verify {alg}, distinct, against the HTTP ceiling | {fmt(d['rps'])} | nginx `return 200`: {fmt(nginx)} req/s "
@@ -336,6 +353,18 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
                 row += f" {fmt(eddsa[index]['rps'])} | {eddsa[index]['p50_ms']} | {eddsa[index]['p99_ms']} |"
             lines.append(row)
         lines.append("")
+        lean = {alg: v[alg]["sweep"]["ceiling"] for alg in ("ES256", "EdDSA") if "ceiling" in v.get(alg, {}).get("sweep", {})}
+        if lean:
+            lines += ["The lean token-check ceiling (`Benchmarks/nio-verify`: SwiftNIO and the signature check alone, the same keys) "
+                      "under the same sweep, each point right after Portcullis's distinct-token point at that load, with the next "
+                      "tokens of the list: what any server here does at each load.", "",
+                      "| connections | " + " | ".join(f"{alg} ceiling req/s | p50 ms | p99 ms" for alg in lean) + " |",
+                      "|---|" + "---|---|---|" * len(lean)]
+            for index, connections in enumerate(p["connections"] for p in next(iter(lean.values()))):
+                cells = [f"{fmt(points[index]['rps'])} | {points[index]['p50_ms']} | {points[index]['p99_ms']}"
+                         if index < len(points) else "– | – | –" for points in lean.values()]
+                lines.append(f"| {connections} | " + " | ".join(cells) + " |")
+            lines.append("")
 
     if "oauth" in f:
         g = f["oauth"]["glewlwyd"]

@@ -269,6 +269,38 @@ def test_the_committed_results_render_without_the_figures_added_since():
     assert f"EdDSA 170 µs of server CPU and 30 µs of wrk per request at {report.fmt(openssl / 2)} req/s." in text
 
 
+def test_the_p99_targets_point_is_the_first_load_reaching_the_rate():
+    from bench.scenarios import verify
+    points = [{"rps": 900.0, "p99_ms": 1.0}, {"rps": 5100.0, "p99_ms": 6.5}, {"rps": 7000.0, "p99_ms": 9.0}]
+    assert verify.p99_at(points, 5000.0) == (6.5, 5100.0)
+    assert verify.p99_at(points, 900.0) == (1.0, 900.0)
+    assert verify.p99_at(points, 7001.0) == (None, None)
+    assert verify.p99_at([], 1.0) == (None, None)
+
+
+def test_the_lean_ceilings_sweep_is_shown_beside_the_p99_target_when_measured():
+    """A run without the ceiling's sweep says so; one with it shows its p99 at the target's rate
+    (or that it never got there) and its points under the same sweep."""
+    results = json.loads(report.RESULTS.read_text())
+    verify = results["figures"]["verify"]
+    for algorithm in ("ES256", "EdDSA"):
+        verify[algorithm]["sweep"].pop("ceiling", None)
+    row = "| verify {} p99 at ≥ 50 % of the OpenSSL rate, the lean ceiling (`Benchmarks/nio-verify`) under the same sweep | {} |"
+    text = report.markdown(results, [], None, True)
+    assert row.format("ES256", "not measured in this run") in text
+    assert "ES256 ceiling req/s" not in text
+    connections = [p["connections"] for p in verify["ES256"]["sweep"]["distinct"]]
+    verify["ES256"]["sweep"]["ceiling"] = [{"connections": c, "rps": 100.0 * c, "p50_ms": 1.5, "p99_ms": c / 8} for c in connections]
+    verify["ES256"]["ceiling_p99_ms_at_half_openssl"], verify["ES256"]["ceiling_rps_of_that_point"] = 12.0, 9600.0
+    verify["EdDSA"]["sweep"]["ceiling"] = [{"connections": c, "rps": 50.0 * c, "p50_ms": 2.0, "p99_ms": 3.0} for c in connections]
+    verify["EdDSA"]["ceiling_p99_ms_at_half_openssl"] = None
+    text = report.markdown(results, [], None, True)
+    assert row.format("ES256", "12 ms at 9,600 req/s") in text
+    assert row.format("EdDSA", "the sweep never reached that rate") in text
+    assert "| connections | ES256 ceiling req/s | p50 ms | p99 ms | EdDSA ceiling req/s | p50 ms | p99 ms |" in text
+    assert "| 96 | 9,600 | 1.5 | 12.0 | 4,800 | 2.0 | 3.0 |" in text
+
+
 def run_main(monkeypatch, flagged, *arguments, env=None, missed=()):
     """bench.run.main() with no scenario run, report.write() answering `flagged` and the targets `missed`."""
     from bench import run

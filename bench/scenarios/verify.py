@@ -1,7 +1,10 @@
 """POST /v1/token/verify: distinct tokens and a 1,000-token mix, ES256 and EdDSA, the lean ceiling
 for distinct tokens (Benchmarks/nio-verify), and a load sweep (ES256: distinct and mix, drawn in
-BENCHMARKS.md; EdDSA: distinct, for its p99 target)."""
+BENCHMARKS.md; EdDSA: distinct, for its p99 target), each distinct point followed by the lean
+ceiling's at the same load."""
 from __future__ import annotations
+
+import contextlib
 
 from .. import lib
 from .baselines import NIOVerify
@@ -52,6 +55,13 @@ def lean_ceiling(server: lib.Server, tokens: str, offset: int, rate_bound: float
         return load(ceiling.url, ceiling.pids, tokens, "distinct", offset, rate_bound=rate_bound)
 
 
+def p99_at(points: list[dict], rate: float) -> tuple[float | None, float | None]:
+    """The p99 (ms) and rate of the first (lightest) sweep point whose rate reaches `rate`; (None,
+    None) when none does."""
+    point = next((p for p in points if p["rps"] >= rate), None)
+    return (point["p99_ms"], point["rps"]) if point else (None, None)
+
+
 def run(context: dict) -> dict:
     openssl = context["baselines"]["openssl_verify_per_s"]
     figures: dict = {}
@@ -62,8 +72,10 @@ def run(context: dict) -> dict:
         probe = run_one(server, tokens, "distinct", seconds=2)["rps"] * 2.5 + 5000
         # Twice a run's worth: Portcullis's distinct run, then the lean ceiling's.
         count = int(probe * lib.SECONDS) * 2
+        sweeps_ceiling = "distinct" in modes and lib.NIO_VERIFY.exists()
         if "distinct" in modes:
-            count += int(sum(min(c * 1000 / SWEEP_DELAY_MS, probe) for c in SWEEP_CONNECTIONS) * SWEEP_SECONDS)
+            # Portcullis's sweep, and the lean ceiling's after each of its points.
+            count += int(sum(min(c * 1000 / SWEEP_DELAY_MS, probe) for c in SWEEP_CONNECTIONS) * SWEEP_SECONDS) * (2 if sweeps_ceiling else 1)
         tokens = str(lib.write_lines(server.directory / "tokens.txt", server.mint(server.login("bench")["access_token"], count + 10_000)))
         try:
             distinct = run_one(server, tokens, "distinct", rate_bound=probe)
@@ -79,23 +91,32 @@ def run(context: dict) -> dict:
                       "mix_vs_openssl": mix["rps"] / openssl[algorithm]}
             if modes:
                 points: dict = {mode: [] for mode in modes}
-                for connections in SWEEP_CONNECTIONS:
-                    if "distinct" in modes:
-                        point = run_one(server, tokens, "distinct", offset=offset, connections=connections,
-                                        delay_ms=SWEEP_DELAY_MS, seconds=SWEEP_SECONDS,
-                                        rate_bound=min(connections * 1000 / SWEEP_DELAY_MS, probe))
-                        offset += point["requests"] + connections
-                        points["distinct"].append({"connections": connections, **point})
-                    if "mix" in modes:
-                        point = run_one(server, tokens, "mix", connections=connections, delay_ms=SWEEP_DELAY_MS, seconds=SWEEP_SECONDS)
-                        points["mix"].append({"connections": connections, **point})
+                # The lean ceiling under the same sweep: whether any server here meets the p99 target.
+                with NIOVerify(server.directory / "Keys") if sweeps_ceiling else contextlib.nullcontext() as ceiling_server:
+                    if ceiling_server is not None:
+                        points["ceiling"] = []
+                    for connections in SWEEP_CONNECTIONS:
+                        bound = min(connections * 1000 / SWEEP_DELAY_MS, probe)
+                        if "distinct" in modes:
+                            point = run_one(server, tokens, "distinct", offset=offset, connections=connections,
+                                            delay_ms=SWEEP_DELAY_MS, seconds=SWEEP_SECONDS, rate_bound=bound)
+                            offset += point["requests"] + connections
+                            points["distinct"].append({"connections": connections, **point})
+                        if ceiling_server is not None:
+                            point = load(ceiling_server.url, ceiling_server.pids, tokens, "distinct", offset, connections,
+                                         SWEEP_DELAY_MS, SWEEP_SECONDS, rate_bound=bound)
+                            offset += point["requests"] + connections
+                            points["ceiling"].append({"connections": connections, **point})
+                        if "mix" in modes:
+                            point = run_one(server, tokens, "mix", connections=connections, delay_ms=SWEEP_DELAY_MS, seconds=SWEEP_SECONDS)
+                            points["mix"].append({"connections": connections, **point})
                 result["sweep"] = points
                 # The p99 target's point: the first (lightest) load whose distinct-token rate reaches
                 # half of `openssl speed -multi 2`; None when no point of the sweep reaches it.
                 target = openssl[algorithm] * 0.5
-                at_target = next((p for p in points.get("distinct", []) if p["rps"] >= target), None)
-                result["p99_ms_at_half_openssl"] = at_target["p99_ms"] if at_target else None
-                result["rps_of_that_point"] = at_target["rps"] if at_target else None
+                result["p99_ms_at_half_openssl"], result["rps_of_that_point"] = p99_at(points.get("distinct", []), target)
+                if "ceiling" in points:
+                    result["ceiling_p99_ms_at_half_openssl"], result["ceiling_rps_of_that_point"] = p99_at(points["ceiling"], target)
             result["server_rss_peak_kib"] = lib.rss_kib(server.pid, "VmHWM")
             figures[algorithm] = result
         finally:
