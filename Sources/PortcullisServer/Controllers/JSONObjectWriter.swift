@@ -14,8 +14,8 @@ struct JSONObjectWriter {
     }
 
     // A key is one write (`,"`, the name, `":` copied in together): every write to a ByteBuffer
-    // checks its capacity, uniqueness and exclusive access, and the three writes a key took were
-    // most of a 13-member verify answer's writing.
+    // checks its capacity, uniqueness and exclusive access, and the three writes a key took were a
+    // third of a 13-member verify answer's writing (2.1 of 6.4 µs in a profile).
     private mutating func key(_ name: StaticString) {
         let lead = empty ? 1 : 2
         empty = false

@@ -33,7 +33,7 @@ extension PlainResponse {
         return buffer
     }
 
-    // The lines every answer has, encoded once: four writes a field made up a third of an answer's encoding.
+    // The lines that never change, encoded once and copied in one write each (a field took four).
     private static let defaultCacheControlLine = fieldLines([("Cache-Control", SecurityHeaders.defaultCacheControl)])
     private static let securityFieldLines = fieldLines(SecurityHeaders.fields)
 
