@@ -14,7 +14,7 @@ PLOT = lib.BENCH / "verify-latency.png"
 MARKDOWN = lib.ROOT / "BENCHMARKS.md"
 
 # The rules (targets, regressions, exit status) live in checks.py; re-exported for the callers of report.
-from .checks import (HOST_THRESHOLD, MEMORY_THRESHOLD, RATIO_THRESHOLD, RAW_THRESHOLD, WATCHED, host_degraded,  # noqa: E402,F401
+from .checks import (HOST_THRESHOLD, MEMORY_THRESHOLD, RATIO_THRESHOLD, RAW_THRESHOLD, WATCHED, host_degraded, sweep_point_text,  # noqa: E402,F401
                      host_slowdown, lookup, missed, regressions, targets, threshold_of, verdict)
 
 
@@ -105,14 +105,9 @@ def lean_verify(figures: dict) -> dict | None:
 
 
 def lean_sweep_p99(figures: dict) -> str:
-    """What the lean token-check ceiling's own sweep reached at the p99 target's rate: "X ms at Y
-    req/s", "the sweep never reached that rate", or "not measured in this run"."""
-    if "ceiling" not in figures.get("sweep", {}):
-        return "not measured in this run"
-    p99 = figures.get("ceiling_p99_ms_at_half_openssl")
-    if p99 is None:
-        return "the sweep never reached that rate"
-    return f"{p99:g} ms at {fmt(figures['ceiling_rps_of_that_point'])} req/s"
+    """Where the lean token-check ceiling's own sweep stood at the p99 target's rate."""
+    return sweep_point_text(figures.get("ceiling_p99_ms_at_half_openssl"), figures.get("ceiling_rps_of_that_point"),
+                            "ceiling" in figures.get("sweep", {}))
 
 
 def budget_lines(f: dict, b: dict, cores: int) -> list[str]:
