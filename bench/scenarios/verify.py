@@ -93,20 +93,17 @@ def run(context: dict) -> dict:
                 points: dict = {mode: [] for mode in modes}
                 # The lean ceiling under the same sweep: whether any server here meets the p99 target.
                 with NIOVerify(server.directory / "Keys") if sweeps_ceiling else contextlib.nullcontext() as ceiling_server:
+                    # Distinct-token series: Portcullis's, then the ceiling's at the same load.
+                    distinct_series = [("distinct", server.url, server.pid)] if "distinct" in modes else []
                     if ceiling_server is not None:
+                        distinct_series.append(("ceiling", ceiling_server.url, ceiling_server.pids))
                         points["ceiling"] = []
                     for connections in SWEEP_CONNECTIONS:
-                        bound = min(connections * 1000 / SWEEP_DELAY_MS, probe)
-                        if "distinct" in modes:
-                            point = run_one(server, tokens, "distinct", offset=offset, connections=connections,
-                                            delay_ms=SWEEP_DELAY_MS, seconds=SWEEP_SECONDS, rate_bound=bound)
+                        for series, url, pids in distinct_series:
+                            point = load(url, pids, tokens, "distinct", offset, connections, SWEEP_DELAY_MS, SWEEP_SECONDS,
+                                         rate_bound=min(connections * 1000 / SWEEP_DELAY_MS, probe))
                             offset += point["requests"] + connections
-                            points["distinct"].append({"connections": connections, **point})
-                        if ceiling_server is not None:
-                            point = load(ceiling_server.url, ceiling_server.pids, tokens, "distinct", offset, connections,
-                                         SWEEP_DELAY_MS, SWEEP_SECONDS, rate_bound=bound)
-                            offset += point["requests"] + connections
-                            points["ceiling"].append({"connections": connections, **point})
+                            points[series].append({"connections": connections, **point})
                         if "mix" in modes:
                             point = run_one(server, tokens, "mix", connections=connections, delay_ms=SWEEP_DELAY_MS, seconds=SWEEP_SECONDS)
                             points["mix"].append({"connections": connections, **point})
