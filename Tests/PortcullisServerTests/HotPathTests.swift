@@ -185,6 +185,31 @@ import Testing
         #expect(harness.hotPathCounts().answered == 0, "none of these is the hot path's")
     }
 
+    /// A hot route's requests count in the route's one series whichever path answered them, each
+    /// under its status, and a hot route nobody asked for has no series yet.
+    @Test func aHotRoutesRequestsCountInOneSeriesOnBothPaths() async throws {
+        let harness = try await Harness { $0.port = 0 }
+        try await harness.live(hotPath: true) { port in
+            let connection = try RawConnection(port: port)
+            let verify = "POST /v1/token/verify HTTP/1.1\r\nHost: t\r\nContent-Length: 14\r\n\r\n{\"token\":\"no\"}"
+            #expect(try await connection.exchange(verify + verify, responses: 2).map(\.statusLine) == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"])
+            #expect(try await connection.exchange("POST /v1/token/verify HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n[]")[0]
+                .statusLine.hasPrefix("HTTP/1.1 400"))
+            let chunked = try await RawConnection(port: port).exchange(
+                "POST /v1/token/verify HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\ne\r\n{\"token\":\"no\"}\r\n0\r\n\r\n")
+            #expect(chunked[0].statusLine == "HTTP/1.1 200 OK", "the router's answer")
+        }
+        let text = String(decoding: harness.services.metricsRegistry.emitToBuffer(), as: UTF8.self)
+        func sample(_ name: String) -> Int? {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last!) }
+        }
+        #expect(harness.hotPathCounts().answered == 3, "two answers and the error on the hot path, the chunked one on the router's")
+        #expect(sample(#"portcullis_http_requests_total{method="POST",route="/v1/token/verify",status="200"}"#) == 3)
+        #expect(sample(#"portcullis_http_requests_total{method="POST",route="/v1/token/verify",status="400"}"#) == 1)
+        #expect(sample(#"portcullis_http_request_duration_seconds_count{method="POST",route="/v1/token/verify"}"#) == 4)
+        #expect(!text.contains(#"route="/v1/authorize""#), "a hot route's series is exported from its first request on")
+    }
+
     @Test func idleConnectionsCloseAndBusyOnesStayOpen() async throws {
         let harness = try await Harness {
             $0.port = 0

@@ -74,29 +74,30 @@ public final class PortcullisMetrics: Sendable {
         Timer(label: "portcullis_argon2_wait_seconds", factory: factory).recordNanoseconds(Self.nanoseconds(duration))
     }
 
-    /// One HTTP request finished. Each route's series are made on its first request and kept (route
-    /// patterns and statuses are bounded sets), so a request costs a lookup, not a registration.
+    /// One HTTP request finished, counted in its route's series (`requestSeries(method:route:)`).
     public func request(method: String, route: String, status: Int, duration: Duration) {
-        let series = requestSeries.withLock { series in
-            let key = RequestSeriesKey(method: method, route: route, status: status)
-            if let made = series[key] { return made }
-            let made = (Counter(label: "portcullis_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))],
-                                factory: factory),
-                        Timer(label: "portcullis_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory))
-            series[key] = made
-            return made
-        }
-        series.count.increment()
-        series.duration.recordNanoseconds(Self.nanoseconds(duration))
+        requestSeries(method: method, route: route).record(status: status, duration: duration)
     }
 
-    private struct RequestSeriesKey: Hashable {
+    /// The series of one route's requests: one object per method and route pattern (patterns are
+    /// a bounded set), made at its first use and kept. A caller that serves the route many times,
+    /// such as a hot route, keeps it too, so a request costs neither a lookup nor a lock.
+    public func requestSeries(method: String, route: String) -> RouteRequestSeries {
+        routeSeries.withLock { made in
+            let key = RouteKey(method: method, route: route)
+            if let series = made[key] { return series }
+            let series = RouteRequestSeries(method: method, route: route, factory: factory)
+            made[key] = series
+            return series
+        }
+    }
+
+    private struct RouteKey: Hashable {
         let method: String
         let route: String
-        let status: Int
     }
 
-    private let requestSeries = Mutex<[RequestSeriesKey: (count: Counter, duration: CoreMetrics.Timer)]>([:])
+    private let routeSeries = Mutex<[RouteKey: RouteRequestSeries]>([:])
 
     /// The janitor removed these rows; kinds with none are not touched.
     public func janitorRemoved(_ rows: RemovedRows) {
@@ -133,5 +134,51 @@ public final class PortcullisMetrics: Sendable {
 
     static func nanoseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+}
+
+/// The request metrics of one method and route: `portcullis_http_request_duration_seconds{method,route}`
+/// and `portcullis_http_requests_total{method,route,status}`. Like every series here, each is
+/// registered at its first request, so `/metrics` names only routes that were asked for.
+public final class RouteRequestSeries: Sendable {
+    private let method: String
+    private let route: String
+    private let factory: any MetricsFactory
+    // Made at the first request; after that a success is two atomic loads, not a lookup under a lock.
+    private let durations = AtomicLazyReference<CoreMetrics.Timer>()
+    private let succeeded = AtomicLazyReference<Counter>()
+    private let otherStatuses = Mutex<[Int: Counter]>([:])
+
+    init(method: String, route: String, factory: any MetricsFactory) {
+        self.method = method
+        self.route = route
+        self.factory = factory
+    }
+
+    /// One request of this route answered `status` after `duration`.
+    public func record(status: Int, duration: Duration) {
+        counter(status).increment()
+        let timer = durations.load()
+            ?? durations.storeIfNil(Timer(label: "portcullis_http_request_duration_seconds", dimensions: [("method", method), ("route", route)],
+                                          factory: factory))
+        timer.recordNanoseconds(PortcullisMetrics.nanoseconds(duration))
+    }
+
+    private func counter(_ status: Int) -> Counter {
+        if status == 200 {
+            // Two threads may both make one; both then count in the one stored first.
+            return succeeded.load() ?? succeeded.storeIfNil(makeCounter(status))
+        }
+        return otherStatuses.withLock { made in
+            if let counter = made[status] { return counter }
+            let counter = makeCounter(status)
+            made[status] = counter
+            return counter
+        }
+    }
+
+    private func makeCounter(_ status: Int) -> Counter {
+        Counter(label: "portcullis_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))],
+                factory: factory)
     }
 }

@@ -70,8 +70,15 @@ package struct RequestRecorder: Sendable {
     /// `info`, its line.
     package func record(method: String, route: String, path: String, status: Int, started: ContinuousClock.Instant,
                         client: String, requestID: String, logger: Logger) {
+        record(metrics.requestSeries(method: method, route: route), method: method, path: path, status: status, started: started,
+               client: client, requestID: requestID, logger: logger)
+    }
+
+    /// Records a finished request of the route whose metrics are `series` (a hot route's, kept).
+    package func record(_ series: RouteRequestSeries, method: String, path: String, status: Int, started: ContinuousClock.Instant,
+                        client: String, requestID: String, logger: Logger) {
         let elapsed = ContinuousClock.now - started
-        metrics.request(method: method, route: route, status: status, duration: elapsed)
+        series.record(status: status, duration: elapsed)
         guard logger.logLevel <= .info else { return }
         let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         if let handler = logger.handler as? PortcullisLogHandler {

@@ -207,7 +207,7 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let id = head.headers.first(name: RequestIdentifier.header).flatMap { RequestIdentifier.acceptable($0.utf8) ? $0 : nil }
             ?? RequestIdentifier.next()
         write(context, response, requestID: id)
-        shared.recorder.record(method: route.method.rawValue, route: route.route, path: route.path, status: Int(response.status.code),
+        shared.recorder.record(route.series, method: route.method.rawValue, path: route.path, status: Int(response.status.code),
                                started: started, client: client, requestID: id, logger: shared.logger)
     }
 

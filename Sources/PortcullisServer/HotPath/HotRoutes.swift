@@ -47,10 +47,21 @@ package struct HotRoute: Sendable {
     package let path: String
     /// The pattern the metrics and logs name.
     package var route: String { path }
+    /// This route's request metrics, found once (the router's requests of it count in the same series).
+    package let series: RouteRequestSeries
     /// The answer on the calling thread, or nil when it must wait. Never throws: errors are answers.
     let immediate: @Sendable (RouteInput) -> PlainResponse?
     /// The answer, waiting when it must.
     let eventual: @Sendable (RouteInput) async -> PlainResponse
+
+    init(method: HTTPRequest.Method, path: String, metrics: PortcullisMetrics, immediate: @escaping @Sendable (RouteInput) -> PlainResponse?,
+         eventual: @escaping @Sendable (RouteInput) async -> PlainResponse) {
+        self.method = method
+        self.path = path
+        series = metrics.requestSeries(method: method.rawValue, route: path)
+        self.immediate = immediate
+        self.eventual = eventual
+    }
 
     /// The answer on the calling thread, or nil when only `answer` can give it. Its store
     /// lookups share one reading of whether the database changed (`StoreReadScope`).
@@ -77,16 +88,17 @@ package struct HotRoutes: Sendable {
         let answers = HotAnswers(auth: services.auth, authorization: services.authorization, oauth: services.oauth, keys: services.keys,
                                  logger: logger)
         let readiness = Readiness(store: services.store, keys: services.keys, policies: services.policies)
+        let metrics = services.metrics
         all = [
-            HotRoute(method: .get, path: "/healthz", immediate: { _ in HotAnswers.healthy }, eventual: { _ in HotAnswers.healthy }),
+            HotRoute(method: .get, path: "/healthz", metrics: metrics, immediate: { _ in HotAnswers.healthy }, eventual: { _ in HotAnswers.healthy }),
             // The database is asked at every probe: always waited for, but by the hot path itself.
-            HotRoute(method: .get, path: "/readyz", immediate: { _ in nil }, eventual: { _ in await readiness.answer() }),
-            HotRoute(method: .get, path: "/.well-known/jwks.json", immediate: { _ in answers.jwks() }, eventual: { _ in answers.jwks() }),
-            HotRoute(method: .post, path: "/v1/token/verify",
+            HotRoute(method: .get, path: "/readyz", metrics: metrics, immediate: { _ in nil }, eventual: { _ in await readiness.answer() }),
+            HotRoute(method: .get, path: "/.well-known/jwks.json", metrics: metrics, immediate: { _ in answers.jwks() }, eventual: { _ in answers.jwks() }),
+            HotRoute(method: .post, path: "/v1/token/verify", metrics: metrics,
                      immediate: { answers.verify($0) }, eventual: { input in await answers.verifyWaiting(input) }),
-            HotRoute(method: .post, path: "/v1/authorize",
+            HotRoute(method: .post, path: "/v1/authorize", metrics: metrics,
                      immediate: { answers.authorize($0) }, eventual: { input in await answers.authorizeWaiting(input) }),
-            HotRoute(method: .post, path: "/oauth2/introspect",
+            HotRoute(method: .post, path: "/oauth2/introspect", metrics: metrics,
                      immediate: { answers.introspect($0) }, eventual: { input in await answers.introspectWaiting(input) }),
         ]
         byPath = Dictionary(uniqueKeysWithValues: all.map { ($0.path, $0) })
