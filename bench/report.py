@@ -160,6 +160,39 @@ def budget_lines(f: dict, b: dict, cores: int) -> list[str]:
     return lines + [""]
 
 
+def paper_estimate(one: dict | None) -> list[str]:
+    """What the one-replica row says about scaling out: how far replicas go before PostgreSQL
+    saturates, assuming PostgreSQL alone on 8 cores and each replica alone on 2."""
+    if not one or not one["verify_mix"].get("replicas_cpu_us_per_request") or not one["login"].get("postgres_cpu_us_per_request"):
+        return [""]
+    cores = 8
+    cached, logins, uncached = one["verify_mix"], one["login"], one.get("verify_mix_uncached")
+    per_replica = 2e6 / cached["replicas_cpu_us_per_request"]
+    pl, al = logins["postgres_cpu_us_per_request"], logins["replicas_cpu_us_per_request"]
+    ceiling_l, per_replica_l = cores * 1e6 / pl, 2e6 / al
+    text = (f"**Paper estimate** (from the one-replica row). Assumptions: PostgreSQL alone on an {cores}-core machine spending its CPU "
+            "per request as measured here (batched reads at this concurrency, loopback, fsync off: production writes cost more), "
+            "each replica alone on 2 cores, the network adding latency but no CPU. "
+            f"With the revocation cache on, a verify costs a replica {fmt(cached['replicas_cpu_us_per_request'])} µs of CPU and "
+            f"PostgreSQL {cached.get('postgres_cpu_us_per_request', 0):.2f} µs: a token checked in the last few seconds is answered from "
+            f"memory, so verifies grow with the replicas, about {fmt(per_replica)}/s each, and PostgreSQL sees only the cache's misses: "
+            "a token's first check in each cache period, and the checks after a change that can end a token (it flushes the cache). ")
+    if uncached and uncached.get("postgres_cpu_us_per_request") and uncached.get("replicas_cpu_us_per_request"):
+        pu, au = uncached["postgres_cpu_us_per_request"], uncached["replicas_cpu_us_per_request"]
+        ceiling_u, per_replica_u = cores * 1e6 / pu, 2e6 / au
+        text += (f"With the cache off (`PORTCULLIS_REVOCATION_CACHE_SECONDS=0`, every check a read; one more replica asked directly), a "
+                 f"verify costs PostgreSQL {fmt(pu)} µs and the replica {fmt(au)} µs: PostgreSQL saturates at about {fmt(ceiling_u)} "
+                 f"verifies/s, which {fmt(per_replica_u)} verifies/s per replica reach with about {ceiling_u / per_replica_u:.0f} replicas. ")
+    else:
+        text += "The cache-off verify was not measured in this run. "
+    text += (f"A login costs PostgreSQL {fmt(pl)} µs and a replica {fmt(al)} µs: logins are Argon2-bound on the replicas "
+             f"({fmt(per_replica_l, digits=1)}/s each) and PostgreSQL's {fmt(ceiling_l)}/s ceiling needs about "
+             f"{ceiling_l / per_replica_l:.0f} replicas. Past that, the next limits are PostgreSQL's connections (replicas × "
+             "`PORTCULLIS_DB_POOL_SIZE` ≤ `max_connections`) and, for writes, the audit chain's one-row head, which orders every "
+             "audited write of every replica.")
+    return ["", text, ""]
+
+
 def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool) -> str:
     f = results["figures"]
     m = results["machine"]
@@ -414,7 +447,8 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
         lines += ["## Replicas on one PostgreSQL, same run", "",
                   "1, 2 and 3 `portcullis serve` replicas on one PostgreSQL (the test cluster, fsync off) behind haproxy, all on this "
                   "machine's two cores with wrk: more replicas cannot add throughput here; the columns show what each request costs. "
-                  "Verify is a 200-token mix (a liveness read and a cached signature per request).", "",
+                  "Verify is a 200-token mix: the signature is cached, and the liveness is answered by each replica's revocation cache "
+                  "(the default, 5 s; [DATABASES.md](docs/DATABASES.md#the-revocation-cache)).", "",
                   "| replicas | verify req/s | replicas' CPU µs/req | PostgreSQL CPU µs/req | login/s | replicas' CPU µs/login | PostgreSQL CPU µs/login |",
                   "|---|---|---|---|---|---|---|"]
         for count in ("1", "2", "3"):
@@ -423,25 +457,7 @@ def markdown(results: dict, flagged: list, previous: dict | None, plotted: bool)
             v, lg = r[count]["verify_mix"], r[count]["login"]
             lines.append(f"| {count} | {fmt(v['rps'])} | {fmt(v.get('replicas_cpu_us_per_request'))} | {fmt(v.get('postgres_cpu_us_per_request'))} "
                          f"| {fmt(lg['rps'], digits=1)} | {fmt(lg.get('replicas_cpu_us_per_request'))} | {fmt(lg.get('postgres_cpu_us_per_request'))} |")
-        one = r.get("1")
-        if one and one["verify_mix"].get("postgres_cpu_us_per_request") and one["login"].get("postgres_cpu_us_per_request"):
-            pv, av = one["verify_mix"]["postgres_cpu_us_per_request"], one["verify_mix"]["replicas_cpu_us_per_request"]
-            pl, al = one["login"]["postgres_cpu_us_per_request"], one["login"]["replicas_cpu_us_per_request"]
-            cores = 8
-            ceiling_v, ceiling_l = cores * 1e6 / pv, cores * 1e6 / pl
-            per_replica_v, per_replica_l = 2e6 / av, 2e6 / al
-            lines += ["",
-                      f"**Paper estimate** (from the one-replica row): a verify costs PostgreSQL {fmt(pv)} µs of CPU and a replica {fmt(av)} µs; "
-                      f"a login {fmt(pl)} µs and {fmt(al)} µs. Assumptions: PostgreSQL alone on a {cores}-core machine spending its CPU per "
-                      f"request as measured here (batched reads at this concurrency, loopback, fsync off: production writes cost more), "
-                      f"each replica alone on 2 cores, the network adding latency but no CPU. Then PostgreSQL saturates at about "
-                      f"{fmt(ceiling_v)} verifies/s, which {fmt(per_replica_v)} verifies/s per replica reach with about "
-                      f"{ceiling_v / per_replica_v:.0f} replicas; logins are Argon2-bound on the replicas ({fmt(per_replica_l, digits=1)}/s each) "
-                      f"and PostgreSQL's {fmt(ceiling_l)}/s ceiling needs about {ceiling_l / per_replica_l:.0f} replicas. "
-                      "Past that, the next limits are PostgreSQL's connections (replicas × `PORTCULLIS_DB_POOL_SIZE` ≤ `max_connections`) "
-                      "and, for writes, the audit chain's one-row head, which orders every audited write of every replica.", ""]
-        else:
-            lines.append("")
+        lines += paper_estimate(r.get("1"))
 
     if "calibration" in f:
         c = f["calibration"]

@@ -301,6 +301,27 @@ def test_the_lean_ceilings_sweep_is_shown_beside_the_p99_target_when_measured():
     assert "| 96 | 9,600 | 1.5 | 12.0 | 4,800 | 2.0 | 3.0 |" in text
 
 
+def test_the_replicas_paper_estimate_divides_only_by_what_postgresql_is_asked_per_request():
+    """With the revocation cache on, PostgreSQL's share of a verify is the cache's misses, not a cost
+    per verify: the estimate says verifies grow with the replicas and takes PostgreSQL's ceiling
+    from the cache-off verify when it was measured."""
+    one = {"verify_mix": {"replicas_cpu_us_per_request": 40.0, "postgres_cpu_us_per_request": 0.05},
+           "login": {"replicas_cpu_us_per_request": 25000.0, "postgres_cpu_us_per_request": 2500.0}}
+    text = "".join(report.paper_estimate(one))
+    assert "a verify costs a replica 40 µs of CPU and PostgreSQL 0.05 µs" in text
+    assert "verifies grow with the replicas, about 50,000/s each" in text
+    assert "The cache-off verify was not measured in this run." in text
+    assert "verifies/s, which" not in text, "no ceiling from the cached verify"
+    one["verify_mix_uncached"] = {"replicas_cpu_us_per_request": 80.0, "postgres_cpu_us_per_request": 100.0}
+    text = "".join(report.paper_estimate(one))
+    assert "a verify costs PostgreSQL 100 µs and the replica 80 µs: PostgreSQL saturates at about 80,000 verifies/s, " \
+           "which 25,000 verifies/s per replica reach with about 3 replicas." in text
+    assert "PostgreSQL's 3,200/s ceiling needs about 40 replicas" in text
+    one["verify_mix"]["postgres_cpu_us_per_request"] = 0.0
+    assert "PostgreSQL 0.00 µs" in "".join(report.paper_estimate(one))
+    assert report.paper_estimate(None) == [""]
+
+
 def run_main(monkeypatch, flagged, *arguments, env=None, missed=()):
     """bench.run.main() with no scenario run, report.write() answering `flagged` and the targets `missed`."""
     from bench import run

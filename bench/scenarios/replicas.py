@@ -1,7 +1,9 @@
 """1, 2 and 3 replicas on one PostgreSQL behind haproxy, on this machine: verify (a 200-token mix:
-liveness read + cached signature) and login throughput, with the CPU each request costs the
-replicas and PostgreSQL. On two shared cores more replicas cannot add throughput; the per-request
-costs feed a paper estimate of how far replicas scale before PostgreSQL saturates (report.py)."""
+the signature cached, the liveness answered by the revocation cache) and login throughput, with
+the CPU each request costs the replicas and PostgreSQL. On two shared cores more replicas cannot
+add throughput; the per-request costs feed a paper estimate of how far replicas scale before
+PostgreSQL saturates (report.py). For that estimate one replica with the revocation cache off
+(every check a database read) verifies the same tokens too."""
 from __future__ import annotations
 
 import base64
@@ -50,6 +52,17 @@ def measure(replicas: list[lib.Server], url: str, script: str, env: dict) -> dic
     return figures
 
 
+def measure_uncached(env: dict, mix: dict) -> dict:
+    """The verify mix against one more replica of the same database, asked directly, with the
+    revocation cache off: every token check is a liveness read."""
+    replica = lib.Server("replica-uncached", env={**env, "PORTCULLIS_REVOCATION_CACHE_SECONDS": "0"})
+    replica.start()
+    try:
+        return measure([replica], replica.url, "verify.lua", mix)
+    finally:
+        replica.stop()
+
+
 def run(context: dict) -> dict:
     url, folder = backends.postgres_url()
     results: dict = {}
@@ -71,11 +84,13 @@ def run(context: dict) -> dict:
                 front = balancer.url
                 tokens = [replicas[i % count].login("bench")["access_token"] for i in range(TOKENS)]
                 token_file = lib.write_lines(replicas[0].directory / "tokens.txt", tokens)
+                mix = {"BENCH_TOKENS": str(token_file), "BENCH_MODE": "mix", "BENCH_MIX": str(TOKENS)}
                 results[str(count)] = {
-                    "verify_mix": measure(replicas, front, "verify.lua",
-                                          {"BENCH_TOKENS": str(token_file), "BENCH_MODE": "mix", "BENCH_MIX": str(TOKENS)}),
+                    "verify_mix": measure(replicas, front, "verify.lua", mix),
                     "login": measure(replicas, front, "post.lua", login.login_env()),
                 }
+                if count == 1:
+                    results["1"]["verify_mix_uncached"] = measure_uncached(env, mix)
             finally:
                 balancer.stop()
                 for replica in replicas:
