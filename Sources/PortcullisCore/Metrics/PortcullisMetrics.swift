@@ -81,7 +81,8 @@ public final class PortcullisMetrics: Sendable {
 
     /// The series of one route's requests: one object per method and route pattern (patterns are
     /// a bounded set), made at its first use and kept. A caller that serves the route many times,
-    /// such as a hot route, keeps it too, so a request costs neither a lookup nor a lock.
+    /// such as a hot route, keeps it too (made when the routes are), so a successful request costs
+    /// neither a lookup nor a lock.
     public func requestSeries(method: String, route: String) -> RouteRequestSeries {
         routeSeries.withLock { made in
             let key = RouteKey(method: method, route: route)
@@ -138,46 +139,42 @@ public final class PortcullisMetrics: Sendable {
 }
 
 /// The request metrics of one method and route: `portcullis_http_request_duration_seconds{method,route}`
-/// and `portcullis_http_requests_total{method,route,status}`. Like every series here, each is
-/// registered at its first request, so `/metrics` names only routes that were asked for.
+/// and `portcullis_http_requests_total{method,route,status}`. The histogram and the `200` counter
+/// are registered with the series, so they are exported (at zero) from then on and a success is
+/// counted without a lookup; any other status's counter is registered at its first request.
 public final class RouteRequestSeries: Sendable {
     private let method: String
     private let route: String
     private let factory: any MetricsFactory
-    // Made at the first request; after that a success is two atomic loads, not a lookup under a lock.
-    private let durations = AtomicLazyReference<CoreMetrics.Timer>()
-    private let succeeded = AtomicLazyReference<Counter>()
+    private let durations: CoreMetrics.Timer
+    private let succeeded: Counter
     private let otherStatuses = Mutex<[Int: Counter]>([:])
 
     init(method: String, route: String, factory: any MetricsFactory) {
         self.method = method
         self.route = route
         self.factory = factory
+        durations = Timer(label: "portcullis_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
+        succeeded = Self.counter(method: method, route: route, status: 200, factory: factory)
     }
 
     /// One request of this route answered `status` after `duration`.
     public func record(status: Int, duration: Duration) {
         counter(status).increment()
-        let timer = durations.load()
-            ?? durations.storeIfNil(Timer(label: "portcullis_http_request_duration_seconds", dimensions: [("method", method), ("route", route)],
-                                          factory: factory))
-        timer.recordNanoseconds(PortcullisMetrics.nanoseconds(duration))
+        durations.recordNanoseconds(PortcullisMetrics.nanoseconds(duration))
     }
 
     private func counter(_ status: Int) -> Counter {
-        if status == 200 {
-            // Two threads may both make one; both then count in the one stored first.
-            return succeeded.load() ?? succeeded.storeIfNil(makeCounter(status))
-        }
+        if status == 200 { return succeeded }
         return otherStatuses.withLock { made in
             if let counter = made[status] { return counter }
-            let counter = makeCounter(status)
+            let counter = Self.counter(method: method, route: route, status: status, factory: factory)
             made[status] = counter
             return counter
         }
     }
 
-    private func makeCounter(_ status: Int) -> Counter {
+    private static func counter(method: String, route: String, status: Int, factory: any MetricsFactory) -> Counter {
         Counter(label: "portcullis_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))],
                 factory: factory)
     }
