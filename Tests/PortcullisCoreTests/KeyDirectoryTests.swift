@@ -146,27 +146,47 @@ func temporaryDirectory() -> String {
 
     @Test func aRepeatedTokenIsAnsweredFromTheCacheWithTheSameClaims() throws {
         let token = try signer.sign(claims())
-        #expect(try signer.verify(token, now: now) == claims())
-        #expect(try signer.verify(token, now: now) == claims())
-        #expect(try signer.verify(token, now: now) == claims())
+        for _ in 0..<4 { #expect(try signer.verify(token, now: now) == claims()) }
         #expect(signer.cache?.count == 1)
-        #expect(signer.cache?.hits == 2)
+        #expect(signer.cache?.hits == 2, "stored at its second check, answered from the cache at the third and fourth")
+    }
+
+    /// A token is stored at its second check: one checked once is not, so a run of new tokens
+    /// does not push out the tokens that are checked again and again.
+    @Test func aTokenCheckedOnceIsNotStoredAndDoesNotPushOutRepeatedOnes() throws {
+        let repeated = try signer.sign(claims(jti: "repeated"))
+        _ = try signer.verify(repeated, now: now)
+        #expect(signer.cache?.count == 0, "checked once: only marked")
+        _ = try signer.verify(repeated, now: now)
+        #expect(signer.cache?.count == 1)
+        for index in 0..<40 { _ = try signer.verify(try signer.sign(claims(jti: "once-\(index)")), now: now) }
+        #expect(signer.cache?.count == 1, "forty tokens checked once, none stored")
+        #expect(try signer.verify(repeated, now: now).jti == "repeated")
+        #expect(signer.cache?.hits == 1, "the repeated token is still there")
+    }
+
+    /// Checks `token` twice, so the cache stores it.
+    func verifyUntilStored(_ token: String) throws {
+        _ = try signer.verify(token, now: now)
+        _ = try signer.verify(token, now: now)
     }
 
     @Test func aCachedTokenIsRejectedOnceItExpires() throws {
         let token = try signer.sign(claims(exp: 1_800_000_010))
-        _ = try signer.verify(token, now: now)
+        try verifyUntilStored(token)
         #expect(try signer.verify(token, now: now.addingTimeInterval(69)).jti == "j")
+        #expect(signer.cache?.hits == 1)
         #expect(throws: PortcullisError.invalidToken("expired")) { try signer.verify(token, now: now.addingTimeInterval(70)) }
         #expect(signer.cache?.count == 0)
     }
 
     @Test func aCachedTokenIsRejectedOnceItsKeyIsRetired() throws {
         let token = try signer.sign(claims())
-        _ = try signer.verify(token, now: now)
+        try verifyUntilStored(token)
         let old = try #require(try directory.signingKID())
         _ = try directory.rotate(.es256)
         #expect(try signer.verify(token, now: now).jti == "j")
+        #expect(signer.cache?.hits == 1)
         // The manifest's mtime may not change within one clock tick; make the change visible.
         Thread.sleep(forTimeInterval: 0.01)
         try directory.retire(kid: old)
@@ -175,20 +195,24 @@ func temporaryDirectory() -> String {
 
     @Test func tamperedAndForeignTokensAreNeverServedFromTheCache() throws {
         let token = try signer.sign(claims())
-        _ = try signer.verify(token, now: now)
+        try verifyUntilStored(token)
         var parts = token.split(separator: ".").map(String.init)
         parts[2] = String(parts[2].reversed())
-        #expect(throws: PortcullisError.self) { try signer.verify(parts.joined(separator: "."), now: now) }
+        let tampered = parts.joined(separator: ".")
         let otherDirectory = KeyDirectory(path: temporaryDirectory())
         try otherDirectory.prepare(signingAlgorithm: .es256)
         let foreign = try AccessTokenSigner(keys: KeyRingProvider(directory: otherDirectory), issuer: "https://id.example").sign(claims())
-        #expect(throws: PortcullisError.self) { try signer.verify(foreign, now: now) }
+        for _ in 0..<2 {
+            #expect(throws: PortcullisError.self) { try signer.verify(tampered, now: now) }
+            #expect(throws: PortcullisError.self) { try signer.verify(foreign, now: now) }
+        }
         #expect(signer.cache?.count == 1)
+        #expect(signer.cache?.hits == 0)
     }
 
     @Test func theCacheHoldsNoMoreThanItsCapacity() throws {
         let tokens = try (0..<40).map { try signer.sign(claims(jti: "j\($0)")) }
-        for token in tokens { _ = try signer.verify(token, now: now) }
+        for token in tokens { try verifyUntilStored(token) }
         #expect(signer.cache?.count ?? 0 <= 8)
         #expect(signer.cache?.count ?? 0 >= 4)
         // The newest tokens are the ones kept.
