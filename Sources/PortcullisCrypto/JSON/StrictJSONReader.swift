@@ -66,7 +66,8 @@ package struct StrictJSONReader {
             return
         }
         var keys: [String] = []
-        keys.reserveCapacity(4)
+        // An access token has about a dozen members: one allocation, not three as the array grows.
+        keys.reserveCapacity(16)
         while true {
             guard try peek() == Self.quote else { throw unexpected() }
             let key = try readString(decoding: true)
