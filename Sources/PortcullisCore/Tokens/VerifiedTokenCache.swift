@@ -12,9 +12,10 @@ import Synchronization
 /// A token is stored at its second check, not its first (the "doorkeeper" of TinyLFU): a token
 /// checked once only leaves a 64-bit mark in a fixed table. Tokens seen once — a flood of new
 /// tokens, or every token of a distinct-token load — then neither push repeated tokens out nor
-/// fill the heap with claims that are never read again; storing and dropping those cost a
-/// distinct-token check more than a tenth of its time, mostly by evicting the signature check's
-/// data from the CPU caches. A repeated token pays one more full check.
+/// fill the heap with claims that are never read again. Storing and dropping them cost a
+/// distinct-token check about 5 % of its CPU here, most of it as a slower signature check (the
+/// same libcrypto code ran 15–18 % slower per request; the CPU caches are the likely cause). A
+/// repeated token pays one more full check.
 public final class VerifiedTokenCache: Sendable {
     /// SHA-256 of a token as four words.
     struct Digest: Hashable {

@@ -90,10 +90,12 @@ package struct HotRoutes: Sendable {
         let readiness = Readiness(store: services.store, keys: services.keys, policies: services.policies)
         let metrics = services.metrics
         all = [
-            HotRoute(method: .get, path: "/healthz", metrics: metrics, immediate: { _ in HotAnswers.healthy }, eventual: { _ in HotAnswers.healthy }),
+            HotRoute(method: .get, path: "/healthz", metrics: metrics,
+                     immediate: { _ in HotAnswers.healthy }, eventual: { _ in HotAnswers.healthy }),
             // The database is asked at every probe: always waited for, but by the hot path itself.
             HotRoute(method: .get, path: "/readyz", metrics: metrics, immediate: { _ in nil }, eventual: { _ in await readiness.answer() }),
-            HotRoute(method: .get, path: "/.well-known/jwks.json", metrics: metrics, immediate: { _ in answers.jwks() }, eventual: { _ in answers.jwks() }),
+            HotRoute(method: .get, path: "/.well-known/jwks.json", metrics: metrics,
+                     immediate: { _ in answers.jwks() }, eventual: { _ in answers.jwks() }),
             HotRoute(method: .post, path: "/v1/token/verify", metrics: metrics,
                      immediate: { answers.verify($0) }, eventual: { input in await answers.verifyWaiting(input) }),
             HotRoute(method: .post, path: "/v1/authorize", metrics: metrics,
