@@ -16,28 +16,6 @@ final class RecordingExpiredRowStore: ExpiredRowStore {
     }
 }
 
-/// Counters by label and dimensions; everything else is ignored.
-final class CountingMetrics: MetricsFactory, Sendable {
-    let counts = Mutex<[String: Int64]>([:])
-
-    final class Handler: CounterHandler, Sendable {
-        let key: String
-        let owner: CountingMetrics
-        init(key: String, owner: CountingMetrics) { self.key = key; self.owner = owner }
-        func increment(by amount: Int64) { owner.counts.withLock { $0[key, default: 0] += amount } }
-        func reset() {}
-    }
-
-    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        Handler(key: label + dimensions.map { "{\($0.0)=\($0.1)}" }.joined(), owner: self)
-    }
-    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { NOOPMetricsHandler.instance }
-    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { NOOPMetricsHandler.instance }
-    func destroyCounter(_ handler: any CounterHandler) {}
-    func destroyRecorder(_ handler: any RecorderHandler) {}
-    func destroyTimer(_ handler: any TimerHandler) {}
-}
-
 @Suite struct JanitorTests {
     let now = Date(timeIntervalSince1970: 1_700_000_000)
 
@@ -46,7 +24,7 @@ final class CountingMetrics: MetricsFactory, Sendable {
         answer.codes = 3
         answer.families = 2
         let store = RecordingExpiredRowStore(answer: answer)
-        let metrics = CountingMetrics()
+        let metrics = RecordingMetrics()
         let now = self.now
         let janitor = Janitor(store: store, accessTokenTTL: 900, keepDecisions: 50, metrics: PortcullisMetrics(factory: metrics), clock: { now })
 
@@ -60,7 +38,7 @@ final class CountingMetrics: MetricsFactory, Sendable {
 
     @Test func aRoundAnotherReplicaIsSweepingIsCountedAndReportedAsSkipped() async throws {
         let store = RecordingExpiredRowStore(answer: .skipped)
-        let metrics = CountingMetrics()
+        let metrics = RecordingMetrics()
         let now = self.now
         let janitor = Janitor(store: store, interval: .milliseconds(5), accessTokenTTL: 900, keepDecisions: 10,
                               metrics: PortcullisMetrics(factory: metrics), clock: { now })
@@ -82,7 +60,7 @@ final class CountingMetrics: MetricsFactory, Sendable {
         let store = RecordingExpiredRowStore(answer: RemovedRows())
         let now = self.now
         let janitor = Janitor(store: store, interval: .milliseconds(5), accessTokenTTL: 900, keepDecisions: 10,
-                              metrics: PortcullisMetrics(factory: CountingMetrics()), clock: { now })
+                              metrics: PortcullisMetrics(factory: RecordingMetrics()), clock: { now })
         let task = Task { await janitor.run() }
         // A guard against a hang only: while the whole suite runs, every cooperative thread can be
         // busy for half a minute on two cores, and the sweeps wait for one like everything else.

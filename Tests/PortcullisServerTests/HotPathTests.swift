@@ -200,9 +200,7 @@ import Testing
             #expect(chunked[0].statusLine == "HTTP/1.1 200 OK", "the router's answer")
         }
         let text = String(decoding: harness.services.metricsRegistry.emitToBuffer(), as: UTF8.self)
-        func sample(_ name: String) -> Int? {
-            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last!) }
-        }
+        func sample(_ series: String) -> Double? { prometheusSample(text, series) }
         #expect(harness.hotPathCounts().answered == 3, "two answers and the error on the hot path, the chunked one on the router's")
         #expect(sample(#"portcullis_http_requests_total{method="POST",route="/v1/token/verify",status="200"}"#) == 3)
         #expect(sample(#"portcullis_http_requests_total{method="POST",route="/v1/token/verify",status="400"}"#) == 1)
@@ -282,8 +280,7 @@ extension Harness {
     func hotPathCounts() -> (answered: Int, waited: Int) {
         let text = String(decoding: services.metricsRegistry.emitToBuffer(), as: UTF8.self)
         func count(_ outcome: String) -> Int {
-            let prefix = #"portcullis_hot_path_requests_total{outcome="\#(outcome)"} "#
-            return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) } ?? 0
+            Int(prometheusSample(text, #"portcullis_hot_path_requests_total{outcome="\#(outcome)"}"#) ?? 0)
         }
         return (count("answered"), count("waited"))
     }

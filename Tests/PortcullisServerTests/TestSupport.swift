@@ -174,3 +174,8 @@ func forgeToken(header: [String: Any], payload: [String: Any], signature: [UInt8
     let p = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: payload)))
     return "\(h).\(p).\(Base64URL.encode(signature))"
 }
+
+/// The value of the sample `series` (a name with its labels, as exported) in Prometheus text, or nil.
+func prometheusSample(_ text: String, _ series: String) -> Double? {
+    text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+}
