@@ -74,11 +74,6 @@ public final class PortcullisMetrics: Sendable {
         Timer(label: "portcullis_argon2_wait_seconds", factory: factory).recordNanoseconds(Self.nanoseconds(duration))
     }
 
-    /// One HTTP request finished, counted in its route's series (`requestSeries(method:route:)`).
-    public func request(method: String, route: String, status: Int, duration: Duration) {
-        requestSeries(method: method, route: route).record(status: status, duration: duration)
-    }
-
     /// The series of one route's requests: one object per method and route pattern (patterns are
     /// a bounded set), made at its first use and kept. A caller that serves the route many times,
     /// such as a hot route, keeps it too (made when the routes are), so a successful request costs

@@ -43,10 +43,8 @@ extension RouteInput {
 package struct HotRoute: Sendable {
     /// `GET` or `POST`.
     package let method: HTTPRequest.Method
-    /// The exact path (no query, no trailing slash).
+    /// The exact path (no query, no trailing slash), also the pattern its metrics and logs name.
     package let path: String
-    /// The pattern the metrics and logs name.
-    package var route: String { path }
     /// This route's request metrics, found once (the router's requests of it count in the same series).
     package let series: RouteRequestSeries
     /// The answer on the calling thread, or nil when it must wait. Never throws: errors are answers.
