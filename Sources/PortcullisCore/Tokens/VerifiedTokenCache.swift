@@ -61,8 +61,8 @@ public final class VerifiedTokenCache: Sendable {
     public init(capacity: Int) {
         self.capacity = max(2, capacity)
         self.generationSize = self.capacity / 2
-        // A power of two at least the capacity (and 1,024): 128 KiB at the default 10,000.
-        let slots = 1 << (Int.bitWidth - max(1_024, self.capacity - 1).leadingZeroBitCount)
+        // The capacity (at least 1,024) rounded up to a power of two: 128 KiB at the default 10,000.
+        let slots = 1 << (Int.bitWidth - (max(1_024, self.capacity) - 1).leadingZeroBitCount)
         state = Mutex(Generations(seenOnce: [UInt64](repeating: 0, count: slots)))
     }
 
