@@ -160,6 +160,13 @@ def budget_lines(f: dict, b: dict, cores: int) -> list[str]:
     return lines + [""]
 
 
+def to_saturate(postgres_us: float, replica_us: float, cores: int) -> tuple[float, float, float]:
+    """PostgreSQL's ceiling on `cores` at `postgres_us` of CPU per request, one 2-core replica's rate
+    at `replica_us`, and how many replicas reach that ceiling."""
+    ceiling, per_replica = cores * 1e6 / postgres_us, 2e6 / replica_us
+    return ceiling, per_replica, ceiling / per_replica
+
+
 def paper_estimate(one: dict | None) -> list[str]:
     """What the one-replica row says about scaling out: how far replicas go before PostgreSQL
     saturates, assuming PostgreSQL alone on 8 cores and each replica alone on 2."""
@@ -169,7 +176,7 @@ def paper_estimate(one: dict | None) -> list[str]:
     cached, logins, uncached = one["verify_mix"], one["login"], one.get("verify_mix_uncached")
     per_replica = 2e6 / cached["replicas_cpu_us_per_request"]
     pl, al = logins["postgres_cpu_us_per_request"], logins["replicas_cpu_us_per_request"]
-    ceiling_l, per_replica_l = cores * 1e6 / pl, 2e6 / al
+    ceiling_l, per_replica_l, replicas_l = to_saturate(pl, al, cores)
     text = (f"**Paper estimate** (from the one-replica row). Assumptions: PostgreSQL alone on an {cores}-core machine spending its CPU "
             "per request as measured here (batched reads at this concurrency, loopback, fsync off: production writes cost more), "
             "each replica alone on 2 cores, the network adding latency but no CPU. "
@@ -179,15 +186,15 @@ def paper_estimate(one: dict | None) -> list[str]:
             "a token's first check in each cache period, and the checks after a change that can end a token (it flushes the cache). ")
     if uncached and uncached.get("postgres_cpu_us_per_request") and uncached.get("replicas_cpu_us_per_request"):
         pu, au = uncached["postgres_cpu_us_per_request"], uncached["replicas_cpu_us_per_request"]
-        ceiling_u, per_replica_u = cores * 1e6 / pu, 2e6 / au
+        ceiling_u, per_replica_u, replicas_u = to_saturate(pu, au, cores)
         text += (f"With the cache off (`PORTCULLIS_REVOCATION_CACHE_SECONDS=0`, every check a read; one more replica asked directly), a "
                  f"verify costs PostgreSQL {fmt(pu)} µs and the replica {fmt(au)} µs: PostgreSQL saturates at about {fmt(ceiling_u)} "
-                 f"verifies/s, which {fmt(per_replica_u)} verifies/s per replica reach with about {ceiling_u / per_replica_u:.0f} replicas. ")
+                 f"verifies/s, which {fmt(per_replica_u)} verifies/s per replica reach with about {replicas_u:.0f} replicas. ")
     else:
         text += "The cache-off verify was not measured in this run. "
     text += (f"A login costs PostgreSQL {fmt(pl)} µs and a replica {fmt(al)} µs: logins are Argon2-bound on the replicas "
              f"({fmt(per_replica_l, digits=1)}/s each) and PostgreSQL's {fmt(ceiling_l)}/s ceiling needs about "
-             f"{ceiling_l / per_replica_l:.0f} replicas. Past that, the next limits are PostgreSQL's connections (replicas × "
+             f"{replicas_l:.0f} replicas. Past that, the next limits are PostgreSQL's connections (replicas × "
              "`PORTCULLIS_DB_POOL_SIZE` ≤ `max_connections`) and, for writes, the audit chain's one-row head, which orders every "
              "audited write of every replica.")
     return ["", text, ""]
